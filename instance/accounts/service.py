@@ -1,0 +1,257 @@
+"""Account rules: sign-up under each registration mode, login, profile edits, admin actions."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from activitypub.html import text_to_html
+from instance.accounts.keys import generate_keypair
+from instance.accounts.passwords import PasswordService
+from instance.accounts.validation import (
+    BIO_MAX,
+    DISPLAY_NAME_MAX,
+    clean_text,
+    normalise_email,
+    validate_password,
+    validate_username,
+)
+from instance.config import Settings
+from instance.db import Database
+from instance.db import accounts as accounts_q
+from instance.db import invites as invites_q
+from instance.db import keys as keys_q
+from instance.db import sessions as sessions_q
+from instance.db import users as users_q
+from instance.db.connection import Row
+from instance.errors import (
+    N_,
+    Conflict,
+    Forbidden,
+    NotAuthenticated,
+    NotFound,
+    RegistrationClosed,
+    ValidationFailed,
+)
+from instance.ids import IdGenerator, now
+from instance.pools import BoundedPool
+
+ROLES = ("user", "moderator", "admin")
+
+
+@dataclass(frozen=True)
+class SignupRequest:
+    username: str
+    email: str
+    password: str
+    invite_code: str = ""
+    locale: str | None = None
+
+
+class AccountService:
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        ids: IdGenerator,
+        passwords: PasswordService,
+        key_pool: BoundedPool,
+    ) -> None:
+        self.settings = settings
+        self.db = db
+        self.ids = ids
+        self.passwords = passwords
+        self.key_pool = key_pool
+
+    def actor_url(self, username: str) -> str:
+        return f"{self.settings.base_url}/users/{username}"
+
+    async def signup(
+        self, req: SignupRequest, *, role: str = "user", bypass_mode: bool = False
+    ) -> Row:
+        """Create account, user and key pair in one transaction; returns the user row.
+
+        Slow work (hashing, key generation) happens before the transaction opens, so the
+        write lock is held only for the inserts and a failure leaves no row behind.
+        """
+        mode = self.settings.registrations
+        if not bypass_mode and mode == "closed":
+            raise RegistrationClosed()
+        username = validate_username(req.username)
+        email = normalise_email(req.email)
+        validate_password(req.password, username)
+        if role not in ROLES:
+            raise ValidationFailed(N_("Unknown role."), field="role")
+        invite_code = req.invite_code.strip()
+        if not bypass_mode and mode == "invite" and not invite_code:
+            raise ValidationFailed(N_("An invite code is needed to sign up here."), field="invite")
+        await self._refuse_taken(username, email)
+
+        password_hash = await self.passwords.hash(req.password)
+        private_pem, public_pem = await generate_keypair(self.key_pool)
+
+        ts = now()
+        account_id, user_id, key_row_id = (self.ids.next_id() for _ in range(3))
+        async with self.db.transaction() as tx:
+            invite_id = None
+            if not bypass_mode and mode == "invite":
+                invite = await invites_q.use_invite(tx, invite_code, ts)
+                if invite is None:
+                    raise ValidationFailed(
+                        N_("That invite code is not valid or has been used up."), field="invite"
+                    )
+                invite_id = invite["id"]
+            # Re-checked under the write lock: two sign-ups for one name race otherwise.
+            if await accounts_q.username_taken(tx, username):
+                raise Conflict(N_("That username is taken."), field="username")
+            if await users_q.email_taken(tx, email):
+                raise Conflict(N_("That email address is already registered."), field="email")
+            await accounts_q.insert_account(
+                tx,
+                {
+                    "id": account_id,
+                    "local": 1,
+                    "username": username,
+                    "username_key": username,
+                    "domain": "",
+                    "display_name": username,
+                    "created_at": ts,
+                    "updated_at": ts,
+                    "ap_type": "Person",
+                },
+            )
+            await users_q.insert_user(
+                tx,
+                {
+                    "id": user_id,
+                    "account_id": account_id,
+                    "email": email,
+                    "password_hash": password_hash,
+                    "role": role,
+                    "locale": req.locale,
+                    "approved": 0 if (mode == "approval" and not bypass_mode) else 1,
+                    "invite_id": invite_id,
+                    "created_at": ts,
+                },
+            )
+            await keys_q.insert_keypair(
+                tx,
+                keypair_id=key_row_id,
+                account_id=account_id,
+                key_id=f"{self.actor_url(username)}#main-key",
+                public_pem=public_pem,
+                private_pem=private_pem,
+                now=ts,
+            )
+        user = await users_q.get_by_id(self.db, user_id)
+        assert user is not None
+        return user
+
+    async def _refuse_taken(self, username: str, email: str) -> None:
+        if await accounts_q.username_taken(self.db, username):
+            raise Conflict(N_("That username is taken."), field="username")
+        if await users_q.email_taken(self.db, email):
+            raise Conflict(N_("That email address is already registered."), field="email")
+
+    async def authenticate(self, login: str, password: str) -> Row:
+        """The user for a username or email and password; refuses pending and suspended ones."""
+        login = login.strip()
+        user = (
+            await users_q.get_by_email(self.db, login.lower())
+            if "@" in login
+            else await users_q.get_by_username(self.db, login.lower())
+        )
+        ok = await self.passwords.verify(user["password_hash"] if user else None, password)
+        if user is None or not ok:
+            raise NotAuthenticated(N_("Wrong username or password."))
+        if user["suspended_at"] is not None:
+            raise Forbidden(N_("This account is suspended."))
+        if not user["approved"]:
+            raise Forbidden(N_("Your sign-up is waiting for an administrator's approval."))
+        ts = now()
+        await users_q.set_fields(
+            self.db, user["user_id"], {"last_login_at": ts, "last_active_at": ts}
+        )
+        return user
+
+    async def update_profile(self, account_id: int, *, display_name: str, bio: str) -> None:
+        name = clean_text(display_name, limit=DISPLAY_NAME_MAX, field="display_name")
+        name = " ".join(name.split())
+        bio_text = clean_text(bio, limit=BIO_MAX, field="bio")
+        await accounts_q.update_profile(
+            self.db,
+            account_id,
+            {
+                "display_name": name,
+                "note_source": bio_text,
+                "note_html": text_to_html(bio_text),
+                "updated_at": now(),
+            },
+        )
+
+    async def set_locale(self, user_id: int, locale: str) -> None:
+        await users_q.set_fields(self.db, user_id, {"locale": locale})
+
+    async def profile(self, username: str) -> Row:
+        account = await accounts_q.get_local_by_username(self.db, username)
+        if account is None or account["ap_type"] != "Person" or account["suspended_at"]:
+            raise NotFound()
+        return account
+
+    # --- admin actions (CLI now, admin UI later) ---
+
+    async def _user(self, username: str) -> Row:
+        user = await users_q.get_by_username(self.db, username)
+        if user is None:
+            raise NotFound(N_("No local user named %(name)s."), name=username)
+        return user
+
+    async def set_password(self, username: str, password: str) -> None:
+        user = await self._user(username)
+        validate_password(password, user["username"])
+        password_hash = await self.passwords.hash(password)
+        await users_q.set_fields(self.db, user["user_id"], {"password_hash": password_hash})
+
+    async def promote(self, username: str, role: str = "admin") -> None:
+        user = await self._user(username)
+        await users_q.set_fields(self.db, user["user_id"], {"role": role})
+
+    async def approve(self, username: str) -> None:
+        user = await self._user(username)
+        await users_q.set_fields(self.db, user["user_id"], {"approved": 1})
+
+    async def suspend(self, username: str) -> None:
+        user = await self._user(username)
+        async with self.db.transaction() as tx:
+            await accounts_q.set_suspended(tx, user["account_id"], now())
+            await sessions_q.delete_for_user(tx, user["user_id"])
+
+    async def list_users(self) -> list[Row]:
+        return await users_q.list_all(self.db)
+
+    async def create_invite(
+        self,
+        *,
+        max_uses: int = 1,
+        expires_in: int | None = 7 * 86400,
+        created_by: int | None = None,
+    ) -> str:
+        code = secrets.token_urlsafe(12)
+        ts = now()
+        await invites_q.insert_invite(
+            self.db,
+            invite_id=self.ids.next_id(),
+            code=code,
+            created_by=created_by,
+            now=ts,
+            expires_at=ts + expires_in if expires_in else None,
+            max_uses=max_uses,
+        )
+        return code
+
+    async def public_key(self, account_id: int) -> dict[str, Any] | None:
+        return await keys_q.get_for_account(self.db, account_id)
+
+    async def has_admin(self) -> bool:
+        return await users_q.admin_exists(self.db)

@@ -1,0 +1,67 @@
+"""`create_app(settings)`: the Quart app factory, its blueprints and its lifespan."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from quart import Quart
+
+from instance.config import Settings, load_settings
+from instance.i18n import gettext, ngettext
+from instance.services import load_or_create_secret, open_services
+
+log = logging.getLogger(__name__)
+
+PACKAGE_DIR = Path(__file__).parent
+
+
+def _asset_dir(name: str) -> Path:
+    """Installed wheels carry templates/ and static/ inside the package; a checkout beside it."""
+    inside = PACKAGE_DIR / name
+    return inside if inside.is_dir() else PACKAGE_DIR.parent / name
+
+
+def create_app(settings: Settings | None = None) -> Quart:
+    settings = settings or load_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    # A package named `instance` would otherwise become Quart's instance folder:
+    # pass the data dir and the asset folders explicitly.
+    app = Quart(
+        __name__,
+        instance_path=str(settings.data_dir.resolve()),
+        template_folder=str(_asset_dir("templates")),
+        static_folder=str(_asset_dir("static")),
+        static_url_path="/static",
+    )
+    app.config.update(
+        SECRET_KEY=load_or_create_secret(settings.data_dir),
+        SESSION_COOKIE_NAME="gapo_state",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
+        MAX_CONTENT_LENGTH=settings.max_body_bytes,
+        MAX_FORM_MEMORY_SIZE=settings.max_body_bytes,
+        MAX_FORM_PARTS=200,
+        GAPO_SETTINGS=settings,
+    )
+    app.jinja_env.add_extension("jinja2.ext.i18n")
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext, ngettext, newstyle=True
+    )
+
+    from instance.web import register_web
+
+    register_web(app)
+
+    @app.before_serving
+    async def start() -> None:
+        app.extensions["gapo"] = await open_services(settings)
+
+    @app.after_serving
+    async def stop() -> None:
+        services = app.extensions.pop("gapo", None)
+        if services is not None:
+            await services.close()
+
+    return app

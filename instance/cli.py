@@ -1,0 +1,190 @@
+"""The `gapo` command: serve, migrate, and user and invite administration."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from instance.config import ConfigError, Settings, load_settings
+from instance.errors import GapoError
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        line = sys.stdin.readline()
+        return line.rstrip("\r\n")
+    first = getpass.getpass("Password: ")
+    second = getpass.getpass("Password (again): ")
+    if first != second:
+        raise SystemExit("The passwords do not match.")
+    return first
+
+
+async def _with_services(settings: Settings, action: Callable[[Any], Awaitable[int]]) -> int:
+    from instance.services import open_services
+
+    services = await open_services(settings)
+    try:
+        return await action(services)
+    finally:
+        await services.close()
+
+
+def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    from instance.db.migrate import migrate
+
+    path = settings.sqlite_path
+    applied = asyncio.run(migrate(settings.database_url, path))
+    print(f"Applied {len(applied)} migration(s)." if applied else "The schema is up to date.")
+    return 0
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    from instance.serve import serve
+
+    return serve(settings, host=args.host, port=args.port, workers=args.workers)
+
+
+def cmd_user_create(settings: Settings, args: argparse.Namespace) -> int:
+    from instance.accounts.service import SignupRequest
+
+    password = _read_password(args.password_stdin)
+
+    async def action(services: Any) -> int:
+        user = await services.accounts.signup(
+            SignupRequest(username=args.name, email=args.email, password=password),
+            role="admin" if args.admin else "user",
+            bypass_mode=True,
+        )
+        print(f"Created {'admin' if args.admin else 'user'} @{user['username']}.")
+        return 0
+
+    return asyncio.run(_with_services(settings, action))
+
+
+def cmd_user_list(settings: Settings, args: argparse.Namespace) -> int:
+    async def action(services: Any) -> int:
+        print(f"{'username':<30} {'email':<40} {'role':<10} state")
+        for user in await services.accounts.list_users():
+            state = (
+                "suspended" if user["suspended_at"] else "active" if user["approved"] else "pending"
+            )
+            print(f"{user['username']:<30} {user['email']:<40} {user['role']:<10} {state}")
+        return 0
+
+    return asyncio.run(_with_services(settings, action))
+
+
+def _user_action(method: str, message: str) -> Callable[[Settings, argparse.Namespace], int]:
+    def run(settings: Settings, args: argparse.Namespace) -> int:
+        async def action(services: Any) -> int:
+            await getattr(services.accounts, method)(args.name)
+            print(message % args.name)
+            return 0
+
+        return asyncio.run(_with_services(settings, action))
+
+    return run
+
+
+def cmd_user_set_password(settings: Settings, args: argparse.Namespace) -> int:
+    password = _read_password(args.password_stdin)
+
+    async def action(services: Any) -> int:
+        await services.accounts.set_password(args.name, password)
+        print(f"Password changed for @{args.name}.")
+        return 0
+
+    return asyncio.run(_with_services(settings, action))
+
+
+def cmd_invite_create(settings: Settings, args: argparse.Namespace) -> int:
+    async def action(services: Any) -> int:
+        code = await services.accounts.create_invite(
+            max_uses=args.max_uses, expires_in=args.expires_days * 86400 or None
+        )
+        print(code)
+        return 0
+
+    return asyncio.run(_with_services(settings, action))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="gapo", description="Run and administer a Gapo instance.")
+    parser.add_argument("--config", help="a TOML settings file (also GAPO_CONFIG)")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="serve the instance with Hypercorn")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(func=cmd_serve)
+
+    commands.add_parser("migrate", help="bring the database schema up to date").set_defaults(
+        func=cmd_migrate
+    )
+
+    user = commands.add_parser("user", help="manage local users").add_subparsers(
+        dest="user_command", required=True
+    )
+    create = user.add_parser("create", help="create a user (asks for the password)")
+    create.add_argument("name")
+    create.add_argument("--email", required=True)
+    create.add_argument("--admin", action="store_true")
+    create.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password as one line from standard input",
+    )
+    create.set_defaults(func=cmd_user_create)
+    user.add_parser("list", help="list local users").set_defaults(func=cmd_user_list)
+    set_password = user.add_parser("set-password", help="change a user's password")
+    set_password.add_argument("name")
+    set_password.add_argument("--password-stdin", action="store_true")
+    set_password.set_defaults(func=cmd_user_set_password)
+    for name, method, message in (
+        ("promote", "promote", "@%s is now an admin."),
+        ("suspend", "suspend", "@%s is suspended."),
+        ("approve", "approve", "@%s is approved and can log in."),
+    ):
+        sub = user.add_parser(name, help=f"{name} a user")
+        sub.add_argument("name")
+        sub.set_defaults(func=_user_action(method, message))
+
+    invite = commands.add_parser("invite", help="manage invite codes").add_subparsers(
+        dest="invite_command", required=True
+    )
+    invite_create = invite.add_parser("create", help="print a new invite code")
+    invite_create.add_argument("--max-uses", type=int, default=1)
+    invite_create.add_argument(
+        "--expires-days", type=int, default=7, help="0 for a code that never expires"
+    )
+    invite_create.set_defaults(func=cmd_invite_create)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        from pathlib import Path
+
+        settings = load_settings(toml_path=Path(args.config) if args.config else None)
+        return int(args.func(settings, args))
+    except (ConfigError, GapoError) as exc:
+        print(f"gapo: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:
+        from instance.services import SchemaOutOfDate
+
+        if isinstance(exc, SchemaOutOfDate):
+            print(f"gapo: {exc}", file=sys.stderr)
+            return 2
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,131 @@
+"""Settings: one typed, frozen object read from GAPO_* variables and an optional TOML file."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+REGISTRATION_MODES = ("open", "approval", "invite", "closed")
+SYNCHRONOUS_MODES = ("FULL", "NORMAL")
+
+
+class ConfigError(Exception):
+    """A setting has a value Gapo cannot run with."""
+
+
+def _as_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off", ""):
+        return False
+    raise ConfigError(f"not a boolean: {value!r}")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything an admin can set. Field name `x` is env var `GAPO_X` and TOML key `x`."""
+
+    data_dir: Path = Path("./data")
+    base_url: str = "http://localhost:8000"
+    database_url: str = ""
+    allow_private_addresses: bool = False
+    registrations: str = "open"
+    sqlite_synchronous: str = "FULL"
+    max_post_chars: int = 5000
+    max_body_bytes: int = 1_048_576
+    password_workers: int = 2
+    argon2_time_cost: int = 2
+    argon2_memory_kib: int = 19 * 1024
+    password_queue: int = 64
+    signup_rate_per_hour: int = 10
+    login_rate_per_5min: int = 20
+    instance_name: str = "Gapo"
+    job_workers: int = 4
+    run_jobs: bool = True
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.registrations not in REGISTRATION_MODES:
+            raise ConfigError(
+                f"GAPO_REGISTRATIONS must be one of {', '.join(REGISTRATION_MODES)}, "
+                f"not {self.registrations!r}"
+            )
+        if self.sqlite_synchronous.upper() not in SYNCHRONOUS_MODES:
+            raise ConfigError("GAPO_SQLITE_SYNCHRONOUS must be FULL or NORMAL")
+        parts = urlsplit(self.base_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/"):
+            raise ConfigError(
+                f"GAPO_BASE_URL must be an origin like https://example.org, not {self.base_url!r}"
+            )
+        object.__setattr__(self, "base_url", f"{parts.scheme}://{parts.netloc.lower()}")
+        object.__setattr__(self, "data_dir", Path(self.data_dir))
+        if not self.database_url:
+            db_path = (Path(self.data_dir) / "gapo.sqlite3").resolve()
+            object.__setattr__(self, "database_url", f"sqlite:///{db_path}")
+
+    @property
+    def host(self) -> str:
+        """The instance's host (with port when not default): the domain part of handles."""
+        return urlsplit(self.base_url).netloc
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.base_url.startswith("https://")
+
+    @property
+    def sqlite_path(self) -> Path:
+        if not self.database_url.startswith("sqlite:///"):
+            raise ConfigError("only sqlite:/// database URLs are supported in this version")
+        return Path(self.database_url.removeprefix("sqlite:///"))
+
+    def with_(self, **changes: Any) -> Settings:
+        """A copy with some fields changed (the original never changes once read)."""
+        return replace(self, **changes)
+
+
+def _coerce(name: str, kind: Any, value: Any) -> Any:
+    kind_name = kind if isinstance(kind, str) else getattr(kind, "__name__", str(kind))
+    try:
+        if "bool" in kind_name:
+            return _as_bool(value)
+        if "int" in kind_name:
+            return int(value)
+        if "Path" in kind_name:
+            return Path(str(value))
+    except ValueError as exc:
+        raise ConfigError(f"{name}: {exc}") from exc
+    return str(value) if "str" in kind_name else value
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, toml_path: Path | None = None, **overrides: Any
+) -> Settings:
+    """Read settings: defaults, then the TOML file (GAPO_CONFIG), then env vars, then overrides."""
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    path = toml_path or (Path(env["GAPO_CONFIG"]) if env.get("GAPO_CONFIG") else None)
+    known = {f.name: f.type for f in fields(Settings) if f.name != "extra"}
+    if path is not None:
+        try:
+            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"cannot read config file {path}: {exc}") from exc
+        for key, value in data.items():
+            if key not in known:
+                raise ConfigError(f"unknown setting {key!r} in {path}")
+            values[key] = _coerce(key, known[key], value)
+    for name, kind in known.items():
+        env_name = f"GAPO_{name.upper()}"
+        if env_name in env:
+            values[name] = _coerce(env_name, kind, env[env_name])
+    for name, value in overrides.items():
+        values[name] = value
+    return Settings(**values)

@@ -1,0 +1,76 @@
+"""Queries on `accounts`: local and remote actors in one table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from instance.db.connection import Row
+from instance.db.executor import Executor
+
+ACCOUNT_COLUMNS = (
+    "id, local, username, username_key, domain, display_name, note_source, note_html, "
+    "fields_json, locked, bot, discoverable, avatar_url, header_url, suspended_at, created_at, "
+    "updated_at, ap_id, ap_type, ap_url, ap_inbox, ap_shared_inbox, ap_outbox, ap_followers, "
+    "ap_following, ap_featured, ap_json, ap_fetched_at"
+)
+
+
+async def insert_account(ex: Executor, values: dict[str, Any]) -> None:
+    columns = ", ".join(values)
+    placeholders = ", ".join(f":{k}" for k in values)
+    await ex.execute(f"INSERT INTO accounts ({columns}) VALUES ({placeholders})", values)
+
+
+async def get_by_id(ex: Executor, account_id: int) -> Row | None:
+    return await ex.fetch_one(
+        f"SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = :id", {"id": account_id}
+    )
+
+
+async def get_local_by_username(ex: Executor, username: str) -> Row | None:
+    return await ex.fetch_one(
+        f"SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE username_key = :u AND domain = ''",
+        {"u": username.lower()},
+    )
+
+
+async def get_by_username_domain(ex: Executor, username: str, domain: str) -> Row | None:
+    return await ex.fetch_one(
+        f"SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE username_key = :u AND domain = :d",
+        {"u": username.lower(), "d": domain.lower()},
+    )
+
+
+async def get_by_ap_id(ex: Executor, ap_id: str) -> Row | None:
+    return await ex.fetch_one(
+        f"SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE ap_id = :ap_id", {"ap_id": ap_id}
+    )
+
+
+async def username_taken(ex: Executor, username: str) -> bool:
+    row = await ex.fetch_one(
+        "SELECT 1 AS one FROM accounts WHERE username_key = :u AND domain = ''",
+        {"u": username.lower()},
+    )
+    return row is not None
+
+
+async def update_profile(ex: Executor, account_id: int, values: dict[str, Any]) -> None:
+    sets = ", ".join(f"{k} = :{k}" for k in values)
+    await ex.execute(
+        f"UPDATE accounts SET {sets} WHERE id = :account_id", {**values, "account_id": account_id}
+    )
+
+
+async def set_suspended(ex: Executor, account_id: int, at: int | None) -> None:
+    await ex.execute(
+        "UPDATE accounts SET suspended_at = :at WHERE id = :id", {"at": at, "id": account_id}
+    )
+
+
+async def count_local(ex: Executor) -> int:
+    return int(
+        await ex.fetch_value(
+            "SELECT COUNT(*) AS n FROM accounts WHERE local = 1 AND ap_type = 'Person'"
+        )
+    )

@@ -1,0 +1,38 @@
+"""Queries on `keypairs`: each local actor's RSA key; remote public keys later."""
+
+from __future__ import annotations
+
+from instance.db.connection import Row
+from instance.db.executor import Executor
+
+
+async def insert_keypair(
+    ex: Executor,
+    *,
+    keypair_id: int,
+    account_id: int,
+    key_id: str,
+    public_pem: str,
+    private_pem: str | None,
+    now: int,
+) -> None:
+    await ex.execute(
+        "INSERT INTO keypairs (id, account_id, key_id, public_pem, private_pem, created_at) "
+        "VALUES (:id, :aid, :kid, :pub, :priv, :now)",
+        {
+            "id": keypair_id,
+            "aid": account_id,
+            "kid": key_id,
+            "pub": public_pem,
+            "priv": private_pem,
+            "now": now,
+        },
+    )
+
+
+async def get_for_account(ex: Executor, account_id: int) -> Row | None:
+    return await ex.fetch_one(
+        "SELECT id, account_id, key_id, public_pem, private_pem, created_at FROM keypairs "
+        "WHERE account_id = :aid ORDER BY id DESC LIMIT 1",
+        {"aid": account_id},
+    )

@@ -1,0 +1,38 @@
+"""Schema migrations: versioned SQL files under `migrations/`, applied by yoyo-migrations."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from yoyo import get_backend, read_migrations
+
+from instance.db.connection import enable_wal
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+def _apply_sync(database_url: str) -> list[str]:
+    backend = get_backend(database_url)
+    migrations = read_migrations(str(MIGRATIONS_DIR))
+    with backend.lock():
+        pending = backend.to_apply(migrations)
+        backend.apply_migrations(pending)
+    return [m.id for m in pending]
+
+
+def _pending_sync(database_url: str) -> list[str]:
+    backend = get_backend(database_url)
+    return [m.id for m in backend.to_apply(read_migrations(str(MIGRATIONS_DIR)))]
+
+
+async def migrate(database_url: str, sqlite_path: Path | None = None) -> list[str]:
+    """Bring the schema up to date; returns the ids applied (empty when already current)."""
+    if sqlite_path is not None:
+        sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+        await enable_wal(sqlite_path)
+    return await asyncio.to_thread(_apply_sync, database_url)
+
+
+async def pending_migrations(database_url: str) -> list[str]:
+    return await asyncio.to_thread(_pending_sync, database_url)

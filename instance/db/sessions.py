@@ -1,0 +1,53 @@
+"""Queries on `sessions`: server-side login sessions keyed by a token's hash."""
+
+from __future__ import annotations
+
+from instance.db.connection import Row
+from instance.db.executor import Executor
+from instance.db.users import USER_JOIN
+
+
+async def insert_session(
+    ex: Executor,
+    *,
+    session_id: int,
+    token_hash: str,
+    user_id: int,
+    now: int,
+    expires_at: int,
+    ip: str | None,
+    user_agent: str | None,
+) -> None:
+    await ex.execute(
+        "INSERT INTO sessions (id, token_hash, user_id, created_at, last_seen_at, expires_at, ip,"
+        " user_agent) VALUES (:id, :th, :uid, :now, :now, :exp, :ip, :ua)",
+        {
+            "id": session_id,
+            "th": token_hash,
+            "uid": user_id,
+            "now": now,
+            "exp": expires_at,
+            "ip": ip,
+            "ua": user_agent,
+        },
+    )
+
+
+async def get_user_for_token(ex: Executor, token_hash: str, now: int) -> Row | None:
+    return await ex.fetch_one(
+        f"{USER_JOIN} JOIN sessions s ON s.user_id = u.id "
+        "WHERE s.token_hash = :th AND s.expires_at > :now",
+        {"th": token_hash, "now": now},
+    )
+
+
+async def delete_by_token(ex: Executor, token_hash: str) -> None:
+    await ex.execute("DELETE FROM sessions WHERE token_hash = :th", {"th": token_hash})
+
+
+async def delete_for_user(ex: Executor, user_id: int) -> None:
+    await ex.execute("DELETE FROM sessions WHERE user_id = :uid", {"uid": user_id})
+
+
+async def delete_expired(ex: Executor, now: int) -> int:
+    return await ex.execute("DELETE FROM sessions WHERE expires_at <= :now", {"now": now})

@@ -1,0 +1,38 @@
+"""`gapo serve`: Hypercorn running `instance.asgi:app` in one or several worker processes."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+
+from hypercorn.config import Config
+from hypercorn.run import run
+
+from instance.config import Settings
+from instance.db.migrate import pending_migrations
+from instance.services import SchemaOutOfDate
+
+
+def serve(settings: Settings, *, host: str, port: int, workers: int) -> int:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    # Refuse early and clearly rather than in every worker.
+    if asyncio.run(pending_migrations(settings.database_url)):
+        raise SchemaOutOfDate("the database schema is not current: run `gapo migrate` first")
+    # Workers are spawned, not forked: they rebuild settings from the environment.
+    os.environ["GAPO_DATA_DIR"] = str(settings.data_dir.resolve())
+    os.environ["GAPO_BASE_URL"] = settings.base_url
+    os.environ["GAPO_DATABASE_URL"] = settings.database_url
+    config = Config()
+    config.application_path = "instance.asgi:app"
+    config.bind = [f"[{host}]:{port}" if ":" in host else f"{host}:{port}"]
+    config.workers = max(1, workers)
+    config.accesslog = "-"
+    config.errorlog = "-"
+    config.graceful_timeout = 10
+    print(
+        f"Gapo is serving {settings.base_url} on http://{host}:{port} ({config.workers} worker(s))"
+    )
+    return run(config)

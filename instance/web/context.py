@@ -1,0 +1,126 @@
+"""Per-request context: the services, the signed-in user, the locale, CSRF and headers."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from typing import Any, cast
+
+from quart import Quart, current_app, g, request, session
+from quart.wrappers import Response
+
+from instance import i18n
+from instance.config import Settings
+from instance.errors import CsrfFailed, NotAuthenticated
+from instance.services import Services
+
+Row = dict[str, Any]
+
+SESSION_COOKIE = "gapo_session"
+LOCALE_COOKIE = "gapo_locale"
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "X-CSRF-Token"
+# Self-hosted assets only: no inline script, no third-party origin.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; "
+    "media-src 'self' https:; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
+
+
+def services() -> Services:
+    return cast(Services, current_app.extensions["gapo"])
+
+
+def settings() -> Settings:
+    return cast(Settings, current_app.config["GAPO_SETTINGS"])
+
+
+def current_user() -> Row | None:
+    return cast(Row | None, g.get("user"))
+
+
+def require_user() -> Row:
+    user = current_user()
+    if user is None:
+        raise NotAuthenticated()
+    return user
+
+
+def client_ip() -> str:
+    return request.remote_addr or "unknown"
+
+
+def csrf_token() -> str:
+    token = session.get("csrf")
+    if not isinstance(token, str):
+        token = secrets.token_urlsafe(24)
+        session["csrf"] = token
+    return token
+
+
+async def check_csrf() -> None:
+    expected = session.get("csrf")
+    form = await request.form
+    sent = form.get(CSRF_FIELD) or request.headers.get(CSRF_HEADER, "")
+    if not isinstance(expected, str) or not sent or not hmac.compare_digest(expected, sent):
+        raise CsrfFailed()
+
+
+def _choose_locale(user: Row | None) -> str:
+    if user is not None and i18n.valid_locale(user["locale"]):
+        return str(user["locale"])
+    cookie = i18n.valid_locale(request.cookies.get(LOCALE_COOKIE))
+    return cookie or i18n.best_match(request.headers.get("Accept-Language"))
+
+
+def install(app: Quart) -> None:
+    @app.before_request
+    async def load_request_context() -> None:
+        g.user = await services().sessions.user_for(request.cookies.get(SESSION_COOKIE))
+        g.locale = _choose_locale(g.user)
+        i18n.current_locale.set(g.locale)
+        # Forms of every blueprint are protected; machine endpoints opt out by blueprint.
+        exempt = current_app.config.get("CSRF_EXEMPT_BLUEPRINTS", set())
+        if request.method == "POST" and request.blueprint not in exempt:
+            await check_csrf()
+
+    @app.after_request
+    async def security_headers(response: Response) -> Response:
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.vary.add("Cookie")
+        return response
+
+    @app.context_processor
+    def template_globals() -> dict[str, Any]:
+        return {
+            "current_user": g.get("user"),
+            "csrf_token": csrf_token,
+            "locale": g.get("locale", i18n.DEFAULT_LOCALE),
+            "locale_names": i18n.LOCALE_NAMES,
+            "instance_name": settings().instance_name,
+            "instance_host": settings().host,
+        }
+
+
+def set_session_cookie(response: Response, token: str) -> None:
+    from instance.accounts.sessions import SESSION_LIFETIME
+
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=SESSION_LIFETIME,
+        httponly=True,
+        samesite="Lax",
+        secure=settings().secure_cookies,
+        path="/",
+    )
+
+
+def clear_session_cookie(response: Response) -> None:
+    response.delete_cookie(
+        SESSION_COOKIE, path="/", httponly=True, samesite="Lax", secure=settings().secure_cookies
+    )

@@ -1,0 +1,44 @@
+"""Small helpers for reading forms and re-showing them with an error."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from quart import current_app, render_template, request, url_for
+from quart.wrappers import Response
+
+from instance.errors import GapoError
+from instance.web.errors import message_of
+
+MAX_FIELD = 10_000
+
+
+async def form_fields(*names: str) -> dict[str, str]:
+    """The named fields as stripped-of-nothing strings, '' when absent, bounded in length."""
+    form = await request.form
+    return {name: (form.get(name) or "")[:MAX_FIELD] for name in names}
+
+
+async def form_with_error(template: str, exc: GapoError, **context: Any) -> Response:
+    body = await render_template(template, error=message_of(exc), error_field=exc.field, **context)
+    response = Response(body, status=exc.status, content_type="text/html; charset=utf-8")
+    if exc.retry_after is not None:
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+def safe_next(target: str | None) -> str:
+    """A same-site path to go to after a form; anything else goes home (no open redirect)."""
+    home = url_for("home.index")
+    if not target:
+        return home
+    parts = urlsplit(target)
+    base = urlsplit(current_app.config["GAPO_SETTINGS"].base_url)
+    if parts.scheme or parts.netloc:
+        if (parts.scheme, parts.netloc) != (base.scheme, base.netloc):
+            return home
+        target = parts.path + (f"?{parts.query}" if parts.query else "")
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return home
+    return target
