@@ -56,7 +56,10 @@ def create_app(settings: Settings | None = None) -> Quart:
 
     @app.before_serving
     async def start() -> None:
-        app.extensions["gapo"] = await open_services(settings)
+        services = await open_services(settings)
+        app.extensions["gapo"] = services
+        if settings.run_jobs:
+            services.runner.start()
 
     @app.after_serving
     async def stop() -> None:

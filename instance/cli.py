@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import os
 import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 from instance.config import ConfigError, Settings, load_settings
@@ -170,9 +172,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        from pathlib import Path
-
-        settings = load_settings(toml_path=Path(args.config) if args.config else None)
+        if args.config:
+            # `gapo serve` workers rebuild their settings from the environment: the file must
+            # reach them too, so it is passed on as GAPO_CONFIG rather than as an argument.
+            os.environ["GAPO_CONFIG"] = str(Path(args.config).resolve())
+        settings = load_settings()
         return int(args.func(settings, args))
     except (ConfigError, GapoError) as exc:
         print(f"gapo: {exc}", file=sys.stderr)

@@ -6,15 +6,35 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from activitypub.fetch import Fetcher
+from instance import __version__
 from instance.accounts.passwords import Argon2Params, PasswordService
 from instance.accounts.service import AccountService
 from instance.accounts.sessions import SessionService
 from instance.config import Settings
 from instance.db import Database
+from instance.db.connection import Row
 from instance.db.migrate import pending_migrations
 from instance.db.nodes import claim_node
+from instance.federation.context import FederationContext
+from instance.federation.deliver_job import DeliveryJob
+from instance.federation.discovery import Discovery
+from instance.federation.documents import Documents
+from instance.federation.inbox import INBOX_JOB, InboxService
+from instance.federation.instance_actor import ensure_instance_actor
+from instance.federation.lookup import Lookup
+from instance.federation.notes_in import RemoteNotes
+from instance.federation.outbox import DELIVER, Outbox
+from instance.federation.relationships import Relationships
+from instance.federation.remote_actors import RemoteActors
+from instance.federation.signing import KeySigner
+from instance.federation.urls import LocalUrls
+from instance.feeds.service import FeedService
 from instance.ids import IdGenerator, now
+from instance.jobs.queue import JobQueue
+from instance.jobs.runner import JobRunner
 from instance.pools import BoundedPool
+from instance.posts.service import PostService
 from instance.ratelimit import RateLimiter
 
 
@@ -49,8 +69,25 @@ class Services:
     secret_key: str
     signup_limiter: RateLimiter
     login_limiter: RateLimiter
+    urls: LocalUrls
+    fetcher: Fetcher
+    queue: JobQueue
+    runner: JobRunner
+    federation: FederationContext
+    inbox: InboxService
+    posts: PostService
+    relationships: Relationships
+    instance_actor: Row
+    instance_key: Row
+    documents: Documents
+    discovery: Discovery
+    actors: RemoteActors
+    lookup: Lookup
+    feeds: FeedService
 
     async def close(self) -> None:
+        await self.runner.stop()
+        await self.fetcher.close()
         await self.db.close()
         self.password_pool.shutdown()
         self.key_pool.shutdown()
@@ -65,6 +102,35 @@ async def open_services(settings: Settings) -> Services:
     ids = IdGenerator(await claim_node(db, now()))
     password_pool = BoundedPool("argon2", settings.password_workers, settings.password_queue)
     key_pool = BoundedPool("rsa-keygen", 2, settings.password_queue)
+    urls = LocalUrls(settings.base_url)
+    instance_actor, instance_key = await ensure_instance_actor(db, ids, urls, key_pool)
+    fetcher = Fetcher(
+        allow_private=settings.allow_private_addresses,
+        user_agent=f"Gapo/{__version__} (+{settings.base_url})",
+    )
+    queue = JobQueue(ids)
+    outbox = Outbox(queue)
+    actors = RemoteActors(
+        db, ids, fetcher, urls, KeySigner(instance_key["key_id"], instance_key["private_pem"])
+    )
+    relationships = Relationships(db, ids, outbox, urls)
+    federation = FederationContext(
+        db=db,
+        ids=ids,
+        urls=urls,
+        actors=actors,
+        notes=RemoteNotes(db, ids, actors, urls),
+        relationships=relationships,
+        outbox=outbox,
+    )
+    inbox = InboxService(federation, queue, max_body=settings.max_body_bytes)
+    runner = JobRunner(
+        db,
+        queue,
+        {DELIVER: DeliveryJob(db, fetcher), INBOX_JOB: inbox.apply},
+        concurrency=settings.job_workers * 4,
+    )
+    posts = PostService(db, ids, outbox, urls, settings.max_post_chars)
     passwords = PasswordService(
         password_pool,
         Argon2Params(time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib),
@@ -80,4 +146,19 @@ async def open_services(settings: Settings) -> Services:
         secret_key=load_or_create_secret(settings.data_dir),
         signup_limiter=RateLimiter(settings.signup_rate_per_hour, 3600),
         login_limiter=RateLimiter(settings.login_rate_per_5min, 300),
+        urls=urls,
+        fetcher=fetcher,
+        queue=queue,
+        runner=runner,
+        federation=federation,
+        inbox=inbox,
+        posts=posts,
+        actors=actors,
+        documents=Documents(db, urls, actors, posts, settings.host),
+        discovery=Discovery(settings, db, urls),
+        lookup=Lookup(db, actors, urls, settings.host, settings.allow_private_addresses),
+        feeds=FeedService(db),
+        relationships=relationships,
+        instance_actor=instance_actor,
+        instance_key=instance_key,
     )

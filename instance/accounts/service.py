@@ -255,3 +255,9 @@ class AccountService:
 
     async def has_admin(self) -> bool:
         return await users_q.admin_exists(self.db)
+
+    async def account(self, account_id: int) -> Row:
+        account = await accounts_q.get_by_id(self.db, account_id)
+        if account is None:
+            raise NotFound()
+        return account

@@ -22,8 +22,14 @@ def _apply_sync(database_url: str) -> list[str]:
 
 
 def _pending_sync(database_url: str) -> list[str]:
+    migrations = read_migrations(str(MIGRATIONS_DIR))
+    # A database file that does not exist yet needs everything; opening it to ask would
+    # create an empty file (or fail when its folder is missing).
+    if database_url.startswith("sqlite:///"):
+        if not Path(database_url.removeprefix("sqlite:///")).exists():
+            return [m.id for m in migrations]
     backend = get_backend(database_url)
-    return [m.id for m in backend.to_apply(read_migrations(str(MIGRATIONS_DIR)))]
+    return [m.id for m in backend.to_apply(migrations)]
 
 
 async def migrate(database_url: str, sqlite_path: Path | None = None) -> list[str]:

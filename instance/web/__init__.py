@@ -6,7 +6,18 @@ from quart import Quart
 
 
 def register_web(app: Quart) -> None:
-    from instance.web import auth, context, errors, home, profile, settings_pages
+    from instance.web import (
+        activitypub_routes,
+        auth,
+        context,
+        errors,
+        home,
+        people,
+        posts,
+        profile,
+        settings_pages,
+        wellknown,
+    )
 
     context.install(app)
     errors.install(app)
@@ -14,3 +25,7 @@ def register_web(app: Quart) -> None:
     app.register_blueprint(auth.blueprint)
     app.register_blueprint(profile.blueprint)
     app.register_blueprint(settings_pages.blueprint)
+    app.register_blueprint(posts.blueprint)
+    app.register_blueprint(people.blueprint)
+    activitypub_routes.install(app)
+    wellknown.install(app)

@@ -61,6 +61,9 @@ def csrf_token() -> str:
 
 async def check_csrf() -> None:
     expected = session.get("csrf")
+    # Reading the body here (form or not) enforces MAX_CONTENT_LENGTH, so an oversized body
+    # is answered 413 whatever its type, even without a Content-Length header.
+    await request.get_data(cache=True, parse_form_data=True)
     form = await request.form
     sent = form.get(CSRF_FIELD) or request.headers.get(CSRF_HEADER, "")
     if not isinstance(expected, str) or not sent or not hmac.compare_digest(expected, sent):
@@ -82,7 +85,9 @@ def install(app: Quart) -> None:
         i18n.current_locale.set(g.locale)
         # Forms of every blueprint are protected; machine endpoints opt out by blueprint.
         exempt = current_app.config.get("CSRF_EXEMPT_BLUEPRINTS", set())
-        if request.method == "POST" and request.blueprint not in exempt:
+        # Unrouted requests skip it so that they get their 404 or 405 rather than a 403.
+        routed = request.routing_exception is None
+        if request.method == "POST" and routed and request.blueprint not in exempt:
             await check_csrf()
 
     @app.after_request
@@ -103,6 +108,8 @@ def install(app: Quart) -> None:
             "locale_names": i18n.LOCALE_NAMES,
             "instance_name": settings().instance_name,
             "instance_host": settings().host,
+            "handle": handle,
+            "when": when,
         }
 
 
@@ -124,3 +131,17 @@ def clear_session_cookie(response: Response) -> None:
     response.delete_cookie(
         SESSION_COOKIE, path="/", httponly=True, samesite="Lax", secure=settings().secure_cookies
     )
+
+
+def handle(row: Row) -> str:
+    """`@name@domain` for any account or post row (local ones carry our host)."""
+    domain = row.get("domain") or settings().host
+    return f"@{row['username']}@{domain}"
+
+
+def when(ts: int | None) -> str:
+    from datetime import UTC, datetime
+
+    if not ts:
+        return ""
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M UTC")

@@ -9,18 +9,20 @@ from quart import Quart, g, redirect, render_template, request, url_for
 from quart.wrappers import Response
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from instance.errors import GapoError, NotAuthenticated, PayloadTooLarge
+from instance.errors import N_, GapoError, NotAuthenticated, PayloadTooLarge
 from instance.i18n import gettext
 
 log = logging.getLogger(__name__)
 
 # werkzeug's errors carry English prose; show people our translated phrases instead.
 HTTP_MESSAGES = {
-    400: "The request could not be processed.",
-    404: "Not found.",
-    405: "That action is not allowed here.",
-    413: "The request is too large.",
+    400: N_("The request could not be processed."),
+    404: N_("Not found."),
+    405: N_("That action is not allowed here."),
+    408: N_("The request took too long to arrive."),
+    413: N_("The request is too large."),
 }
+UNEXPECTED = N_("Something went wrong on our side.")
 
 
 def message_of(exc: GapoError) -> str:
@@ -67,10 +69,11 @@ def install(app: Quart) -> None:
         status = exc.code or 500
         if isinstance(exc, RequestEntityTooLarge):
             return await error_response(413, gettext(PayloadTooLarge.message))
-        text = HTTP_MESSAGES.get(status, exc.name)
+        # Statuses without a phrase of our own get a generic translated one, not English prose.
+        text = HTTP_MESSAGES.get(status, HTTP_MESSAGES[400] if status < 500 else UNEXPECTED)
         return await error_response(status, gettext(text))
 
     @app.errorhandler(Exception)
     async def handle_unexpected(exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.path)
-        return await error_response(500, gettext("Something went wrong on our side."))
+        return await error_response(500, gettext(UNEXPECTED))

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from quart import Blueprint, render_template
+from quart import Blueprint
 
 from instance.web.context import services
+from instance.web.people import render_account
 
 blueprint = Blueprint("profile", __name__)
 
@@ -12,4 +13,4 @@ blueprint = Blueprint("profile", __name__)
 @blueprint.get("/@<username>")
 async def show(username: str) -> str:
     account = await services().accounts.profile(username)
-    return await render_template("profile.html", account=account)
+    return await render_account(account)

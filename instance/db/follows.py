@@ -1,0 +1,143 @@
+"""Queries on `follows`: who follows whom, pending or accepted."""
+
+from __future__ import annotations
+
+from instance.db.accounts import ACCOUNT_COLUMNS
+from instance.db.connection import Row
+from instance.db.executor import Executor
+
+PREFIXED = ", ".join(f"a.{c.strip()}" for c in ACCOUNT_COLUMNS.split(","))
+
+
+async def upsert_follow(
+    ex: Executor,
+    *,
+    follow_id: int,
+    follower_id: int,
+    followee_id: int,
+    state: str,
+    ap_id: str | None,
+    now: int,
+) -> Row:
+    """Create the follow, or refresh the Follow id of an existing one (a re-sent Follow)."""
+    existing = await get_follow(ex, follower_id, followee_id)
+    if existing is None:
+        await ex.execute(
+            "INSERT INTO follows (id, follower_id, followee_id, state, ap_id, created_at,"
+            " accepted_at) VALUES (:id, :fr, :fe, :state, :ap_id, :now, :acc)",
+            {
+                "id": follow_id,
+                "fr": follower_id,
+                "fe": followee_id,
+                "state": state,
+                "ap_id": ap_id,
+                "now": now,
+                "acc": now if state == "accepted" else None,
+            },
+        )
+    elif ap_id and existing["ap_id"] != ap_id:
+        await ex.execute(
+            "UPDATE follows SET ap_id = :ap_id WHERE id = :id",
+            {"ap_id": ap_id, "id": existing["id"]},
+        )
+    row = await get_follow(ex, follower_id, followee_id)
+    assert row is not None
+    return row
+
+
+async def get_follow(ex: Executor, follower_id: int, followee_id: int) -> Row | None:
+    return await ex.fetch_one(
+        "SELECT id, follower_id, followee_id, state, ap_id, created_at, accepted_at FROM follows"
+        " WHERE follower_id = :fr AND followee_id = :fe",
+        {"fr": follower_id, "fe": followee_id},
+    )
+
+
+async def get_by_ap_id(ex: Executor, ap_id: str) -> Row | None:
+    return await ex.fetch_one(
+        "SELECT id, follower_id, followee_id, state, ap_id, created_at, accepted_at FROM follows"
+        " WHERE ap_id = :ap_id",
+        {"ap_id": ap_id},
+    )
+
+
+async def accept(ex: Executor, follow_id: int, now: int) -> int:
+    return await ex.execute(
+        "UPDATE follows SET state = 'accepted', accepted_at = :now WHERE id = :id"
+        " AND state = 'pending'",
+        {"id": follow_id, "now": now},
+    )
+
+
+async def delete(ex: Executor, follower_id: int, followee_id: int) -> int:
+    return await ex.execute(
+        "DELETE FROM follows WHERE follower_id = :fr AND followee_id = :fe",
+        {"fr": follower_id, "fe": followee_id},
+    )
+
+
+async def delete_all_of(ex: Executor, account_id: int) -> int:
+    return await ex.execute(
+        "DELETE FROM follows WHERE follower_id = :a OR followee_id = :a", {"a": account_id}
+    )
+
+
+async def list_followers(
+    ex: Executor,
+    account_id: int,
+    *,
+    state: str = "accepted",
+    limit: int = 40,
+    max_id: int | None = None,
+) -> list[Row]:
+    """Follower accounts, newest follow first; `max_id` pages on the follow's id."""
+    return await ex.fetch_all(
+        f"SELECT {PREFIXED}, f.id AS follow_id, f.ap_id AS follow_ap_id FROM follows f"
+        " JOIN accounts a ON a.id = f.follower_id WHERE f.followee_id = :aid AND f.state = :state"
+        " AND (:max_id IS NULL OR f.id < :max_id) ORDER BY f.id DESC LIMIT :limit",
+        {"aid": account_id, "state": state, "limit": limit, "max_id": max_id},
+    )
+
+
+async def list_following(
+    ex: Executor,
+    account_id: int,
+    *,
+    state: str = "accepted",
+    limit: int = 40,
+    max_id: int | None = None,
+) -> list[Row]:
+    return await ex.fetch_all(
+        f"SELECT {PREFIXED}, f.id AS follow_id, f.ap_id AS follow_ap_id FROM follows f"
+        " JOIN accounts a ON a.id = f.followee_id WHERE f.follower_id = :aid AND f.state = :state"
+        " AND (:max_id IS NULL OR f.id < :max_id) ORDER BY f.id DESC LIMIT :limit",
+        {"aid": account_id, "state": state, "limit": limit, "max_id": max_id},
+    )
+
+
+async def count_followers(ex: Executor, account_id: int) -> int:
+    return int(
+        await ex.fetch_value(
+            "SELECT COUNT(*) AS n FROM follows WHERE followee_id = :a AND state = 'accepted'",
+            {"a": account_id},
+        )
+    )
+
+
+async def count_following(ex: Executor, account_id: int) -> int:
+    return int(
+        await ex.fetch_value(
+            "SELECT COUNT(*) AS n FROM follows WHERE follower_id = :a AND state = 'accepted'",
+            {"a": account_id},
+        )
+    )
+
+
+async def follower_inboxes(ex: Executor, account_id: int) -> list[Row]:
+    """Inbox and shared inbox of every accepted remote follower (pending ones get nothing)."""
+    return await ex.fetch_all(
+        "SELECT a.ap_inbox, a.ap_shared_inbox FROM follows f JOIN accounts a"
+        " ON a.id = f.follower_id WHERE f.followee_id = :a AND f.state = 'accepted'"
+        " AND a.local = 0",
+        {"a": account_id},
+    )

@@ -1,0 +1,54 @@
+"""Queries on `inbox_activities`: every accepted inbound activity, stored once by id."""
+
+from __future__ import annotations
+
+from instance.db.connection import Row
+from instance.db.executor import Executor
+
+
+async def insert_once(
+    ex: Executor,
+    *,
+    row_id: int,
+    ap_id: str,
+    ap_type: str,
+    actor_ap_id: str,
+    key_id: str | None,
+    body: str,
+    now: int,
+) -> bool:
+    """Store the activity; False when an activity with this id was already stored."""
+    changed = await ex.execute(
+        "INSERT INTO inbox_activities (id, ap_id, ap_type, actor_ap_id, key_id, body,"
+        " received_at) VALUES (:id, :ap_id, :t, :actor, :kid, :body, :now)"
+        " ON CONFLICT (ap_id) DO NOTHING",
+        {
+            "id": row_id,
+            "ap_id": ap_id,
+            "t": ap_type,
+            "actor": actor_ap_id,
+            "kid": key_id,
+            "body": body,
+            "now": now,
+        },
+    )
+    return changed > 0
+
+
+async def get(ex: Executor, row_id: int) -> Row | None:
+    return await ex.fetch_one(
+        "SELECT id, ap_id, ap_type, actor_ap_id, key_id, body, received_at, processed_at, result"
+        " FROM inbox_activities WHERE id = :id",
+        {"id": row_id},
+    )
+
+
+async def mark_processed(ex: Executor, row_id: int, result: str, now: int) -> None:
+    await ex.execute(
+        "UPDATE inbox_activities SET processed_at = :now, result = :r WHERE id = :id",
+        {"id": row_id, "r": result[:500], "now": now},
+    )
+
+
+async def count(ex: Executor) -> int:
+    return int(await ex.fetch_value("SELECT COUNT(*) AS n FROM inbox_activities"))

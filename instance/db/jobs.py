@@ -1,0 +1,100 @@
+"""Queries on `jobs`: the persistent queue. A job is claimed by one runner with a lease;
+a lease that runs out (the process died) makes the job claimable again."""
+
+from __future__ import annotations
+
+from instance.db.connection import Row
+from instance.db.executor import Executor
+
+JOB_COLUMNS = (
+    "id, kind, payload, host, state, attempts, run_at, locked_by, locked_until, last_error,"
+    " created_at, finished_at"
+)
+
+
+async def enqueue(
+    ex: Executor, *, job_id: int, kind: str, payload: str, host: str, run_at: int, now: int
+) -> None:
+    await ex.execute(
+        "INSERT INTO jobs (id, kind, payload, host, state, attempts, run_at, created_at)"
+        " VALUES (:id, :kind, :payload, :host, 'queued', 0, :run_at, :now)",
+        {
+            "id": job_id,
+            "kind": kind,
+            "payload": payload,
+            "host": host,
+            "run_at": run_at,
+            "now": now,
+        },
+    )
+
+
+async def due(ex: Executor, now: int, limit: int) -> list[Row]:
+    """Queued jobs whose time has come, and running ones whose lease expired."""
+    return await ex.fetch_all(
+        f"SELECT {JOB_COLUMNS} FROM jobs WHERE (state = 'queued' AND run_at <= :now)"
+        " OR (state = 'running' AND locked_until < :now) ORDER BY run_at, id LIMIT :limit",
+        {"now": now, "limit": limit},
+    )
+
+
+async def claim(ex: Executor, job_id: int, runner: str, now: int, lease: int) -> bool:
+    changed = await ex.execute(
+        "UPDATE jobs SET state = 'running', locked_by = :runner, locked_until = :until"
+        " WHERE id = :id AND ((state = 'queued' AND run_at <= :now)"
+        " OR (state = 'running' AND locked_until < :now))",
+        {"id": job_id, "runner": runner, "until": now + lease, "now": now},
+    )
+    return changed > 0
+
+
+async def finish(ex: Executor, job_id: int, now: int) -> None:
+    await ex.execute(
+        "UPDATE jobs SET state = 'done', finished_at = :now, locked_by = NULL,"
+        " locked_until = NULL WHERE id = :id",
+        {"id": job_id, "now": now},
+    )
+
+
+async def retry_later(ex: Executor, job_id: int, *, attempts: int, run_at: int, error: str) -> None:
+    await ex.execute(
+        "UPDATE jobs SET state = 'queued', attempts = :attempts, run_at = :run_at,"
+        " last_error = :err, locked_by = NULL, locked_until = NULL WHERE id = :id",
+        {"id": job_id, "attempts": attempts, "run_at": run_at, "err": error[:1000]},
+    )
+
+
+async def fail(ex: Executor, job_id: int, *, attempts: int, error: str, now: int) -> None:
+    await ex.execute(
+        "UPDATE jobs SET state = 'dead', attempts = :attempts, last_error = :err,"
+        " finished_at = :now, locked_by = NULL, locked_until = NULL WHERE id = :id",
+        {"id": job_id, "attempts": attempts, "err": error[:1000], "now": now},
+    )
+
+
+async def get(ex: Executor, job_id: int) -> Row | None:
+    return await ex.fetch_one(f"SELECT {JOB_COLUMNS} FROM jobs WHERE id = :id", {"id": job_id})
+
+
+async def pending_count(ex: Executor) -> int:
+    return int(
+        await ex.fetch_value("SELECT COUNT(*) AS n FROM jobs WHERE state IN ('queued', 'running')")
+    )
+
+
+async def next_run_at(ex: Executor) -> int | None:
+    value = await ex.fetch_value("SELECT MIN(run_at) AS t FROM jobs WHERE state = 'queued'")
+    return None if value is None else int(value)
+
+
+async def purge_finished(ex: Executor, before: int) -> int:
+    """Done jobs are history; dropping them keeps the table (and the disk) small."""
+    return await ex.execute(
+        "DELETE FROM jobs WHERE state = 'done' AND finished_at < :before", {"before": before}
+    )
+
+
+async def list_by_kind(ex: Executor, kind: str) -> list[Row]:
+    return await ex.fetch_all(
+        f"SELECT {JOB_COLUMNS} FROM jobs WHERE kind = :kind ORDER BY id", {"kind": kind}
+    )

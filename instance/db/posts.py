@@ -1,0 +1,161 @@
+"""Queries on `posts`, their recipients and their edit history."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from instance.db.connection import Row
+from instance.db.executor import Executor
+
+POST_COLUMNS = (
+    "p.id, p.account_id, p.local, p.ap_id, p.url, p.in_reply_to_id, p.in_reply_to_ap_id,"
+    " p.thread_root_id, p.content_source, p.content_html, p.summary, p.sensitive, p.visibility,"
+    " p.language, p.created_at, p.updated_at, p.deleted_at, p.replies_count, p.likes_count,"
+    " p.shares_count"
+)
+WITH_AUTHOR = (
+    f"SELECT {POST_COLUMNS}, a.username, a.domain, a.display_name, a.ap_id AS author_ap_id,"
+    " a.local AS author_local, a.avatar_url, a.ap_url AS author_url, a.ap_followers"
+    " AS author_followers FROM posts p JOIN accounts a ON a.id = p.account_id"
+)
+
+
+async def insert_post(ex: Executor, values: dict[str, Any]) -> None:
+    columns = ", ".join(values)
+    placeholders = ", ".join(f":{k}" for k in values)
+    await ex.execute(f"INSERT INTO posts ({columns}) VALUES ({placeholders})", values)
+
+
+async def add_recipients(ex: Executor, post_id: int, account_ids: list[int]) -> None:
+    for account_id in dict.fromkeys(account_ids):
+        await ex.execute(
+            "INSERT INTO post_recipients (post_id, account_id, mentioned) VALUES (:p, :a, 1)"
+            " ON CONFLICT (post_id, account_id) DO NOTHING",
+            {"p": post_id, "a": account_id},
+        )
+
+
+async def recipients(ex: Executor, post_id: int) -> list[int]:
+    rows = await ex.fetch_all(
+        "SELECT account_id FROM post_recipients WHERE post_id = :p", {"p": post_id}
+    )
+    return [int(r["account_id"]) for r in rows]
+
+
+async def get(ex: Executor, post_id: int) -> Row | None:
+    return await ex.fetch_one(f"{WITH_AUTHOR} WHERE p.id = :id", {"id": post_id})
+
+
+async def get_by_ap_id(ex: Executor, ap_id: str) -> Row | None:
+    return await ex.fetch_one(f"{WITH_AUTHOR} WHERE p.ap_id = :ap_id", {"ap_id": ap_id})
+
+
+async def update_content(ex: Executor, post_id: int, values: dict[str, Any]) -> None:
+    sets = ", ".join(f"{k} = :{k}" for k in values)
+    await ex.execute(f"UPDATE posts SET {sets} WHERE id = :post_id", {**values, "post_id": post_id})
+
+
+async def add_edit(
+    ex: Executor, *, edit_id: int, post_id: int, content_html: str, summary: str, now: int
+) -> None:
+    await ex.execute(
+        "INSERT INTO post_edits (id, post_id, content_html, summary, created_at)"
+        " VALUES (:id, :p, :c, :s, :now)",
+        {"id": edit_id, "p": post_id, "c": content_html, "s": summary, "now": now},
+    )
+
+
+async def edits(ex: Executor, post_id: int) -> list[Row]:
+    return await ex.fetch_all(
+        "SELECT id, content_html, summary, created_at FROM post_edits WHERE post_id = :p"
+        " ORDER BY id",
+        {"p": post_id},
+    )
+
+
+async def mark_deleted(ex: Executor, post_id: int, now: int) -> None:
+    """Keep a tombstone row (id, ap_id, deleted_at) so later fetches answer 410."""
+    await ex.execute(
+        "UPDATE posts SET deleted_at = :now, content_html = '', content_source = '', summary = '',"
+        " ap_json = NULL WHERE id = :id",
+        {"id": post_id, "now": now},
+    )
+    await ex.execute("DELETE FROM post_recipients WHERE post_id = :id", {"id": post_id})
+    await ex.execute("DELETE FROM likes WHERE post_id = :id", {"id": post_id})
+    await ex.execute("DELETE FROM shares WHERE post_id = :id", {"id": post_id})
+
+
+async def bump_count(ex: Executor, post_id: int, column: str, delta: int) -> None:
+    if column not in ("replies_count", "likes_count", "shares_count"):
+        raise ValueError(column)
+    await ex.execute(
+        f"UPDATE posts SET {column} = CASE WHEN {column} + :d < 0 THEN 0 ELSE {column} + :d END"
+        " WHERE id = :id",
+        {"d": delta, "id": post_id},
+    )
+
+
+async def by_account(
+    ex: Executor,
+    account_id: int,
+    *,
+    visibilities: tuple[str, ...],
+    limit: int,
+    max_id: int | None = None,
+    min_id: int | None = None,
+) -> list[Row]:
+    names = ", ".join(f":v{i}" for i in range(len(visibilities)))
+    params: dict[str, Any] = {f"v{i}": v for i, v in enumerate(visibilities)}
+    params.update({"a": account_id, "limit": limit, "max_id": max_id, "min_id": min_id})
+    return await ex.fetch_all(
+        f"{WITH_AUTHOR} WHERE p.account_id = :a AND p.deleted_at IS NULL"
+        f" AND p.visibility IN ({names}) AND (:max_id IS NULL OR p.id < :max_id)"
+        " AND (:min_id IS NULL OR p.id > :min_id) ORDER BY p.id DESC LIMIT :limit",
+        params,
+    )
+
+
+async def count_by_account(ex: Executor, account_id: int, visibilities: tuple[str, ...]) -> int:
+    names = ", ".join(f":v{i}" for i in range(len(visibilities)))
+    params: dict[str, Any] = {f"v{i}": v for i, v in enumerate(visibilities)}
+    params["a"] = account_id
+    return int(
+        await ex.fetch_value(
+            f"SELECT COUNT(*) AS n FROM posts p WHERE p.account_id = :a AND p.deleted_at IS NULL"
+            f" AND p.visibility IN ({names})",
+            params,
+        )
+    )
+
+
+async def count_local(ex: Executor) -> int:
+    return int(
+        await ex.fetch_value(
+            "SELECT COUNT(*) AS n FROM posts WHERE local = 1 AND deleted_at IS NULL"
+        )
+    )
+
+
+async def replies_to(ex: Executor, post_id: int, limit: int = 200) -> list[Row]:
+    return await ex.fetch_all(
+        f"{WITH_AUTHOR} WHERE p.in_reply_to_id = :id AND p.deleted_at IS NULL"
+        " ORDER BY p.id LIMIT :limit",
+        {"id": post_id, "limit": limit},
+    )
+
+
+async def attach_orphan_replies(ex: Executor, parent_id: int, parent_ap_id: str) -> None:
+    """Replies that arrived before their parent get linked once the parent is known."""
+    await ex.execute(
+        "UPDATE posts SET in_reply_to_id = :pid WHERE in_reply_to_ap_id = :ap AND"
+        " in_reply_to_id IS NULL",
+        {"pid": parent_id, "ap": parent_ap_id},
+    )
+
+
+async def delete_all_of_account(ex: Executor, account_id: int, now: int) -> None:
+    await ex.execute(
+        "UPDATE posts SET deleted_at = :now, content_html = '', content_source = '',"
+        " summary = '', ap_json = NULL WHERE account_id = :a AND deleted_at IS NULL",
+        {"a": account_id, "now": now},
+    )

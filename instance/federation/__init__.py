@@ -1,0 +1,1 @@
+"""Federation glue: maps rows to ActivityPub and back, applies inbox activities, delivers."""

@@ -1,0 +1,85 @@
+"""The `deliver` job: sign and POST one activity to one inbox, with retries and host health.
+
+Gapo signs with draft-cavage first; when a peer answers 401 it retries at once with
+RFC 9421 (or the other way round) and remembers per host which standard worked.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+from urllib.parse import urlsplit
+
+from activitypub.delivery import HostHealth, classify_response
+from activitypub.fetch import Fetcher, FetchError
+from instance.db import Database
+from instance.db import hosts as hosts_q
+from instance.db import keys as keys_q
+from instance.db.connection import Row
+from instance.federation.signing import KeySigner, other_scheme
+from instance.ids import now
+from instance.jobs.runner import GiveUp, RetryLater
+
+log = logging.getLogger(__name__)
+
+
+class DeliveryJob:
+    def __init__(self, db: Database, fetcher: Fetcher) -> None:
+        self.db = db
+        self.fetcher = fetcher
+
+    async def _health(self, host: str) -> tuple[HostHealth, str]:
+        row = await hosts_q.get(self.db, host)
+        health = HostHealth.from_dict(json.loads(row["health_json"])) if row else HostHealth()
+        scheme = (row["signature_scheme"] if row else None) or "cavage"
+        return health, scheme
+
+    async def _save_health(self, host: str, health: HostHealth) -> None:
+        await hosts_q.set_health(self.db, host, json.dumps(health.to_dict()), now())
+
+    async def __call__(self, payload: dict[str, Any], job: Row) -> None:
+        inbox = payload["inbox"]
+        host = urlsplit(inbox).netloc.lower()
+        if await hosts_q.is_blocked(self.db, host):
+            raise GiveUp(f"{host} is blocked")
+        key = await keys_q.get_for_account(self.db, int(payload["signer"]))
+        if key is None or not key["private_pem"]:
+            raise GiveUp("the signing account has no private key")
+        health, scheme = await self._health(host)
+        ts = now()
+        if health.unavailable(ts):
+            raise GiveUp(f"{host} has been unavailable for days; skipped until it is seen again")
+        if not health.allow_request(ts):
+            raise RetryLater(f"circuit open for {host}", delay=60)
+        if health.is_open(ts):
+            # This job holds the half-open probe; the claim must be visible to other runners.
+            await self._save_health(host, health)
+        body = json.dumps(payload["activity"], separators=(",", ":")).encode()
+
+        status, text = await self._post(inbox, body, key, scheme)
+        verdict = classify_response(status) if status else "retry"
+        if verdict == "retry_other_signature":
+            alternative = other_scheme(scheme)
+            status, text = await self._post(inbox, body, key, alternative)
+            verdict = classify_response(status)
+            if verdict == "ok":
+                await hosts_q.set_signature_scheme(self.db, host, alternative, now())
+        if verdict == "ok":
+            health.success(now())
+            await self._save_health(host, health)
+            return
+        if verdict == "permanent":
+            raise GiveUp(f"{inbox} answered {status}: {text[:200]}")
+        health.failure(now())
+        await self._save_health(host, health)
+        raise RetryLater(f"{inbox} answered {status}: {text[:200]}")
+
+    async def _post(self, inbox: str, body: bytes, key: Row, scheme: str) -> tuple[int, str]:
+        signer = KeySigner(key["key_id"], key["private_pem"], scheme)
+        try:
+            return await self.fetcher.post(inbox, body, sign=signer)
+        except FetchError as exc:
+            # Network trouble counts as a failed attempt (status 0 → retry with backoff).
+            log.info("delivery to %s failed: %s", inbox, exc)
+            return 0, str(exc)

@@ -1,0 +1,61 @@
+"""Discovery documents: WebFinger answers and NodeInfo with real usage counts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from activitypub.nodeinfo import nodeinfo_document
+from instance import __version__
+from instance.config import Settings
+from instance.db import Database
+from instance.db import accounts as accounts_q
+from instance.db import posts as posts_q
+from instance.db import users as users_q
+from instance.errors import NotFound
+from instance.federation.urls import LocalUrls
+from instance.ids import now
+from webfinger.server import build_jrd, parse_resource
+
+MONTH = 30 * 86400
+HALF_YEAR = 180 * 86400
+
+
+class Discovery:
+    def __init__(self, settings: Settings, db: Database, urls: LocalUrls) -> None:
+        self.settings = settings
+        self.db = db
+        self.urls = urls
+
+    async def webfinger(self, resource: str) -> dict[str, Any]:
+        username = parse_resource(
+            resource, host=self.settings.host, base_url=self.settings.base_url
+        )
+        if username is None:
+            raise NotFound()
+        account = await accounts_q.get_local_by_username(self.db, username)
+        if account is None or account["ap_type"] != "Person" or account["suspended_at"]:
+            raise NotFound()
+        return build_jrd(
+            username=account["username"],
+            host=self.settings.host,
+            actor_url=self.urls.actor(account["username"]),
+            profile_url=self.urls.profile(account["username"]),
+        )
+
+    async def nodeinfo(self, version: str) -> dict[str, Any]:
+        if version not in ("2.0", "2.1"):
+            raise NotFound()
+        ts = now()
+        return nodeinfo_document(
+            version,
+            software_name="gapo",
+            software_version=__version__,
+            repository=None,
+            homepage=None,
+            users_total=await accounts_q.count_local(self.db),
+            users_active_month=await users_q.count_active_since(self.db, ts - MONTH),
+            users_active_halfyear=await users_q.count_active_since(self.db, ts - HALF_YEAR),
+            local_posts=await posts_q.count_local(self.db),
+            open_registrations=self.settings.registrations in ("open", "approval"),
+            node_name=self.settings.instance_name,
+        )

@@ -1,0 +1,179 @@
+"""What this instance serves over ActivityPub: actors, notes, collections, with access checks.
+
+Public things are served to anyone, unsigned (our keys and actors must be fetchable
+without a signature). Followers-only and direct notes go only to a signed request
+from an actor allowed to see them; a forbidden note answers exactly like a missing one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from typing import Any
+
+from activitypub.signatures import SignatureError, parse_request_signature, verify_parsed
+from instance.db import Database
+from instance.db import accounts as accounts_q
+from instance.db import follows as follows_q
+from instance.db import keys as keys_q
+from instance.db import posts as posts_q
+from instance.db.connection import Row
+from instance.errors import NotFound
+from instance.federation import to_ap
+from instance.federation.remote_actors import RemoteActors
+from instance.federation.urls import LocalUrls
+from instance.posts.service import PostService
+from instance.posts.visibility import can_see
+
+
+class Gone(Exception):
+    """The object existed and was deleted: answer 410 with a Tombstone."""
+
+    def __init__(self, document: dict[str, Any]) -> None:
+        super().__init__("gone")
+        self.document = document
+
+
+class Documents:
+    def __init__(
+        self, db: Database, urls: LocalUrls, actors: RemoteActors, posts: PostService, host: str
+    ) -> None:
+        self.db = db
+        self.urls = urls
+        self.actors = actors
+        self.posts = posts
+        self.host = host
+
+    async def signer(self, method: str, url: str, headers: Mapping[str, str]) -> Row | None:
+        """The remote account that signed this GET, or None when unsigned or invalid."""
+        try:
+            parsed = parse_request_signature(method, url, headers, b"")
+        except SignatureError:
+            return None
+        for refresh in (False, True):
+            found = await self.actors.lookup_key(parsed.key_id, refresh=refresh)
+            if found is None:
+                return None
+            owner, pem = found
+            try:
+                await asyncio.to_thread(verify_parsed, parsed, pem)
+            except SignatureError:
+                continue
+            return await accounts_q.get_by_ap_id(self.db, owner)
+        return None
+
+    async def _local(self, username: str) -> Row:
+        account = await accounts_q.get_local_by_username(self.db, username)
+        if account is None or account["ap_type"] != "Person" or account["suspended_at"]:
+            raise NotFound()
+        return account
+
+    async def actor(self, username: str) -> dict[str, Any]:
+        account = await self._local(username)
+        key = await keys_q.get_for_account(self.db, account["id"])
+        assert key is not None
+        return to_ap.person(self.urls, account, key["public_pem"])
+
+    async def instance_actor(self, public_pem: str) -> dict[str, Any]:
+        return to_ap.instance_actor(self.urls, self.host, public_pem)
+
+    async def note(self, viewer: Row | None, username: str, post_id: int) -> dict[str, Any]:
+        post = await posts_q.get(self.db, post_id)
+        if post is None or not post["local"] or post["username"] != username:
+            raise NotFound()
+        if post["deleted_at"] is not None:
+            raise Gone(to_ap.tombstone(self.urls.note(username, post_id), post["deleted_at"]))
+        if not await can_see(self.db, viewer["id"] if viewer else None, post):
+            raise NotFound()
+        return await self.posts.note_document(post)
+
+    async def create_activity(
+        self, viewer: Row | None, username: str, post_id: int
+    ) -> dict[str, Any]:
+        note = await self.note(viewer, username, post_id)
+        context = note.pop("@context")
+        return to_ap.activity(
+            "Create",
+            f"{note['id']}/activity",
+            note["attributedTo"],
+            note,
+            to=note["to"],
+            cc=note["cc"],
+            context=context,
+        )
+
+    async def outbox(
+        self, viewer: Row | None, username: str, *, page: bool, max_id: int | None
+    ) -> dict[str, Any]:
+        account = await self._local(username)
+        collection = self.urls.outbox(username)
+        is_follower = False
+        if viewer is not None:
+            follow = await follows_q.get_follow(self.db, viewer["id"], account["id"])
+            is_follower = follow is not None and follow["state"] == "accepted"
+        visibilities = (
+            ("public", "unlisted", "followers") if is_follower else ("public", "unlisted")
+        )
+        if not page:
+            total = await posts_q.count_by_account(self.db, account["id"], ("public", "unlisted"))
+            return to_ap.ordered_collection(
+                collection,
+                total,
+                first=f"{collection}?page=true",
+                last=f"{collection}?page=true&min_id=0",
+            )
+        rows = await posts_q.by_account(
+            self.db, account["id"], visibilities=visibilities, limit=to_ap.PAGE_SIZE, max_id=max_id
+        )
+        items = []
+        for row in rows:
+            note = await self.posts.note_document(row, with_context=False)
+            items.append(
+                to_ap.activity(
+                    "Create",
+                    f"{note['id']}/activity",
+                    note["attributedTo"],
+                    note,
+                    to=note["to"],
+                    cc=note["cc"],
+                    context=None,
+                )
+            )
+        for item in items:
+            item.pop("@context", None)
+        page_id = f"{collection}?page=true" + (f"&max_id={max_id}" if max_id else "")
+        next_url = (
+            f"{collection}?page=true&max_id={rows[-1]['id']}"
+            if len(rows) == to_ap.PAGE_SIZE
+            else None
+        )
+        prev_url = f"{collection}?page=true&min_id={rows[0]['id']}" if rows else None
+        return to_ap.ordered_page(page_id, collection, items, next_url=next_url, prev_url=prev_url)
+
+    async def follow_collection(
+        self, username: str, which: str, *, page: bool, max_id: int | None
+    ) -> dict[str, Any]:
+        account = await self._local(username)
+        collection = (
+            self.urls.followers(username) if which == "followers" else self.urls.following(username)
+        )
+        count = follows_q.count_followers if which == "followers" else follows_q.count_following
+        total = await count(self.db, account["id"])
+        if not page:
+            return to_ap.ordered_collection(collection, total, first=f"{collection}?page=1")
+        lister = follows_q.list_followers if which == "followers" else follows_q.list_following
+        rows = await lister(self.db, account["id"], limit=to_ap.PAGE_SIZE * 2, max_id=max_id)
+        items = [self.urls.actor(r["username"]) if r["local"] else r["ap_id"] for r in rows]
+        next_url = (
+            f"{collection}?page=1&max_id={rows[-1]['follow_id']}"
+            if len(rows) == to_ap.PAGE_SIZE * 2
+            else None
+        )
+        page_id = f"{collection}?page=1" + (f"&max_id={max_id}" if max_id else "")
+        return to_ap.ordered_page(page_id, collection, items, next_url=next_url, prev_url=None)
+
+    async def featured(self, username: str) -> dict[str, Any]:
+        await self._local(username)
+        doc = to_ap.ordered_collection(self.urls.featured(username), 0, first=None)
+        doc["orderedItems"] = []
+        return doc

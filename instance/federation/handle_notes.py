@@ -1,0 +1,80 @@
+"""Inbox handlers for Create, Update and Delete (notes and actors)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from activitypub.fetch import FetchError
+from activitypub.vocab import ACTOR_TYPES, Activity, VocabError, origin_of, parse_actor
+from instance.db import accounts as accounts_q
+from instance.db import follows as follows_q
+from instance.db import posts as posts_q
+from instance.db.connection import Row
+from instance.federation.context import FederationContext
+from instance.federation.notes_in import NoteRejected
+from instance.ids import now
+
+
+async def _object_document(ctx: FederationContext, activity: Activity) -> dict[str, Any] | None:
+    """The embedded object, or the referenced one fetched from its origin."""
+    if isinstance(activity.object, dict):
+        return activity.object
+    if activity.object_id:
+        try:
+            return await ctx.actors.fetch_document(activity.object_id)
+        except FetchError:
+            return None
+    return None
+
+
+async def handle_create(ctx: FederationContext, activity: Activity, actor: Row) -> str:
+    doc = await _object_document(ctx, activity)
+    if doc is None:
+        return "ignored: object unavailable"
+    if doc.get("type") in ACTOR_TYPES:
+        return "ignored: Create of an actor"
+    try:
+        post = await ctx.notes.ingest(doc, author=actor)
+    except NoteRejected as exc:
+        return f"rejected: {exc}"
+    return f"stored post {post['id']}"
+
+
+async def handle_update(ctx: FederationContext, activity: Activity, actor: Row) -> str:
+    doc = await _object_document(ctx, activity)
+    if doc is None:
+        return "ignored: object unavailable"
+    if doc.get("type") in ACTOR_TYPES:
+        if doc.get("id") != actor["ap_id"]:
+            return "rejected: an actor may only update itself"
+        try:
+            await ctx.actors.store(parse_actor(doc))
+        except VocabError as exc:
+            return f"rejected: {exc}"
+        return "actor updated"
+    try:
+        post = await ctx.notes.update(doc, actor["ap_id"])
+    except NoteRejected as exc:
+        return f"rejected: {exc}"
+    return "post updated" if post else "ignored: unknown post"
+
+
+async def handle_delete(ctx: FederationContext, activity: Activity, actor: Row) -> str:
+    object_id = activity.object_id
+    if not object_id or origin_of(object_id) != origin_of(actor["ap_id"]):
+        return "rejected: object on another host"
+    if object_id == actor["ap_id"]:
+        # The actor deleted itself: remove what it left here.
+        async with ctx.db.transaction() as tx:
+            await posts_q.delete_all_of_account(tx, actor["id"], now())
+            await follows_q.delete_all_of(tx, actor["id"])
+            await accounts_q.set_suspended(tx, actor["id"], now())
+        return "actor removed"
+    post = await posts_q.get_by_ap_id(ctx.db, object_id)
+    if post is None or post["account_id"] != actor["id"]:
+        return "ignored: unknown post"
+    async with ctx.db.transaction() as tx:
+        await posts_q.mark_deleted(tx, post["id"], now())
+        if post["in_reply_to_id"]:
+            await posts_q.bump_count(tx, post["in_reply_to_id"], "replies_count", -1)
+    return "post deleted"

@@ -1,0 +1,133 @@
+"""Receiving: verify, store once, answer 202; applying each activity is a job.
+
+`InboxService.receive` is called by the web layer for per-user inboxes and the
+shared inbox; `InboxService.apply` is the `inbox` job, dispatching to one handler
+per activity type. Unknown types are stored and ignored, not errors.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from activitypub.inbox import VerifiedActivity, verify_inbox_request
+
+from activitypub.delivery import HostHealth
+from activitypub.vocab import VocabError, parse_activity
+from instance.db import Database
+from instance.db import hosts as hosts_q
+from instance.db import inbox as inbox_q
+from instance.db.connection import Row
+from instance.federation.context import FederationContext
+from instance.federation.handle_follows import handle_accept, handle_follow, handle_reject
+from instance.federation.handle_notes import handle_create, handle_delete, handle_update
+from instance.federation.handle_reactions import (
+    handle_announce,
+    handle_block,
+    handle_like,
+    handle_undo,
+)
+from instance.federation.remote_actors import ActorFetchFailed
+from instance.ids import now
+from instance.jobs.queue import JobQueue
+from instance.jobs.runner import GiveUp, RetryLater
+
+log = logging.getLogger(__name__)
+
+INBOX_JOB = "inbox"
+Handler = Callable[[FederationContext, Any, Row], Awaitable[str]]
+HANDLERS: dict[str, Handler] = {
+    "Follow": handle_follow,
+    "Accept": handle_accept,
+    "Reject": handle_reject,
+    "Undo": handle_undo,
+    "Create": handle_create,
+    "Update": handle_update,
+    "Delete": handle_delete,
+    "Like": handle_like,
+    "Announce": handle_announce,
+    "Block": handle_block,
+}
+
+
+class InboxService:
+    def __init__(self, ctx: FederationContext, queue: JobQueue, *, max_body: int) -> None:
+        self.ctx = ctx
+        self.queue = queue
+        self.max_body = max_body
+
+    @property
+    def db(self) -> Database:
+        return self.ctx.db
+
+    async def _is_blocked(self, domain: str) -> bool:
+        return await hosts_q.is_blocked(self.db, domain)
+
+    async def receive(
+        self, method: str, url: str, headers: Mapping[str, str], body: bytes
+    ) -> VerifiedActivity:
+        """Verify and store; raises activitypub.inbox.InboxError subclasses with a status."""
+        verified = await verify_inbox_request(
+            method,
+            url,
+            headers,
+            body,
+            lookup_key=self.ctx.actors.lookup_key,
+            is_blocked_domain=self._is_blocked,
+            max_body=self.max_body,
+            run_blocking=asyncio.to_thread,
+        )
+        activity = verified.activity
+        async with self.db.transaction() as tx:
+            row_id = self.ctx.ids.next_id()
+            stored = await inbox_q.insert_once(
+                tx,
+                row_id=row_id,
+                ap_id=str(activity["id"]),
+                ap_type=str(activity["type"]),
+                actor_ap_id=verified.actor_id,
+                key_id=verified.key_id,
+                body=json.dumps(activity, separators=(",", ":")),
+                now=now(),
+            )
+            if stored:
+                await self.queue.enqueue(tx, INBOX_JOB, {"row": row_id})
+        await self._seen(verified.actor_id)
+        return verified
+
+    async def _seen(self, actor_id: str) -> None:
+        """Any signed inbound activity clears a host's unavailable mark."""
+        host = urlsplit(actor_id).netloc.lower()
+        row = await hosts_q.get(self.db, host)
+        if row is None:
+            return
+        health = HostHealth.from_dict(json.loads(row["health_json"]))
+        if health.to_dict() != HostHealth().to_dict():
+            health.clear()
+            await hosts_q.set_health(self.db, host, json.dumps(health.to_dict()), now())
+
+    async def apply(self, payload: dict[str, Any], job: Row) -> None:
+        """The `inbox` job: apply one stored activity with its type's handler."""
+        row = await inbox_q.get(self.db, int(payload["row"]))
+        if row is None:
+            raise GiveUp("inbox row is gone")
+        try:
+            activity = parse_activity(json.loads(row["body"]))
+        except (VocabError, ValueError) as exc:
+            await inbox_q.mark_processed(self.db, row["id"], f"malformed: {exc}", now())
+            return
+        handler = HANDLERS.get(activity.type)
+        if handler is None:
+            await inbox_q.mark_processed(self.db, row["id"], "ignored: unknown type", now())
+            return
+        try:
+            actor = await self.ctx.actors.get_or_fetch(row["actor_ap_id"])
+        except ActorFetchFailed as exc:
+            raise RetryLater(f"actor unavailable: {exc}") from exc
+        result = await handler(self.ctx, activity, actor)
+        log.info("inbox %s %s from %s: %s", activity.type, activity.id, actor["ap_id"], result)
+        await inbox_q.mark_processed(self.db, row["id"], result, now())

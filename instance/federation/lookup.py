@@ -1,0 +1,126 @@
+"""Finding accounts by `@name@host`, `name@host` or URL, and reading a remote outbox."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from typing import Any
+
+from activitypub.fetch import FetchError
+from activitypub.html import sanitize_html
+from activitypub.vocab import VocabError, parse_collection, parse_note
+from instance.db import Database
+from instance.db import accounts as accounts_q
+from instance.db.connection import Row
+from instance.errors import N_, NotFound
+from instance.federation.remote_actors import ActorFetchFailed, RemoteActors
+from instance.federation.urls import LocalUrls
+from webfinger.client import WebFingerError, parse_handle, resolve
+
+log = logging.getLogger(__name__)
+
+RECENT_POSTS = 10
+
+
+def _is_loopback_host(host: str) -> bool:
+    name = (
+        host.rsplit(":", 1)[0].strip("[]") if host.count(":") <= 1 or host.startswith("[") else host
+    )
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback or ipaddress.ip_address(name).is_private
+    except ValueError:
+        return False
+
+
+class Lookup:
+    def __init__(
+        self, db: Database, actors: RemoteActors, urls: LocalUrls, host: str, allow_private: bool
+    ) -> None:
+        self.db = db
+        self.actors = actors
+        self.urls = urls
+        self.host = host
+        self.allow_private = allow_private
+
+    async def find(self, query: str) -> Row:
+        """The account a search names, fetching a remote one when needed; NotFound otherwise."""
+        query = query.strip()
+        handle = parse_handle(query) if not query.startswith(("http://", "https://")) else None
+        if handle is None and not query.startswith(("http://", "https://")):
+            local = await accounts_q.get_local_by_username(self.db, query.lstrip("@"))
+            if local is not None and local["ap_type"] == "Person":
+                return local
+            raise NotFound(N_("No account matches that search."))
+        if handle is not None and handle[1] == self.host.lower():
+            local = await accounts_q.get_local_by_username(self.db, handle[0])
+            if local is None:
+                raise NotFound(N_("No account matches that search."))
+            return local
+        if handle is not None:
+            known = await accounts_q.get_by_username_domain(self.db, handle[0], handle[1])
+            if known is not None:
+                return known
+        local_name = self.urls.parse_actor(query)
+        if local_name is not None:
+            local = await accounts_q.get_local_by_username(self.db, local_name)
+            if local is not None:
+                return local
+        scheme = (
+            "http" if (handle and self.allow_private and _is_loopback_host(handle[1])) else "https"
+        )
+        try:
+            actor_id = await resolve(
+                query,
+                get_jrd=self.actors.fetcher.get_jrd,
+                get_actor=self.actors.fetch_document,
+                scheme=scheme,
+            )
+            return await self.actors.get_or_fetch(actor_id)
+        except (WebFingerError, FetchError, ActorFetchFailed) as exc:
+            log.info("lookup of %r failed: %s", query, exc)
+            raise NotFound(N_("No account matches that search.")) from exc
+
+    async def recent_public_posts(self, account: Row) -> list[dict[str, Any]]:
+        """Up to ten public notes from a remote outbox, sanitised, for the profile preview."""
+        if account["local"] or not account["ap_outbox"]:
+            return []
+        try:
+            outbox = parse_collection(await self.actors.fetch_document(account["ap_outbox"]))
+            page: Any = outbox.first
+            items = outbox.items
+            if not items and isinstance(page, str):
+                items = parse_collection(await self.actors.fetch_document(page)).items
+            elif not items and isinstance(page, dict):
+                items = parse_collection(page).items
+        except (FetchError, VocabError) as exc:
+            log.info("outbox of %s unavailable: %s", account["ap_id"], exc)
+            return []
+        posts: list[dict[str, Any]] = []
+        for item in items[:40]:
+            obj = (
+                item.get("object")
+                if isinstance(item, dict) and item.get("type") == "Create"
+                else None
+            )
+            if not isinstance(obj, dict):
+                continue
+            try:
+                note = parse_note(obj)
+            except VocabError:
+                continue
+            if not any(a.endswith("#Public") or a in ("as:Public", "Public") for a in note.to):
+                continue
+            posts.append(
+                {
+                    "id": note.id,
+                    "url": note.url or note.id,
+                    "content_html": sanitize_html(note.content or ""),
+                    "summary": note.summary or "",
+                    "published": note.published,
+                }
+            )
+            if len(posts) >= RECENT_POSTS:
+                break
+        return posts

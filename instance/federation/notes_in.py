@@ -1,0 +1,171 @@
+"""Remote notes into `posts`: sanitised, addressed, linked to their parent, bounded fetching.
+
+A reply whose parent is unknown fetches the parent chain, at most MAX_ANCESTORS
+deep and with a per-call budget, so a hostile peer cannot make us loop.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from html import escape
+from typing import Any
+
+from activitypub.fetch import FetchError
+from activitypub.html import sanitize_html
+from activitypub.vocab import Note, VocabError, origin_of, parse_note, visibility_of
+from instance.db import Database
+from instance.db import accounts as accounts_q
+from instance.db import posts as posts_q
+from instance.db.connection import Row
+from instance.federation.remote_actors import ActorFetchFailed, RemoteActors
+from instance.federation.urls import LocalUrls
+from instance.ids import IdGenerator, now
+
+log = logging.getLogger(__name__)
+
+MAX_ANCESTORS = 8
+NOTE_TYPES = {"Note", "Article", "Question", "Page", "Video", "Image", "Audio", "Event"}
+
+
+class NoteRejected(Exception):
+    """The note cannot be stored (bad shape, wrong origin, unknown author)."""
+
+
+class RemoteNotes:
+    def __init__(
+        self, db: Database, ids: IdGenerator, actors: RemoteActors, urls: LocalUrls
+    ) -> None:
+        self.db = db
+        self.ids = ids
+        self.actors = actors
+        self.urls = urls
+
+    async def _local_recipients(self, note: Note) -> list[int]:
+        ids: list[int] = []
+        for addr in [*note.to, *note.cc, *(m.href for m in note.mentions)]:
+            username = self.urls.parse_actor(addr)
+            if username is None:
+                continue
+            account = await accounts_q.get_local_by_username(self.db, username)
+            if account is not None:
+                ids.append(int(account["id"]))
+        return list(dict.fromkeys(ids))
+
+    async def ingest(
+        self, doc: dict[str, Any], *, author: Row | None = None, fetch_budget: int = MAX_ANCESTORS
+    ) -> Row:
+        """Store a remote note (or update it when known); returns the post row."""
+        try:
+            note = parse_note(doc)
+        except VocabError as exc:
+            raise NoteRejected(str(exc)) from exc
+        if note.type not in NOTE_TYPES:
+            raise NoteRejected(f"unsupported object type {note.type}")
+        if not note.attributed_to or origin_of(note.attributed_to) != origin_of(note.id):
+            raise NoteRejected("the note and its author are on different hosts")
+        if self.urls.is_local(note.id):
+            raise NoteRejected("a remote server cannot create our notes")
+        if author is None or author["ap_id"] != note.attributed_to:
+            try:
+                author = await self.actors.get_or_fetch(note.attributed_to)
+            except ActorFetchFailed as exc:
+                raise NoteRejected(f"author unavailable: {exc}") from exc
+        existing = await posts_q.get_by_ap_id(self.db, note.id)
+        if existing is not None:
+            return existing
+        parent_id = await self._parent(note.in_reply_to, fetch_budget)
+        visibility = visibility_of(note.to, note.cc, author["ap_followers"])
+        content = sanitize_html(note.content or "")
+        if note.attachments:
+            links = "".join(
+                f'<p><a href="{escape(a.url)}">{escape(a.name or a.media_type or "attachment")}</a></p>'
+                for a in note.attachments
+                if a.url
+            )
+            content += sanitize_html(links)
+        post_id = self.ids.next_id()
+        recipients = await self._local_recipients(note)
+        async with self.db.transaction() as tx:
+            if await posts_q.get_by_ap_id(tx, note.id) is not None:
+                found = await posts_q.get_by_ap_id(tx, note.id)
+                assert found is not None
+                return found
+            await posts_q.insert_post(
+                tx,
+                {
+                    "id": post_id,
+                    "account_id": author["id"],
+                    "local": 0,
+                    "ap_id": note.id,
+                    "url": note.url or note.id,
+                    "in_reply_to_id": parent_id,
+                    "in_reply_to_ap_id": note.in_reply_to,
+                    "content_html": content,
+                    "summary": (note.summary or "")[:1000],
+                    "sensitive": 1 if note.sensitive else 0,
+                    "visibility": visibility,
+                    "language": note.language,
+                    "created_at": int(note.published or now()),
+                    "updated_at": int(note.updated) if note.updated else None,
+                    "ap_json": json.dumps(note.raw)[:200_000],
+                },
+            )
+            await posts_q.add_recipients(tx, post_id, recipients)
+            if parent_id is not None:
+                await posts_q.bump_count(tx, parent_id, "replies_count", 1)
+            await posts_q.attach_orphan_replies(tx, post_id, note.id)
+        row = await posts_q.get(self.db, post_id)
+        assert row is not None
+        return row
+
+    async def _parent(self, in_reply_to: str | None, budget: int) -> int | None:
+        if not in_reply_to:
+            return None
+        local_id = self.urls.parse_note(in_reply_to)
+        if local_id is not None:
+            parent = await posts_q.get(self.db, local_id)
+            return int(parent["id"]) if parent else None
+        known = await posts_q.get_by_ap_id(self.db, in_reply_to)
+        if known is not None:
+            return int(known["id"])
+        if budget <= 0:
+            return None
+        try:
+            doc = await self.actors.fetch_document(in_reply_to)
+            parent = await self.ingest(doc, fetch_budget=budget - 1)
+        except (FetchError, NoteRejected) as exc:
+            log.info("could not fetch parent %s: %s", in_reply_to, exc)
+            return None
+        return int(parent["id"])
+
+    async def update(self, doc: dict[str, Any], actor_ap_id: str) -> Row | None:
+        """Apply an Update(Note) from its author; keeps the previous text as an edit."""
+        try:
+            note = parse_note(doc)
+        except VocabError as exc:
+            raise NoteRejected(str(exc)) from exc
+        existing = await posts_q.get_by_ap_id(self.db, note.id)
+        if existing is None or existing["author_ap_id"] != actor_ap_id:
+            return None
+        async with self.db.transaction() as tx:
+            await posts_q.add_edit(
+                tx,
+                edit_id=self.ids.next_id(),
+                post_id=existing["id"],
+                content_html=existing["content_html"],
+                summary=existing["summary"],
+                now=now(),
+            )
+            await posts_q.update_content(
+                tx,
+                existing["id"],
+                {
+                    "content_html": sanitize_html(note.content or ""),
+                    "summary": (note.summary or "")[:1000],
+                    "sensitive": 1 if note.sensitive else 0,
+                    "updated_at": int(note.updated or now()),
+                    "ap_json": json.dumps(note.raw)[:200_000],
+                },
+            )
+        return await posts_q.get(self.db, existing["id"])

@@ -1,0 +1,194 @@
+"""Remote actors: fetched, checked, stored in `accounts` with their keys, refreshed on demand.
+
+A key only ever changes through a fetch of the key owner's own document from its
+origin, so a forged activity cannot plant a key ("key poisoning"); a failed
+verification triggers at most one bounded re-fetch (key rotation).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import defaultdict, deque
+from typing import Any
+from urllib.parse import urlsplit
+
+from activitypub.fetch import Fetcher, FetchError
+from activitypub.html import sanitize_html
+from activitypub.vocab import Actor, VocabError, origin_of, parse_actor
+from instance.db import Database
+from instance.db import accounts as accounts_q
+from instance.db import keys as keys_q
+from instance.db.connection import Row
+from instance.federation.signing import KeySigner
+from instance.federation.urls import LocalUrls
+from instance.ids import IdGenerator, now
+
+REFRESH_AFTER = 24 * 3600
+KEY_REFETCH_PER_HOST_PER_MINUTE = 10
+
+
+class ActorFetchFailed(Exception):
+    """The actor could not be fetched or is not a valid actor."""
+
+
+def domain_of(url: str) -> str:
+    return urlsplit(url).netloc.lower()
+
+
+class RemoteActors:
+    def __init__(
+        self,
+        db: Database,
+        ids: IdGenerator,
+        fetcher: Fetcher,
+        urls: LocalUrls,
+        instance_signer: KeySigner | None = None,
+    ) -> None:
+        self.db = db
+        self.ids = ids
+        self.fetcher = fetcher
+        self.urls = urls
+        self.instance_signer = instance_signer
+        self._refetches: dict[str, deque[float]] = defaultdict(deque)
+
+    async def fetch_document(self, url: str) -> dict[str, Any]:
+        """A signed GET of an ActivityPub document (servers in authorized-fetch mode need it)."""
+        _, doc = await self.fetcher.get_json(url, sign=self.instance_signer)
+        return doc
+
+    async def get(self, ap_id: str) -> Row | None:
+        return await accounts_q.get_by_ap_id(self.db, ap_id)
+
+    async def get_or_fetch(self, ap_id: str, *, refresh: bool = False) -> Row:
+        """The stored actor, fetched when unknown, stale, or when asked to refresh."""
+        local = self.urls.parse_actor(ap_id)
+        if local is not None:
+            row = await accounts_q.get_local_by_username(self.db, local)
+            if row is None:
+                raise ActorFetchFailed(f"no local actor {ap_id}")
+            return row
+        row = await accounts_q.get_by_ap_id(self.db, ap_id)
+        stale = row is not None and (row["ap_fetched_at"] or 0) < now() - REFRESH_AFTER
+        if row is not None and not refresh and not stale:
+            return row
+        try:
+            doc = await self.fetch_document(ap_id)
+            actor = parse_actor(doc)
+        except (FetchError, VocabError) as exc:
+            if row is not None and not refresh:
+                return row  # a stale copy beats none when the origin is briefly down
+            raise ActorFetchFailed(str(exc)) from exc
+        if actor.id != ap_id and origin_of(actor.id) != origin_of(ap_id):
+            raise ActorFetchFailed("the actor document names an id on another host")
+        return await self.store(actor)
+
+    async def store(self, actor: Actor) -> Row:
+        """Insert or update the actor and its public keys; returns the account row."""
+        ts = now()
+        domain = domain_of(actor.id)
+        username = actor.preferred_username or actor.id.rstrip("/").rsplit("/", 1)[-1]
+        fields = [
+            {"name": name[:255], "value_html": sanitize_html(value)[:2000]}
+            for name, value in actor.fields[:8]
+        ]
+        values: dict[str, Any] = {
+            "username": username[:255],
+            "username_key": username.lower()[:255],
+            "domain": domain,
+            "display_name": (actor.name or username)[:255],
+            "note_html": sanitize_html(actor.summary or "")[:20000],
+            "fields_json": json.dumps(fields),
+            "locked": 1 if actor.manually_approves_followers else 0,
+            "bot": 1 if actor.type in ("Service", "Application") else 0,
+            "discoverable": 1 if actor.discoverable else 0,
+            "avatar_url": actor.icon_url,
+            "header_url": actor.image_url,
+            "updated_at": ts,
+            "ap_type": actor.type,
+            "ap_url": actor.url,
+            "ap_inbox": actor.inbox,
+            "ap_shared_inbox": actor.shared_inbox,
+            "ap_outbox": actor.outbox,
+            "ap_followers": actor.followers,
+            "ap_following": actor.following,
+            "ap_featured": actor.featured,
+            "ap_json": json.dumps(actor.raw)[:200_000],
+            "ap_fetched_at": ts,
+        }
+        async with self.db.transaction() as tx:
+            existing = await accounts_q.get_by_ap_id(tx, actor.id)
+            if existing is None:
+                clash = await accounts_q.get_by_username_domain(tx, username, domain)
+                if clash is not None and clash["ap_id"] != actor.id:
+                    # Same handle, new id (the account was re-created): the newest wins the handle.
+                    await accounts_q.update_profile(
+                        tx, clash["id"], {"username_key": f"{clash['username_key']}~{clash['id']}"}
+                    )
+                account_id = self.ids.next_id()
+                await accounts_q.insert_account(
+                    tx,
+                    {
+                        "id": account_id,
+                        "local": 0,
+                        "created_at": (actor.published and int(actor.published)) or ts,
+                        "ap_id": actor.id,
+                        **values,
+                    },
+                )
+            else:
+                account_id = existing["id"]
+                await accounts_q.update_profile(tx, account_id, values)
+            for key in actor.public_keys:
+                if key.owner != actor.id or origin_of(key.id) != origin_of(actor.id):
+                    continue  # a key must belong to this actor, on its own host
+                await keys_q.upsert_public_key(
+                    tx,
+                    keypair_id=self.ids.next_id(),
+                    account_id=account_id,
+                    key_id=key.id,
+                    public_pem=key.pem,
+                    now=ts,
+                )
+        row = await accounts_q.get_by_id(self.db, account_id)
+        assert row is not None
+        return row
+
+    def _may_refetch(self, key_id: str) -> bool:
+        host = domain_of(key_id)
+        window = self._refetches[host]
+        t = time.monotonic()
+        while window and window[0] < t - 60:
+            window.popleft()
+        if len(window) >= KEY_REFETCH_PER_HOST_PER_MINUTE:
+            return False
+        window.append(t)
+        return True
+
+    async def lookup_key(self, key_id: str, *, refresh: bool) -> tuple[str, str] | None:
+        """(owner actor id, public PEM) for a key id, fetching the owner when needed."""
+        if not refresh:
+            row = await keys_q.get_by_key_id(self.db, key_id)
+            if row is not None:
+                return row["owner_ap_id"], row["public_pem"]
+        elif not self._may_refetch(key_id):
+            return None
+        # The key id usually is `<actor>#main-key`; fetching it yields the actor (or the key).
+        document_url = key_id.split("#", 1)[0]
+        try:
+            doc = await self.fetch_document(document_url)
+        except FetchError:
+            return None
+        owner = doc.get("owner") if doc.get("type") in ("Key", "CryptographicKey") else None
+        actor_id = owner if isinstance(owner, str) else doc.get("id")
+        if not isinstance(actor_id, str) or origin_of(actor_id) != origin_of(key_id):
+            return None
+        try:
+            if owner:
+                await self.get_or_fetch(actor_id, refresh=True)
+            else:
+                await self.store(parse_actor(doc))
+        except (ActorFetchFailed, VocabError):
+            return None
+        row = await keys_q.get_by_key_id(self.db, key_id)
+        return (row["owner_ap_id"], row["public_pem"]) if row is not None else None

@@ -1,0 +1,82 @@
+"""The URLs of this instance's ActivityPub objects, built from the base URL (never Host)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+INSTANCE_ACTOR_USERNAME = "instance.actor"
+
+
+@dataclass(frozen=True)
+class LocalUrls:
+    base_url: str
+
+    def actor(self, username: str) -> str:
+        return f"{self.base_url}/users/{username}"
+
+    def key_id(self, username: str) -> str:
+        return f"{self.actor(username)}#main-key"
+
+    def profile(self, username: str) -> str:
+        return f"{self.base_url}/@{username}"
+
+    def inbox(self, username: str) -> str:
+        return f"{self.actor(username)}/inbox"
+
+    def outbox(self, username: str) -> str:
+        return f"{self.actor(username)}/outbox"
+
+    def followers(self, username: str) -> str:
+        return f"{self.actor(username)}/followers"
+
+    def following(self, username: str) -> str:
+        return f"{self.actor(username)}/following"
+
+    def featured(self, username: str) -> str:
+        return f"{self.actor(username)}/collections/featured"
+
+    @property
+    def shared_inbox(self) -> str:
+        return f"{self.base_url}/inbox"
+
+    @property
+    def instance_actor(self) -> str:
+        return f"{self.base_url}/actor"
+
+    @property
+    def instance_key_id(self) -> str:
+        return f"{self.instance_actor}#main-key"
+
+    def note(self, username: str, post_id: int) -> str:
+        return f"{self.actor(username)}/statuses/{post_id}"
+
+    def note_page(self, username: str, post_id: int) -> str:
+        return f"{self.base_url}/@{username}/{post_id}"
+
+    def activity(self, username: str, kind: str, row_id: int) -> str:
+        return f"{self.actor(username)}#{kind}/{row_id}"
+
+    def replies(self, username: str, post_id: int) -> str:
+        return f"{self.note(username, post_id)}/replies"
+
+    def tag(self, name: str) -> str:
+        return f"{self.base_url}/tags/{name}"
+
+    def is_local(self, url: str | None) -> bool:
+        return bool(url) and (url == self.base_url or str(url).startswith(self.base_url + "/"))
+
+    def parse_actor(self, url: str) -> str | None:
+        """The local username an actor URL (or its key id) names, else None."""
+        if not self.is_local(url):
+            return None
+        path = url[len(self.base_url) :].split("#", 1)[0]
+        match = re.fullmatch(r"/users/([a-z0-9_]{1,30})", path)
+        return match.group(1) if match else None
+
+    def parse_note(self, url: str) -> int | None:
+        if not self.is_local(url):
+            return None
+        path = url[len(self.base_url) :]
+        match = re.fullmatch(r"/users/[a-z0-9_]{1,30}/statuses/(\d{1,20})", path)
+        return int(match.group(1)) if match else None

@@ -1,0 +1,1 @@
+"""Feeds: the home feed, local and federated timelines, notifications."""

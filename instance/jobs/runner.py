@@ -1,0 +1,170 @@
+"""Runs due jobs with bounded concurrency, a per-host cap, leases and retries.
+
+A job is a row: it survives restarts and `kill -9` (its lease runs out and another
+runner claims it). A slow or dead host can hold at most `per_host` slots, so it
+never delays deliveries to healthy hosts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import random
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from activitypub.delivery import MAX_ATTEMPTS, retry_delay
+from instance.db import Database
+from instance.db import jobs as jobs_q
+from instance.db.connection import Row
+from instance.ids import now
+from instance.jobs.queue import JobQueue
+
+log = logging.getLogger(__name__)
+
+JobHandler = Callable[[dict[str, Any], Row], Awaitable[None]]
+
+
+class RetryLater(Exception):
+    """The job failed for now; run it again later (delay from the schedule unless given)."""
+
+    def __init__(self, reason: str, delay: int | None = None) -> None:
+        super().__init__(reason)
+        self.delay = delay
+
+
+class GiveUp(Exception):
+    """The job can never succeed (a permanent 4xx, a malformed payload)."""
+
+
+class JobRunner:
+    """`max_attempts` counts the first try too: 1 + MAX_ATTEMPTS retries, as Mastodon does."""
+
+    def __init__(
+        self,
+        db: Database,
+        queue: JobQueue,
+        handlers: dict[str, JobHandler],
+        *,
+        concurrency: int = 16,
+        per_host: int = 2,
+        lease: int = 300,
+        poll_interval: float = 1.0,
+        max_attempts: int = MAX_ATTEMPTS + 1,
+    ) -> None:
+        self.db = db
+        self.queue = queue
+        self.handlers = handlers
+        self.concurrency = concurrency
+        self.per_host = per_host
+        self.lease = lease
+        self.poll_interval = poll_interval
+        self.max_attempts = max_attempts
+        self.name = f"{os.uname().nodename}:{os.getpid()}:{random.getrandbits(32):08x}"
+        self._running: dict[int, asyncio.Task[None]] = {}
+        self._host_load: Counter[str] = Counter()
+        self._loop_task: asyncio.Task[None] | None = None
+        self._stopping = False
+
+    def start(self) -> None:
+        self._loop_task = asyncio.create_task(self._loop(), name="job-runner")
+
+    async def stop(self) -> None:
+        self._stopping = True
+        self.queue.wakeup.set()
+        if self._loop_task is not None:
+            self._loop_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._loop_task
+        # Jobs still in flight keep their lease; another runner reclaims them if we die.
+        for task in list(self._running.values()):
+            task.cancel()
+        await asyncio.gather(*self._running.values(), return_exceptions=True)
+
+    async def _loop(self) -> None:
+        while not self._stopping:
+            try:
+                await self.run_once()
+            except Exception:
+                log.exception("job runner round failed")
+            self.queue.wakeup.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.queue.wakeup.wait(), self.poll_interval)
+
+    async def run_once(self) -> int:
+        """Claim and start what is due and fits the limits; returns how many were started."""
+        free = self.concurrency - len(self._running)
+        if free <= 0:
+            return 0
+        started = 0
+        for job in await jobs_q.due(self.db, now(), limit=free * 4):
+            if started >= free:
+                break
+            if job["id"] in self._running:
+                continue
+            host = job["host"]
+            if host and self._host_load[host] >= self.per_host:
+                continue
+            if not await jobs_q.claim(self.db, job["id"], self.name, now(), self.lease):
+                continue  # another runner took it
+            self._host_load[host] += 1
+            task = asyncio.create_task(self._run(job), name=f"job-{job['id']}")
+            self._running[job["id"]] = task
+            started += 1
+        return started
+
+    async def _run(self, job: Row) -> None:
+        attempts = int(job["attempts"]) + 1
+        try:
+            handler = self.handlers.get(job["kind"])
+            if handler is None:
+                raise GiveUp(f"no handler for job kind {job['kind']!r}")
+            await handler(json.loads(job["payload"]), job)
+        except RetryLater as exc:
+            if attempts >= self.max_attempts:
+                await jobs_q.fail(self.db, job["id"], attempts=attempts, error=str(exc), now=now())
+            else:
+                delay = exc.delay if exc.delay is not None else int(retry_delay(attempts - 1))
+                await jobs_q.retry_later(
+                    self.db, job["id"], attempts=attempts, run_at=now() + delay, error=str(exc)
+                )
+        except GiveUp as exc:
+            await jobs_q.fail(self.db, job["id"], attempts=attempts, error=str(exc), now=now())
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.exception("job %s (%s) failed", job["id"], job["kind"])
+            if attempts >= self.max_attempts:
+                await jobs_q.fail(self.db, job["id"], attempts=attempts, error=repr(exc), now=now())
+            else:
+                await jobs_q.retry_later(
+                    self.db,
+                    job["id"],
+                    attempts=attempts,
+                    run_at=now() + int(retry_delay(attempts - 1)),
+                    error=repr(exc),
+                )
+        else:
+            await jobs_q.finish(self.db, job["id"], now())
+        finally:
+            self._host_load[job["host"]] -= 1
+            self._running.pop(job["id"], None)
+
+    async def run_until_idle(self, limit_seconds: float = 30.0) -> None:
+        """Run every due job, and the jobs they enqueue, until nothing is due (tests, CLI)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + limit_seconds
+        while loop.time() < deadline:
+            started = await self.run_once()
+            if self._running:
+                await asyncio.wait(
+                    list(self._running.values()), return_when=asyncio.FIRST_COMPLETED
+                )
+                continue
+            if started == 0 and not await jobs_q.due(self.db, now(), limit=1):
+                return
+        raise TimeoutError("jobs still running after the timeout")

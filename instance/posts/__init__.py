@@ -1,0 +1,1 @@
+"""Posts: notes, comments (replies), likes, shares, visibility, mentions, hashtags."""

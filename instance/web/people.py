@@ -1,0 +1,130 @@
+"""People: search by handle or URL, remote profiles, follow / unfollow, follower lists."""
+
+from __future__ import annotations
+
+from quart import Blueprint, g, redirect, render_template, request, url_for
+from quart.wrappers import Response
+
+from instance.errors import GapoError, NotFound
+from instance.web.context import require_user, services
+from instance.web.errors import message_of
+from instance.web.forms import form_fields, safe_next
+
+blueprint = Blueprint("people", __name__)
+
+
+@blueprint.get("/search")
+async def search() -> str:
+    query = request.args.get("q", "").strip()[:300]
+    account = None
+    error = None
+    if query:
+        try:
+            account = await services().lookup.find(query)
+        except GapoError as exc:
+            error = message_of(exc)
+    if account is not None:
+        return await render_account(account)
+    return await render_template("search.html", query=query, error=error)
+
+
+async def render_account(account: dict) -> str:  # type: ignore[type-arg]
+    user = g.get("user")
+    state = None
+    if user is not None and user["account_id"] != account["id"]:
+        state = await services().relationships.state(user["account_id"], account["id"])
+    followers, following = await services().relationships.counts(account["id"])
+    if account["local"]:
+        posts = await services().posts.by_account(
+            user["account_id"] if user else None,
+            account,
+            visibilities=("public", "unlisted", "followers", "direct"),
+        )
+        remote_posts: list[dict] = []  # type: ignore[type-arg]
+    else:
+        posts = await services().posts.by_account(
+            user["account_id"] if user else None,
+            account,
+            visibilities=("public", "unlisted", "followers"),
+        )
+        remote_posts = await services().lookup.recent_public_posts(account)
+    return await render_template(
+        "account.html",
+        account=account,
+        follow_state=state,
+        followers_count=followers,
+        following_count=following,
+        posts=posts,
+        remote_posts=remote_posts,
+    )
+
+
+@blueprint.get("/accounts/<int:account_id>")
+async def account_page(account_id: int) -> str:
+    account = await services().accounts.account(account_id)
+    if account["suspended_at"] or account["ap_type"] == "Application":
+        raise NotFound()
+    return await render_account(account)
+
+
+async def _target() -> tuple[dict, dict, str]:  # type: ignore[type-arg]
+    user = require_user()
+    values = await form_fields("account_id", "next")
+    if not values["account_id"].isdigit():
+        raise NotFound()
+    me = await services().accounts.account(user["account_id"])
+    target = await services().accounts.account(int(values["account_id"]))
+    next_url = values["next"] or url_for("people.account_page", account_id=target["id"])
+    return me, target, safe_next(next_url)
+
+
+@blueprint.post("/follow")
+async def follow() -> Response:
+    me, target, next_url = await _target()
+    await services().relationships.follow(me, target)
+    return redirect(next_url)  # type: ignore[return-value]
+
+
+@blueprint.post("/unfollow")
+async def unfollow() -> Response:
+    me, target, next_url = await _target()
+    await services().relationships.unfollow(me, target)
+    return redirect(next_url)  # type: ignore[return-value]
+
+
+@blueprint.get("/follow_requests")
+async def follow_requests() -> str:
+    user = require_user()
+    requests = await services().relationships.pending_requests(user["account_id"])
+    return await render_template("follow_requests.html", requests=requests)
+
+
+@blueprint.post("/follow_requests/<action>")
+async def answer_request(action: str) -> Response:
+    if action not in ("approve", "reject"):
+        raise NotFound()
+    me, follower, _ = await _target()
+    if action == "approve":
+        await services().relationships.approve(me, follower)
+    else:
+        await services().relationships.reject(me, follower)
+    return redirect(url_for("people.follow_requests"))  # type: ignore[return-value]
+
+
+async def _list(account_id: int, which: str) -> str:
+    account = await services().accounts.account(account_id)
+    rel = services().relationships
+    people = await (
+        rel.followers(account_id) if which == "followers" else rel.following(account_id)
+    )
+    return await render_template("people_list.html", account=account, people=people, which=which)
+
+
+@blueprint.get("/accounts/<int:account_id>/followers")
+async def followers(account_id: int) -> str:
+    return await _list(account_id, "followers")
+
+
+@blueprint.get("/accounts/<int:account_id>/following")
+async def following(account_id: int) -> str:
+    return await _list(account_id, "following")

@@ -1,0 +1,1 @@
+"""Independent ActivityPub peers (own virtualenvs, separate processes) for interop tests."""

@@ -1,0 +1,105 @@
+"""Helpers for tests that run Gapo as real processes: the `gapo` command and `gapo serve`."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+GAPO = Path(sys.executable).parent / "gapo"
+
+
+def gapo_env(data_dir: Path, **extra: str) -> dict[str, str]:
+    """The environment of a `gapo` child: its own data dir, cheap argon2, this checkout's code."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GAPO_")}
+    env.update(
+        GAPO_DATA_DIR=str(data_dir),
+        GAPO_ARGON2_TIME_COST="1",
+        GAPO_ARGON2_MEMORY_KIB="1024",
+        PYTHONPATH=str(ROOT),
+        **extra,
+    )
+    return env
+
+
+def gapo(
+    data_dir: Path, *args: str, stdin: str = "", timeout: float = 60, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """Runs `gapo ARGS` to completion and returns its exit code and output."""
+    return subprocess.run(
+        [str(GAPO), *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=gapo_env(data_dir, **env),
+        cwd=next(p for p in data_dir.parents if p.is_dir()),
+        check=False,
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_health(port: int, proc: subprocess.Popen[str], seconds: float = 30) -> str:
+    """Polls /health until the server answers; fails if it exits or the time runs out."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"gapo serve exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as reply:
+                return str(reply.read().decode())
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError(f"gapo serve did not answer on port {port} within {seconds}s")
+
+
+class Server:
+    """A running `gapo serve`: its base URL, data dir and (after it stops) its output."""
+
+    def __init__(self, base_url: str, data_dir: Path, proc: subprocess.Popen[str]) -> None:
+        self.base_url = base_url
+        self.data_dir = data_dir
+        self.proc = proc
+        self.output = ""
+
+
+@contextmanager
+def running_server(
+    data_dir: Path, *args: str, workers: int = 1, **env: str
+) -> Iterator[Server]:
+    """`gapo migrate`, then `gapo [ARGS] serve` on a free loopback port until the block ends."""
+    migrated = gapo(data_dir, "migrate", **env)
+    assert migrated.returncode == 0, migrated.stderr
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    proc = subprocess.Popen(
+        [str(GAPO), *args, "serve", "--host", "127.0.0.1", "--port", str(port),
+         "--workers", str(workers)],
+        env=gapo_env(data_dir, GAPO_BASE_URL=base_url, **env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )  # fmt: skip
+    server = Server(base_url, data_dir, proc)
+    try:
+        wait_for_health(port, proc)
+        yield server
+    finally:
+        proc.terminate()
+        try:
+            server.output, _ = proc.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            server.output, _ = proc.communicate()
