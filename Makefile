@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint check clean
+.PHONY: run test lint check clean messages
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,14 @@ lint: $(STAMP)
 
 test: lint
 	$(BIN)/python -m pytest -q; rc=$$?; if [ $$rc -eq 5 ]; then exit 0; else exit $$rc; fi
+
+# Re-extract translatable strings into the template and merge them into each catalogue;
+# then translate the new entries in instance/locale/vi/LC_MESSAGES/messages.po.
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k N_ --project=Gapo --version=0.1.0 \
+		--copyright-holder="Gapo contributors" -o instance/locale/messages.pot .
+	$(BIN)/pybabel update -i instance/locale/messages.pot -d instance/locale --width=100 \
+		--no-fuzzy-matching --ignore-obsolete
 
 clean:
 	rm -rf $(VENV) .venv-bovine .mypy_cache .ruff_cache build dist

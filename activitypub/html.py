@@ -27,8 +27,8 @@ ALLOWED_TAGS = {
     "blockquote",
 }
 ALLOWED_ATTRIBUTES = {
-    "a": {"href", "rel", "class", "title"},
-    "span": {"class"},
+    # `class` is allowed through ALLOWED_CLASSES only, value by value.
+    "a": {"href", "title"},
     "ol": {"start", "reversed"},
     "li": {"value"},
 }

@@ -115,6 +115,36 @@ def cmd_invite_create(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(_with_services(settings, action))
 
 
+def cmd_jobs_status(settings: Settings, args: argparse.Namespace) -> int:
+    async def action(services: Any) -> int:
+        for row in await services.federation_admin.job_counts():
+            print(f"{row['kind']:<12} {row['state']:<8} {row['n']}")
+        return 0
+
+    return asyncio.run(_with_services(settings, action))
+
+
+def cmd_jobs_retry_now(settings: Settings, args: argparse.Namespace) -> int:
+    async def action(services: Any) -> int:
+        count = await services.federation_admin.retry_now()
+        print(f"{count} waiting job(s) will run now.")
+        return 0
+
+    return asyncio.run(_with_services(settings, action))
+
+
+def _domain_action(blocked: bool) -> Callable[[Settings, argparse.Namespace], int]:
+    def run(settings: Settings, args: argparse.Namespace) -> int:
+        async def action(services: Any) -> int:
+            await services.federation_admin.block_domain(args.domain, blocked)
+            print(f"{args.domain} is {'blocked' if blocked else 'unblocked'}.")
+            return 0
+
+        return asyncio.run(_with_services(settings, action))
+
+    return run
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gapo", description="Run and administer a Gapo instance.")
     parser.add_argument("--config", help="a TOML settings file (also GAPO_CONFIG)")
@@ -166,6 +196,23 @@ def build_parser() -> argparse.ArgumentParser:
         "--expires-days", type=int, default=7, help="0 for a code that never expires"
     )
     invite_create.set_defaults(func=cmd_invite_create)
+    jobs = commands.add_parser("jobs", help="the delivery and processing queue").add_subparsers(
+        dest="jobs_command", required=True
+    )
+    jobs.add_parser("status", help="count jobs by kind and state").set_defaults(
+        func=cmd_jobs_status
+    )
+    jobs.add_parser("retry-now", help="run every waiting job now").set_defaults(
+        func=cmd_jobs_retry_now
+    )
+
+    domain = commands.add_parser("domain", help="block or unblock a remote domain").add_subparsers(
+        dest="domain_command", required=True
+    )
+    for name, blocked in (("block", True), ("unblock", False)):
+        sub = domain.add_parser(name, help=f"{name} a domain")
+        sub.add_argument("domain")
+        sub.set_defaults(func=_domain_action(blocked))
     return parser
 
 

@@ -28,11 +28,12 @@ def serve(settings: Settings, *, host: str, port: int, workers: int) -> int:
     config = Config()
     config.application_path = "instance.asgi:app"
     config.bind = [f"[{host}]:{port}" if ":" in host else f"{host}:{port}"]
-    config.workers = max(1, workers)
+    # One worker runs in this process (signals reach it directly); more are spawned children.
+    config.workers = 0 if workers <= 1 else workers
     config.accesslog = "-"
     config.errorlog = "-"
     config.graceful_timeout = 10
     print(
-        f"Gapo is serving {settings.base_url} on http://{host}:{port} ({config.workers} worker(s))"
+        f"Gapo is serving {settings.base_url} on http://{host}:{port} ({max(1, workers)} worker(s))"
     )
     return run(config)

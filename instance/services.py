@@ -11,6 +11,7 @@ from instance import __version__
 from instance.accounts.passwords import Argon2Params, PasswordService
 from instance.accounts.service import AccountService
 from instance.accounts.sessions import SessionService
+from instance.admin.federation import FederationAdmin
 from instance.config import Settings
 from instance.db import Database
 from instance.db.connection import Row
@@ -84,6 +85,7 @@ class Services:
     actors: RemoteActors
     lookup: Lookup
     feeds: FeedService
+    federation_admin: FederationAdmin
 
     async def close(self) -> None:
         await self.runner.stop()
@@ -158,6 +160,7 @@ async def open_services(settings: Settings) -> Services:
         discovery=Discovery(settings, db, urls),
         lookup=Lookup(db, actors, urls, settings.host, settings.allow_private_addresses),
         feeds=FeedService(db),
+        federation_admin=FederationAdmin(db),
         relationships=relationships,
         instance_actor=instance_actor,
         instance_key=instance_key,

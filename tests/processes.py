@@ -76,22 +76,29 @@ class Server:
 
 
 @contextmanager
-def running_server(
-    data_dir: Path, *args: str, workers: int = 1, **env: str
-) -> Iterator[Server]:
+def running_server(data_dir: Path, *args: str, workers: int = 1, **env: str) -> Iterator[Server]:
     """`gapo migrate`, then `gapo [ARGS] serve` on a free loopback port until the block ends."""
     migrated = gapo(data_dir, "migrate", **env)
     assert migrated.returncode == 0, migrated.stderr
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     proc = subprocess.Popen(
-        [str(GAPO), *args, "serve", "--host", "127.0.0.1", "--port", str(port),
-         "--workers", str(workers)],
+        [
+            str(GAPO),
+            *args,
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
         env=gapo_env(data_dir, GAPO_BASE_URL=base_url, **env),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-    )  # fmt: skip
+    )
     server = Server(base_url, data_dir, proc)
     try:
         wait_for_health(port, proc)

@@ -53,21 +53,46 @@ def test_migrate_twice(tmp_path: Path) -> None:
 def test_user_lifecycle(data_dir: Path) -> None:
     """create (stdin password), --admin, list, set-password, promote, suspend through the CLI."""
     out = ok(
-        gapo(data_dir, "user", "create", "root_admin", "--email", "R@Example.org", "--admin",
-             "--password-stdin", stdin=PASSWORD + "\n")
-    )  # fmt: skip
+        gapo(
+            data_dir,
+            "user",
+            "create",
+            "root_admin",
+            "--email",
+            "R@Example.org",
+            "--admin",
+            "--password-stdin",
+            stdin=PASSWORD + "\n",
+        )
+    )
     assert "Created admin @root_admin" in out
     out = ok(
-        gapo(data_dir, "user", "create", "thu", "--email", "thu@example.org",
-             "--password-stdin", stdin=PASSWORD + "\n")
-    )  # fmt: skip
+        gapo(
+            data_dir,
+            "user",
+            "create",
+            "thu",
+            "--email",
+            "thu@example.org",
+            "--password-stdin",
+            stdin=PASSWORD + "\n",
+        )
+    )
     assert "Created user @thu" in out
     assert users_table(data_dir) == {
         "root_admin": ["r@example.org", "admin", "active"],
         "thu": ["thu@example.org", "user", "active"],
     }
-    ok(gapo(data_dir, "user", "set-password", "thu", "--password-stdin",
-            stdin="another fine passphrase\n"))  # fmt: skip
+    ok(
+        gapo(
+            data_dir,
+            "user",
+            "set-password",
+            "thu",
+            "--password-stdin",
+            stdin="another fine passphrase\n",
+        )
+    )
     assert "now an admin" in ok(gapo(data_dir, "user", "promote", "thu"))
     assert users_table(data_dir)["thu"][1] == "admin"
     assert "suspended" in ok(gapo(data_dir, "user", "suspend", "thu"))
@@ -76,15 +101,35 @@ def test_user_lifecycle(data_dir: Path) -> None:
 
 async def test_cli_changes_are_seen_by_the_app(data_dir: Path, make_app: AppFactory) -> None:
     """A password set in the CLI works for login in the web app on the same data dir."""
-    ok(gapo(data_dir, "user", "create", "uyen", "--email", "uyen@example.org",
-            "--password-stdin", stdin=PASSWORD + "\n"))  # fmt: skip
-    ok(gapo(data_dir, "user", "set-password", "uyen", "--password-stdin",
-            stdin="another fine passphrase\n"))  # fmt: skip
+    ok(
+        gapo(
+            data_dir,
+            "user",
+            "create",
+            "uyen",
+            "--email",
+            "uyen@example.org",
+            "--password-stdin",
+            stdin=PASSWORD + "\n",
+        )
+    )
+    ok(
+        gapo(
+            data_dir,
+            "user",
+            "set-password",
+            "uyen",
+            "--password-stdin",
+            stdin="another fine passphrase\n",
+        )
+    )
     app = await make_app(data_dir=data_dir)
     client = app.test_client()
     old = await post_form(client, "/login", {"login": "uyen", "password": PASSWORD})
     assert old.status_code == 401
-    new = await post_form(client, "/login", {"login": "uyen", "password": "another fine passphrase"})
+    new = await post_form(
+        client, "/login", {"login": "uyen", "password": "another fine passphrase"}
+    )
     assert new.status_code == 302
 
 
@@ -114,25 +159,55 @@ async def test_invite_code_from_cli_works_once(data_dir: Path, make_app: AppFact
 def test_bad_input_exits_2_with_a_message(data_dir: Path) -> None:
     """Bad names, weak passwords, unknown users and taken names exit 2 with a one-line reason."""
     cases = [
-        (("user", "create", "Bad Name", "--email", "b@example.org", "--password-stdin"),
-         PASSWORD, "lowercase letters"),
-        (("user", "create", "admin", "--email", "b@example.org", "--password-stdin"),
-         PASSWORD, "reserved"),
-        (("user", "create", "okname", "--email", "nope", "--password-stdin"),
-         PASSWORD, "valid email"),
-        (("user", "create", "okname", "--email", "b@example.org", "--password-stdin"),
-         "short", "at least 10"),
+        (
+            ("user", "create", "Bad Name", "--email", "b@example.org", "--password-stdin"),
+            PASSWORD,
+            "lowercase letters",
+        ),
+        (
+            ("user", "create", "admin", "--email", "b@example.org", "--password-stdin"),
+            PASSWORD,
+            "reserved",
+        ),
+        (
+            ("user", "create", "okname", "--email", "nope", "--password-stdin"),
+            PASSWORD,
+            "valid email",
+        ),
+        (
+            ("user", "create", "okname", "--email", "b@example.org", "--password-stdin"),
+            "short",
+            "at least 10",
+        ),
         (("user", "promote", "ghost"), "", "No local user named ghost"),
         (("user", "set-password", "ghost", "--password-stdin"), PASSWORD, "No local user"),
-    ]  # fmt: skip
+    ]
     for args, stdin, reason in cases:
         result = gapo(data_dir, *args, stdin=stdin + "\n")
         assert result.returncode == 2, (args, result.stderr)
         assert reason in result.stderr and "Traceback" not in result.stderr
-    ok(gapo(data_dir, "user", "create", "zed", "--email", "z@example.org",
-            "--password-stdin", stdin=PASSWORD + "\n"))  # fmt: skip
-    taken = gapo(data_dir, "user", "create", "zed", "--email", "z2@example.org",
-                 "--password-stdin", stdin=PASSWORD + "\n")  # fmt: skip
+    ok(
+        gapo(
+            data_dir,
+            "user",
+            "create",
+            "zed",
+            "--email",
+            "z@example.org",
+            "--password-stdin",
+            stdin=PASSWORD + "\n",
+        )
+    )
+    taken = gapo(
+        data_dir,
+        "user",
+        "create",
+        "zed",
+        "--email",
+        "z2@example.org",
+        "--password-stdin",
+        stdin=PASSWORD + "\n",
+    )
     assert taken.returncode == 2 and "taken" in taken.stderr
     assert list(users_table(data_dir)) == ["zed"]
 
@@ -161,8 +236,12 @@ def test_config_file_reaches_the_command(tmp_path: Path) -> None:
     del env["GAPO_DATA_DIR"]
     result = subprocess.run(
         [str(GAPO), "--config", str(config), "migrate"],
-        capture_output=True, text=True, env=env, timeout=60, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     assert (data / "gapo.sqlite3").exists()
 

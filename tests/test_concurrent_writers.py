@@ -60,9 +60,12 @@ async def test_two_processes_write_at_once(tmp_path: Path) -> None:
     procs = [
         subprocess.Popen(
             [sys.executable, "-c", WORKER, tag, str(ROWS_PER_WORKER), str(SIGNUPS_PER_WORKER)],
-            env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
-        )  # fmt: skip
+        )
         for tag in ("a", "b")
     ]
     for proc in procs:
@@ -88,8 +91,10 @@ async def test_two_processes_write_at_once(tmp_path: Path) -> None:
     with sqlite3.connect(db_path) as conn:
         stored = {r[0] for r in conn.execute("SELECT id FROM accounts WHERE local = 0")}
         users = conn.execute("SELECT COUNT(*) FROM users").fetchone()[0]
-        keys = conn.execute("SELECT COUNT(*) FROM keypairs").fetchone()[0]
+        user_keys = conn.execute(
+            "SELECT COUNT(*) FROM keypairs k JOIN users u ON u.account_id = k.account_id"
+        ).fetchone()[0]
         all_ids = [r[0] for r in conn.execute("SELECT id FROM accounts")]
     assert stored == set(minted)
-    assert users == keys == 2 * SIGNUPS_PER_WORKER
-    assert len(all_ids) == len(set(all_ids)) == 2 * (ROWS_PER_WORKER + SIGNUPS_PER_WORKER)
+    assert users == user_keys == 2 * SIGNUPS_PER_WORKER
+    assert len(all_ids) == len(set(all_ids)) >= 2 * (ROWS_PER_WORKER + SIGNUPS_PER_WORKER)

@@ -68,7 +68,9 @@ async def test_suspended_user_is_logged_out(client, app: Quart) -> None:
     assert "Log out" not in text and "Log in" in text
     assert await count_rows(app, "sessions") == 0
     drop_cookie(client, "gapo_session")
-    again = await post_form(client, "/login", {"login": "oanh", "password": "a good long passphrase"})
+    again = await post_form(
+        client, "/login", {"login": "oanh", "password": "a good long passphrase"}
+    )
     assert again.status_code == 403
     assert "suspended" in await again.get_data(as_text=True)
     assert (await client.get("/@oanh")).status_code == 404

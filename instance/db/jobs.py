@@ -98,3 +98,16 @@ async def list_by_kind(ex: Executor, kind: str) -> list[Row]:
     return await ex.fetch_all(
         f"SELECT {JOB_COLUMNS} FROM jobs WHERE kind = :kind ORDER BY id", {"kind": kind}
     )
+
+
+async def retry_now(ex: Executor, now: int) -> int:
+    """Make every waiting job due at once (an admin's "the peer is back" button)."""
+    return await ex.execute(
+        "UPDATE jobs SET run_at = :now WHERE state = 'queued' AND run_at > :now", {"now": now}
+    )
+
+
+async def counts_by_state(ex: Executor) -> list[Row]:
+    return await ex.fetch_all(
+        "SELECT kind, state, COUNT(*) AS n FROM jobs GROUP BY kind, state ORDER BY kind, state"
+    )

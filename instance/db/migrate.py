@@ -25,9 +25,9 @@ def _pending_sync(database_url: str) -> list[str]:
     migrations = read_migrations(str(MIGRATIONS_DIR))
     # A database file that does not exist yet needs everything; opening it to ask would
     # create an empty file (or fail when its folder is missing).
-    if database_url.startswith("sqlite:///"):
-        if not Path(database_url.removeprefix("sqlite:///")).exists():
-            return [m.id for m in migrations]
+    sqlite_file = database_url.removeprefix("sqlite:///")
+    if database_url.startswith("sqlite:///") and not Path(sqlite_file).exists():
+        return [m.id for m in migrations]
     backend = get_backend(database_url)
     return [m.id for m in backend.to_apply(migrations)]
 

@@ -72,6 +72,8 @@ async def _receive() -> Response:
     try:
         await services().inbox.receive(request.method, full_url(), header_map(), body)
     except InboxError as exc:
+        if exc.status < 300:  # e.g. a Delete from an actor that is already gone
+            return Response("", status=exc.status)
         return Response(
             json.dumps({"error": exc.reason}), status=exc.status, content_type="application/json"
         )

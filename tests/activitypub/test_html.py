@@ -1,0 +1,62 @@
+"""Remote HTML is reduced to Mastodon's allowlist; local text is escaped and linked."""
+
+from __future__ import annotations
+
+import pytest
+
+from activitypub.html import html_to_text, sanitize_html, text_to_html
+
+XSS = [
+    "<script>alert(1)</script><p>hi</p>",
+    "<img src=x onerror=alert(1)>",
+    '<a href="javascript:alert(1)">x</a>',
+    '<a href="data:text/html,<script>alert(1)</script>">x</a>',
+    '<p onclick="alert(1)">x</p>',
+    "<svg><script>alert(1)</script></svg>",
+    '<iframe src="https://evil.example"></iframe>',
+    "<style>body{display:none}</style>",
+    '<a href="https://ok.example" style="color:red" class="evil mention">x</a>',
+    "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>",
+]
+
+
+@pytest.mark.parametrize("raw", XSS)
+def test_sanitize_removes_scripts_and_handlers(raw: str) -> None:
+    """No script, event handler, style or non-http link survives sanitising."""
+    clean = sanitize_html(raw).lower()
+    for needle in (
+        "<script",
+        "onerror",
+        "onclick",
+        "javascript:",
+        "data:",
+        "<iframe",
+        "<style",
+        "<img",
+        "<svg",
+        "style=",
+    ):
+        assert needle not in clean
+
+
+def test_sanitize_keeps_mastodon_markup() -> None:
+    """Mentions, hashtags, paragraphs and links stay, with a safe rel and allowed classes."""
+    raw = (
+        '<p><span class="h-card"><a href="https://m.example/@a" class="u-url mention evil">'
+        '@<span>a</span></a></span> hi <a href="https://m.example/tags/x" class="hashtag">#x'
+        "</a></p>"
+    )
+    clean = sanitize_html(raw)
+    assert 'class="u-url mention"' in clean
+    assert "evil" not in clean
+    assert 'rel="nofollow noopener noreferrer"' in clean
+    assert clean.startswith("<p>")
+
+
+def test_text_to_html_escapes_and_links() -> None:
+    """Local text is escaped, its URLs linked, its paragraphs kept."""
+    html = text_to_html('<b>hi</b> see https://example.org/a?b=1&c=2.\n\nnext "para"')
+    assert "&lt;b&gt;hi&lt;/b&gt;" in html
+    assert '<a href="https://example.org/a?b=1&amp;c=2"' in html
+    assert html.count("<p>") == 2
+    assert html_to_text(html).startswith("<b>hi</b>")
