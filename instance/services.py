@@ -26,6 +26,7 @@ from instance.federation.instance_actor import ensure_instance_actor
 from instance.federation.lookup import Lookup
 from instance.federation.notes_in import RemoteNotes
 from instance.federation.outbox import DELIVER, Outbox
+from instance.federation.profile_updates import ProfileFederation
 from instance.federation.relationships import Relationships
 from instance.federation.remote_actors import RemoteActors
 from instance.federation.signing import KeySigner
@@ -86,6 +87,7 @@ class Services:
     lookup: Lookup
     feeds: FeedService
     federation_admin: FederationAdmin
+    profile_federation: ProfileFederation
 
     async def close(self) -> None:
         await self.runner.stop()
@@ -161,6 +163,7 @@ async def open_services(settings: Settings) -> Services:
         lookup=Lookup(db, actors, urls, settings.host, settings.allow_private_addresses),
         feeds=FeedService(db),
         federation_admin=FederationAdmin(db),
+        profile_federation=ProfileFederation(db, ids, outbox, urls),
         relationships=relationships,
         instance_actor=instance_actor,
         instance_key=instance_key,

@@ -2,7 +2,8 @@
 
 Parameters (see docs/passwords.md and bench/bench_argon2.py): time_cost=2,
 memory 19 MiB, parallelism=1 — OWASP's argon2id baseline, measured at about
-30 ms per hash on one core here, so two cores admit ~60 sign-ups or logins a second.
+20 ms per hash on one core here, so the pool's two threads admit ~80-90 sign-ups or
+logins a second.
 """
 
 from __future__ import annotations

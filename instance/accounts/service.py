@@ -175,7 +175,15 @@ class AccountService:
         )
         return user
 
-    async def update_profile(self, account_id: int, *, display_name: str, bio: str) -> None:
+    async def update_profile(
+        self,
+        account_id: int,
+        *,
+        display_name: str,
+        bio: str,
+        locked: bool | None = None,
+        bot: bool | None = None,
+    ) -> None:
         name = clean_text(display_name, limit=DISPLAY_NAME_MAX, field="display_name")
         name = " ".join(name.split())
         bio_text = clean_text(bio, limit=BIO_MAX, field="bio")
@@ -187,6 +195,8 @@ class AccountService:
                 "note_source": bio_text,
                 "note_html": text_to_html(bio_text),
                 "updated_at": now(),
+                **({} if locked is None else {"locked": 1 if locked else 0}),
+                **({} if bot is None else {"bot": 1 if bot else 0}),
             },
         )
 

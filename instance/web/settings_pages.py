@@ -17,20 +17,31 @@ blueprint = Blueprint("settings", __name__, url_prefix="/settings")
 async def profile_form() -> str:
     user = require_user()
     account = await services().accounts.profile(user["username"])
-    values = {"display_name": account["display_name"], "bio": account["note_source"]}
+    values = {
+        "display_name": account["display_name"],
+        "bio": account["note_source"],
+        "locked": "on" if account["locked"] else "",
+        "bot": "on" if account["bot"] else "",
+    }
     return await render_template("settings_profile.html", values=values)
 
 
 @blueprint.post("/profile")
 async def profile_save() -> Response:
     user = require_user()
-    values = await form_fields("display_name", "bio")
+    values = await form_fields("display_name", "bio", "locked", "bot")
     try:
         await services().accounts.update_profile(
-            user["account_id"], display_name=values["display_name"], bio=values["bio"]
+            user["account_id"],
+            display_name=values["display_name"],
+            bio=values["bio"],
+            locked=bool(values["locked"]),
+            bot=bool(values["bot"]),
         )
     except GapoError as exc:
         return await form_with_error("settings_profile.html", exc, values=values)
+    # Followers elsewhere learn of the change through an Update(Person).
+    await services().profile_federation.announce_update(user["account_id"])
     return redirect(url_for("profile.show", username=user["username"]))  # type: ignore[return-value]
 
 

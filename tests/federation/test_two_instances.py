@@ -140,3 +140,48 @@ async def test_restart_mid_delivery_loses_nothing(instances: tuple[GapoInstance,
     finally:
         await carol.close()
         await dave.close()
+
+
+async def test_locked_account_and_profile_update(instances: tuple[GapoInstance, GapoInstance]):
+    """A locked account approves a remote follower by hand; a profile edit federates."""
+    one, two = instances
+    one.create_user("gina")
+    two.create_user("hank")
+    gina = await WebUser(one, "gina").login()
+    hank = await WebUser(two, "hank").login()
+    try:
+        status = await gina.post_form(
+            "/settings/profile",
+            {"display_name": "Gina", "bio": "", "locked": "on"},
+            csrf_from="/settings/profile",
+        )
+        assert status == 302
+        await hank.follow(one.handle("gina"))
+        await eventually(lambda: follow_state(one, "hank", "gina") == "pending")
+        assert follow_state(two, "hank", "gina") == "pending"
+        assert "hank" in await gina.get("/follow_requests")
+
+        hank_id = one.query("SELECT id FROM accounts WHERE username = 'hank'")[0]["id"]
+        assert (
+            await gina.post_form(
+                "/follow_requests/approve",
+                {"account_id": str(hank_id)},
+                csrf_from="/follow_requests",
+            )
+            == 302
+        )
+        await eventually(lambda: follow_state(two, "hank", "gina") == "accepted")
+
+        await gina.post_form(
+            "/settings/profile",
+            {"display_name": "Gina Nguyễn", "bio": "Hà Nội", "locked": "on"},
+            csrf_from="/settings/profile",
+        )
+        await eventually(
+            lambda: two.query(
+                "SELECT 1 FROM accounts WHERE username = 'gina' AND display_name = 'Gina Nguyễn'"
+            )
+        )
+    finally:
+        await gina.close()
+        await hank.close()
