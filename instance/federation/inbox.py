@@ -14,9 +14,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from activitypub.inbox import VerifiedActivity, verify_inbox_request
-
 from activitypub.delivery import HostHealth
+from activitypub.inbox import VerifiedActivity, verify_inbox_request
 from activitypub.vocab import VocabError, parse_activity
 from instance.db import Database
 from instance.db import hosts as hosts_q
