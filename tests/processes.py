@@ -75,38 +75,47 @@ class Server:
         self.output = ""
 
 
+def _stop(proc: subprocess.Popen[str]) -> str:
+    proc.terminate()
+    try:
+        output, _ = proc.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        output, _ = proc.communicate()
+    return output or ""
+
+
+def _start(data_dir: Path, args: tuple[str, ...], workers: int, env: dict[str, str]) -> Server:
+    """Starts `gapo serve` on a free port; retries when another process took the port first."""
+    for _attempt in range(3):
+        port = free_port()
+        base_url = f"http://127.0.0.1:{port}"
+        command = [str(GAPO), *args, "serve", "--host", "127.0.0.1", "--port", str(port)]
+        proc = subprocess.Popen(
+            [*command, "--workers", str(workers)],
+            env=gapo_env(data_dir, GAPO_BASE_URL=base_url, **env),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        try:
+            wait_for_health(port, proc)
+        except AssertionError as exc:
+            output = _stop(proc)
+            if "address already in use" in output.lower():
+                continue
+            raise AssertionError(f"{exc}\n{output}") from None
+        return Server(base_url, data_dir, proc)
+    raise AssertionError("no free port for gapo serve after 3 attempts")
+
+
 @contextmanager
 def running_server(data_dir: Path, *args: str, workers: int = 1, **env: str) -> Iterator[Server]:
     """`gapo migrate`, then `gapo [ARGS] serve` on a free loopback port until the block ends."""
     migrated = gapo(data_dir, "migrate", **env)
     assert migrated.returncode == 0, migrated.stderr
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    proc = subprocess.Popen(
-        [
-            str(GAPO),
-            *args,
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-        ],
-        env=gapo_env(data_dir, GAPO_BASE_URL=base_url, **env),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    server = Server(base_url, data_dir, proc)
+    server = _start(data_dir, args, workers, env)
     try:
-        wait_for_health(port, proc)
         yield server
     finally:
-        proc.terminate()
-        try:
-            server.output, _ = proc.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            server.output, _ = proc.communicate()
+        server.output = _stop(server.proc)
