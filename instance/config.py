@@ -48,6 +48,8 @@ class Settings:
     signup_rate_per_hour: int = 10
     login_rate_per_5min: int = 20
     instance_name: str = "Gapo"
+    # Number of reverse proxies in front of Gapo whose X-Forwarded-For may be believed.
+    trusted_proxies: int = 0
     job_workers: int = 4
     run_jobs: bool = True
     extra: Mapping[str, Any] = field(default_factory=dict)

@@ -64,3 +64,33 @@ def test_limiter_forgets_oldest_keys() -> None:
     limiter.hit("b", at=0)
     limiter.hit("c", at=0)
     limiter.hit("a", at=1)  # "a" was evicted, so it counts from zero again
+
+
+async def test_trusted_proxy_forwarded_address_is_limited_per_client(tmp_path) -> None:
+    """Behind one trusted proxy, clients are told apart by X-Forwarded-For, not the proxy IP."""
+    from instance.app import create_app
+    from instance.db.migrate import migrate
+    from tests.conftest import make_settings, post_form
+
+    settings = make_settings(tmp_path / "d", trusted_proxies=1, login_rate_per_5min=2)
+    await migrate(settings.database_url, settings.sqlite_path)
+    application = create_app(settings)
+    async with application.test_app() as test_app:
+        client = test_app.app.test_client()
+        for _ in range(2):
+            await post_form(client, "/login", {"login": "x", "password": "y"})
+        blocked = await post_form(client, "/login", {"login": "x", "password": "y"})
+        assert blocked.status_code == 429
+        token_page = await client.get("/login")
+        assert token_page.status_code == 200
+        other = await post_form(client, "/login", {"login": "x", "password": "y"})
+        assert other.status_code == 429
+        headers = {"X-Forwarded-For": "198.51.100.7"}
+        from tests.conftest import CSRF_RE
+
+        page = await client.get("/login")
+        token = CSRF_RE.search(await page.get_data(as_text=True)).group(1)
+        fresh = await client.post(
+            "/login", form={"login": "x", "password": "y", "csrf_token": token}, headers=headers
+        )
+        assert fresh.status_code == 401

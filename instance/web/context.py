@@ -48,6 +48,14 @@ def require_user() -> Row:
 
 
 def client_ip() -> str:
+    """The client's address; behind N trusted proxies, the Nth address from the right of
+    X-Forwarded-For (anything further left is written by the client and can be forged)."""
+    hops = settings().trusted_proxies
+    if hops > 0:
+        forwarded = [a.strip() for a in request.headers.get("X-Forwarded-For", "").split(",")]
+        forwarded = [a for a in forwarded if a]
+        if len(forwarded) >= hops:
+            return forwarded[-hops]
     return request.remote_addr or "unknown"
 
 
