@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from activitypub.signatures import SignatureError, parse_request_signature, verify_parsed
+from activitypub.vocab import origin_of
 from instance.db import Database
 from instance.db import accounts as accounts_q
 from instance.db import follows as follows_q
@@ -55,6 +56,8 @@ class Documents:
             if found is None:
                 return None
             owner, pem = found
+            if origin_of(owner) != origin_of(parsed.key_id):
+                return None  # a key speaks only for actors on its own host
             try:
                 await asyncio.to_thread(verify_parsed, parsed, pem)
             except SignatureError:

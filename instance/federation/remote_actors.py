@@ -181,8 +181,13 @@ class RemoteActors:
             return None
         owner = doc.get("owner") if doc.get("type") in ("Key", "CryptographicKey") else None
         actor_id = owner if isinstance(owner, str) else doc.get("id")
-        if not isinstance(actor_id, str) or origin_of(actor_id) != origin_of(key_id):
+        if not isinstance(actor_id, str):
             return None
+        if origin_of(actor_id) != origin_of(key_id):
+            # Not stored: reported as claimed, so the caller refuses it as a key on another
+            # host (401) rather than as an unavailable key (503, which invites retries).
+            pem = doc.get("publicKeyPem")
+            return (actor_id, pem) if isinstance(pem, str) else None
         try:
             if owner:
                 await self.get_or_fetch(actor_id, refresh=True)

@@ -1,0 +1,1 @@
+"""App-level federation tests: the Quart app against fake remote peers on loopback."""
