@@ -82,6 +82,22 @@ async def delete_all_of(ex: Executor, account_id: int) -> int:
     )
 
 
+# (the column holding the listed account, the column holding the account whose list it is)
+_SIDES = {"followers": ("follower_id", "followee_id"), "following": ("followee_id", "follower_id")}
+
+
+async def _list(
+    ex: Executor, which: str, account_id: int, state: str, limit: int, max_id: int | None
+) -> list[Row]:
+    listed, owner = _SIDES[which]
+    return await ex.fetch_all(
+        f"SELECT {PREFIXED}, f.id AS follow_id, f.ap_id AS follow_ap_id FROM follows f"
+        f" JOIN accounts a ON a.id = f.{listed} WHERE f.{owner} = :aid AND f.state = :state"
+        " AND (:max_id IS NULL OR f.id < :max_id) ORDER BY f.id DESC LIMIT :limit",
+        {"aid": account_id, "state": state, "limit": limit, "max_id": max_id},
+    )
+
+
 async def list_followers(
     ex: Executor,
     account_id: int,
@@ -91,12 +107,7 @@ async def list_followers(
     max_id: int | None = None,
 ) -> list[Row]:
     """Follower accounts, newest follow first; `max_id` pages on the follow's id."""
-    return await ex.fetch_all(
-        f"SELECT {PREFIXED}, f.id AS follow_id, f.ap_id AS follow_ap_id FROM follows f"
-        " JOIN accounts a ON a.id = f.follower_id WHERE f.followee_id = :aid AND f.state = :state"
-        " AND (:max_id IS NULL OR f.id < :max_id) ORDER BY f.id DESC LIMIT :limit",
-        {"aid": account_id, "state": state, "limit": limit, "max_id": max_id},
-    )
+    return await _list(ex, "followers", account_id, state, limit, max_id)
 
 
 async def list_following(
@@ -107,12 +118,8 @@ async def list_following(
     limit: int = 40,
     max_id: int | None = None,
 ) -> list[Row]:
-    return await ex.fetch_all(
-        f"SELECT {PREFIXED}, f.id AS follow_id, f.ap_id AS follow_ap_id FROM follows f"
-        " JOIN accounts a ON a.id = f.followee_id WHERE f.follower_id = :aid AND f.state = :state"
-        " AND (:max_id IS NULL OR f.id < :max_id) ORDER BY f.id DESC LIMIT :limit",
-        {"aid": account_id, "state": state, "limit": limit, "max_id": max_id},
-    )
+    """Followed accounts, newest follow first."""
+    return await _list(ex, "following", account_id, state, limit, max_id)
 
 
 async def count_followers(ex: Executor, account_id: int) -> int:
