@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 
 import nh3
+
+from activitypub.entities import Entity, entities
 
 # Mastodon's allowlist for incoming content.
 ALLOWED_TAGS = {
@@ -39,8 +42,6 @@ ALLOWED_CLASSES = {
     "span": {"h-card", "invisible", "ellipsis", "u-url", "mention", "hashtag"},
 }
 
-URL_RE = re.compile(r"https?://[^\s<>\"']+[^\s<>\"'.,;:!?)\]]", re.IGNORECASE)
-
 
 def sanitize_html(raw: str) -> str:
     """Remote HTML reduced to the allowlist; links get rel=nofollow noopener noreferrer."""
@@ -62,26 +63,68 @@ def html_to_text(raw: str) -> str:
     return html.unescape(stripped).strip()
 
 
-def _linkify_escaped(line: str) -> str:
+# Given a tag (as written, no sign) or a mention (username, host or None), the URL to
+# link it to, or None to leave it as text (an unknown account, say).
+HashtagHref = Callable[[str], str | None]
+MentionHref = Callable[[str, str | None], str | None]
+
+
+def _link(
+    entity: Entity, hashtag_href: HashtagHref | None, mention_href: MentionHref | None
+) -> str:
+    text = html.escape(entity.text, quote=False)
+    if entity.kind == "url":
+        return (
+            f'<a href="{html.escape(entity.name)}" rel="nofollow noopener noreferrer"'
+            f' target="_blank">{text}</a>'
+        )
+    if entity.kind == "hashtag":
+        href = hashtag_href(entity.name) if hashtag_href else None
+        if href is None:
+            return text
+        # Mastodon's markup, so that its clients and ours style and parse it alike.
+        return (
+            f'<a href="{html.escape(href)}" class="mention hashtag" rel="tag">'
+            f"{html.escape(entity.text[0], quote=False)}"
+            f"<span>{html.escape(entity.name, quote=False)}</span></a>"
+        )
+    href = mention_href(entity.name, entity.host) if mention_href else None
+    if href is None:
+        return text
+    return (
+        f'<span class="h-card"><a href="{html.escape(href)}" class="u-url mention">'
+        f"@<span>{html.escape(entity.name, quote=False)}</span></a></span>"
+    )
+
+
+def _linkify_escaped(
+    line: str, hashtag_href: HashtagHref | None, mention_href: MentionHref | None
+) -> str:
     out: list[str] = []
     last = 0
-    for match in URL_RE.finditer(line):
-        out.append(html.escape(line[last : match.start()], quote=False))
-        url = match.group(0)
-        out.append(
-            f'<a href="{html.escape(url)}" rel="nofollow noopener noreferrer" target="_blank">'
-            f"{html.escape(url, quote=False)}</a>"
-        )
-        last = match.end()
+    for entity in entities(line):
+        out.append(html.escape(line[last : entity.start], quote=False))
+        out.append(_link(entity, hashtag_href, mention_href))
+        last = entity.end
     out.append(html.escape(line[last:], quote=False))
     return "".join(out)
 
 
-def text_to_html(text: str) -> str:
-    """Plain text to HTML: escaped, URLs linked, blank lines make paragraphs, newlines <br>."""
+def text_to_html(
+    text: str,
+    *,
+    hashtag_href: HashtagHref | None = None,
+    mention_href: MentionHref | None = None,
+) -> str:
+    """Plain text to HTML: escaped, URLs linked, blank lines make paragraphs, newlines <br>.
+
+    Hashtags and mentions become links when the callbacks name a URL for them.
+    """
     paragraphs = [p for p in re.split(r"\n\s*\n", text.strip()) if p.strip()]
     rendered = [
-        "<p>" + "<br>".join(_linkify_escaped(line) for line in p.split("\n")) + "</p>"
+        "<p>"
+        + "<br>".join(_linkify_escaped(line, hashtag_href, mention_href) for line in p.split("\n"))
+        + "</p>"
         for p in paragraphs
     ]
     return "".join(rendered)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from activitypub.fetch import Fetcher
 from instance import __version__
+from instance.accounts.mutes import MuteService
 from instance.accounts.passwords import Argon2Params, PasswordService
 from instance.accounts.service import AccountService
 from instance.accounts.sessions import SessionService
@@ -31,10 +32,14 @@ from instance.federation.relationships import Relationships
 from instance.federation.remote_actors import RemoteActors
 from instance.federation.signing import KeySigner
 from instance.federation.urls import LocalUrls
+from instance.feeds.notifications import NotificationService
 from instance.feeds.service import FeedService
+from instance.feeds.tags import TagFeed
 from instance.ids import IdGenerator, now
 from instance.jobs.queue import JobQueue
 from instance.jobs.runner import JobRunner
+from instance.media.service import MediaService
+from instance.media.storage import LocalStorage
 from instance.pools import BoundedPool
 from instance.posts.service import PostService
 from instance.ratelimit import RateLimiter
@@ -86,8 +91,13 @@ class Services:
     actors: RemoteActors
     lookup: Lookup
     feeds: FeedService
+    tags: TagFeed
+    notifications: NotificationService
     federation_admin: FederationAdmin
     profile_federation: ProfileFederation
+    mutes: MuteService
+    media: MediaService
+    image_pool: BoundedPool
 
     async def close(self) -> None:
         await self.runner.stop()
@@ -95,6 +105,7 @@ class Services:
         await self.db.close()
         self.password_pool.shutdown()
         self.key_pool.shutdown()
+        self.image_pool.shutdown()
 
 
 async def open_services(settings: Settings) -> Services:
@@ -117,15 +128,17 @@ async def open_services(settings: Settings) -> Services:
     actors = RemoteActors(
         db, ids, fetcher, urls, KeySigner(instance_key["key_id"], instance_key["private_pem"])
     )
-    relationships = Relationships(db, ids, outbox, urls)
+    notifications = NotificationService(db, ids)
+    relationships = Relationships(db, ids, outbox, urls, notifications=notifications)
     federation = FederationContext(
         db=db,
         ids=ids,
         urls=urls,
         actors=actors,
-        notes=RemoteNotes(db, ids, actors, urls),
+        notes=RemoteNotes(db, ids, actors, urls, notifications=notifications),
         relationships=relationships,
         outbox=outbox,
+        notifications=notifications,
     )
     inbox = InboxService(federation, queue, max_body=settings.max_body_bytes)
     runner = JobRunner(
@@ -134,7 +147,19 @@ async def open_services(settings: Settings) -> Services:
         {DELIVER: DeliveryJob(db, fetcher), INBOX_JOB: inbox.apply},
         concurrency=settings.job_workers * 4,
     )
-    posts = PostService(db, ids, outbox, urls, settings.max_post_chars)
+    lookup = Lookup(db, actors, urls, settings.host, settings.allow_private_addresses)
+    posts = PostService(
+        db,
+        ids,
+        outbox,
+        urls,
+        settings.max_post_chars,
+        notifications=notifications,
+        lookup=lookup,
+    )
+    # Decoding and resizing images is CPU-bound: a small pool that refuses past its queue.
+    image_pool = BoundedPool("images", 2, 16)
+    media = MediaService(LocalStorage(settings.data_dir / "media", settings.base_url), image_pool)
     passwords = PasswordService(
         password_pool,
         Argon2Params(time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib),
@@ -145,7 +170,7 @@ async def open_services(settings: Settings) -> Services:
         ids=ids,
         password_pool=password_pool,
         key_pool=key_pool,
-        accounts=AccountService(settings, db, ids, passwords, key_pool),
+        accounts=AccountService(settings, db, ids, passwords, key_pool, media=media),
         sessions=SessionService(db, ids),
         secret_key=load_or_create_secret(settings.data_dir),
         signup_limiter=RateLimiter(settings.signup_rate_per_hour, 3600),
@@ -160,10 +185,15 @@ async def open_services(settings: Settings) -> Services:
         actors=actors,
         documents=Documents(db, urls, actors, posts, settings.host),
         discovery=Discovery(settings, db, urls),
-        lookup=Lookup(db, actors, urls, settings.host, settings.allow_private_addresses),
+        lookup=lookup,
         feeds=FeedService(db),
+        tags=TagFeed(db),
+        notifications=notifications,
         federation_admin=FederationAdmin(db),
         profile_federation=ProfileFederation(db, ids, outbox, urls),
+        mutes=MuteService(db, ids),
+        media=media,
+        image_pool=image_pool,
         relationships=relationships,
         instance_actor=instance_actor,
         instance_key=instance_key,

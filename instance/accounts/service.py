@@ -9,6 +9,7 @@ from typing import Any
 from activitypub.html import text_to_html
 from instance.accounts.keys import generate_keypair
 from instance.accounts.passwords import PasswordService
+from instance.accounts.profile_fields import clean_fields, fields_json
 from instance.accounts.validation import (
     BIO_MAX,
     DISPLAY_NAME_MAX,
@@ -35,6 +36,8 @@ from instance.errors import (
     ValidationFailed,
 )
 from instance.ids import IdGenerator, now
+from instance.media.images import ImageKind
+from instance.media.service import MediaService
 from instance.pools import BoundedPool
 
 ROLES = ("user", "moderator", "admin")
@@ -57,12 +60,15 @@ class AccountService:
         ids: IdGenerator,
         passwords: PasswordService,
         key_pool: BoundedPool,
+        *,
+        media: MediaService | None = None,
     ) -> None:
         self.settings = settings
         self.db = db
         self.ids = ids
         self.passwords = passwords
         self.key_pool = key_pool
+        self.media = media
 
     def actor_url(self, username: str) -> str:
         return f"{self.settings.base_url}/users/{username}"
@@ -183,22 +189,45 @@ class AccountService:
         bio: str,
         locked: bool | None = None,
         bot: bool | None = None,
+        fields: list[tuple[str, str]] | None = None,
+        avatar: bytes | None = None,
+        header: bytes | None = None,
     ) -> None:
+        """Validate everything first, then process images, then write the row once.
+
+        `fields` None leaves the profile fields alone; images None keep the current ones.
+        """
         name = clean_text(display_name, limit=DISPLAY_NAME_MAX, field="display_name")
         name = " ".join(name.split())
         bio_text = clean_text(bio, limit=BIO_MAX, field="bio")
-        await accounts_q.update_profile(
-            self.db,
-            account_id,
-            {
-                "display_name": name,
-                "note_source": bio_text,
-                "note_html": text_to_html(bio_text),
-                "updated_at": now(),
-                **({} if locked is None else {"locked": 1 if locked else 0}),
-                **({} if bot is None else {"bot": 1 if bot else 0}),
-            },
-        )
+        values: dict[str, Any] = {
+            "display_name": name,
+            "note_source": bio_text,
+            "note_html": text_to_html(bio_text),
+            **({} if locked is None else {"locked": 1 if locked else 0}),
+            **({} if bot is None else {"bot": 1 if bot else 0}),
+        }
+        if fields is not None:
+            values["fields_json"] = fields_json(clean_fields(fields))
+        uploads: list[tuple[str, bytes, ImageKind]] = []
+        if avatar is not None:
+            uploads.append(("avatar_url", avatar, "avatar"))
+        if header is not None:
+            uploads.append(("header_url", header, "header"))
+        replaced: list[str | None] = []
+        if uploads:
+            if self.media is None:
+                raise ValidationFailed(N_("Image uploads are not available here."))
+            current = await self.account(account_id)
+            for column, data, kind in uploads:
+                values[column] = await self.media.profile_image(data, kind)
+                replaced.append(current[column])
+        values["updated_at"] = now()
+        await accounts_q.update_profile(self.db, account_id, values)
+        if self.media is not None:
+            # Only after the row points at the new files: a failure above keeps the old ones.
+            for url in replaced:
+                await self.media.forget(url)
 
     async def set_locale(self, user_id: int, locale: str) -> None:
         await users_q.set_fields(self.db, user_id, {"locale": locale})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from instance.db.connection import Row
 from instance.db.executor import Executor
 
 
@@ -29,3 +30,21 @@ async def either_blocks(ex: Executor, a: int, b: int) -> bool:
         {"a": a, "b": b},
     )
     return row is not None
+
+
+async def get(ex: Executor, account_id: int, target_id: int) -> Row | None:
+    return await ex.fetch_one(
+        "SELECT id, account_id, target_id, ap_id, created_at FROM blocks"
+        " WHERE account_id = :a AND target_id = :t",
+        {"a": account_id, "t": target_id},
+    )
+
+
+async def related_ids(ex: Executor, account_id: int) -> set[int]:
+    """Accounts this one blocked or is blocked by: each is hidden from the other."""
+    rows = await ex.fetch_all(
+        "SELECT target_id AS other FROM blocks WHERE account_id = :a"
+        " UNION SELECT account_id AS other FROM blocks WHERE target_id = :a",
+        {"a": account_id},
+    )
+    return {int(r["other"]) for r in rows}

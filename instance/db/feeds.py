@@ -7,25 +7,85 @@ from instance.db.executor import Executor
 from instance.db.posts import WITH_AUTHOR
 
 
+def hidden_from(author: str) -> str:
+    """SQL true when a block (either way) or the viewer `:me`'s mute hides `author`'s items.
+
+    Used for the author of a post and, where shares are listed, for the sharer too.
+    """
+    return (
+        f"(EXISTS (SELECT 1 FROM blocks b WHERE (b.account_id = :me AND b.target_id = {author})"
+        f" OR (b.account_id = {author} AND b.target_id = :me))"
+        f" OR EXISTS (SELECT 1 FROM mutes m WHERE m.account_id = :me AND m.target_id = {author}))"
+    )
+
+
 async def home(ex: Executor, account_id: int, *, limit: int, max_id: int | None) -> list[Row]:
     """Own posts and posts of accepted follows that the account may see, newest first."""
     return await ex.fetch_all(
-        f"{WITH_AUTHOR} WHERE p.deleted_at IS NULL AND (p.account_id = :me OR p.account_id IN"
-        " (SELECT followee_id FROM follows WHERE follower_id = :me AND state = 'accepted'))"
+        # One IN list (follows plus self) rather than `= :me OR IN (...)`: the OR made
+        # SQLite merge two index searches and sort them (27 ms at 200k posts, against
+        # 1.6 ms this way; bench/bench_home_feed.py).
+        f"{WITH_AUTHOR} WHERE p.deleted_at IS NULL AND p.account_id IN"
+        " (SELECT followee_id FROM follows WHERE follower_id = :me AND state = 'accepted'"
+        " UNION ALL SELECT :me)"
         " AND (p.visibility IN ('public', 'unlisted', 'followers') OR p.account_id = :me"
         " OR EXISTS (SELECT 1 FROM post_recipients r WHERE r.post_id = p.id"
         " AND r.account_id = :me))"
-        " AND NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.account_id = :me AND"
-        " b.target_id = p.account_id) OR (b.account_id = p.account_id AND b.target_id = :me))"
+        f" AND NOT {hidden_from('p.account_id')}"
         " AND (:max_id IS NULL OR p.id < :max_id) ORDER BY p.id DESC LIMIT :limit",
         {"me": account_id, "limit": limit, "max_id": max_id},
     )
 
 
-async def public(ex: Executor, *, local_only: bool, limit: int, max_id: int | None) -> list[Row]:
+async def public(
+    ex: Executor,
+    *,
+    local_only: bool,
+    limit: int,
+    max_id: int | None,
+    viewer_id: int | None = None,
+) -> list[Row]:
+    """Public top-level posts; a signed-in viewer does not see blocked or muted authors."""
     return await ex.fetch_all(
         f"{WITH_AUTHOR} WHERE p.deleted_at IS NULL AND p.visibility = 'public'"
         " AND (:local_only = 0 OR p.local = 1) AND p.in_reply_to_id IS NULL"
+        f" AND (:me IS NULL OR NOT {hidden_from('p.account_id')})"
         " AND (:max_id IS NULL OR p.id < :max_id) ORDER BY p.id DESC LIMIT :limit",
-        {"local_only": 1 if local_only else 0, "limit": limit, "max_id": max_id},
+        {
+            "local_only": 1 if local_only else 0,
+            "limit": limit,
+            "max_id": max_id,
+            "me": viewer_id,
+        },
+    )
+
+
+# Larger than any id the generator can make (64-bit signed).
+NO_MAX_ID = (1 << 63) - 1
+
+
+async def home_shares(
+    ex: Executor, account_id: int, *, limit: int, max_id: int | None
+) -> list[Row]:
+    """Shares by the account and its accepted follows, newest share first, paged by share id.
+
+    Each row is the shared post (the columns of WITH_AUTHOR) plus `feed_id` (the share's
+    id) and the sharer's `shared_by_*` names. Only public and unlisted posts can be shared;
+    a block or mute hides a share when it touches the sharer or the post's author.
+    """
+    return await ex.fetch_all(
+        "SELECT sp.*, s.id AS feed_id, sa.id AS shared_by_id, sa.username AS shared_by_username,"
+        " sa.domain AS shared_by_domain, sa.display_name AS shared_by_display_name"
+        # CROSS JOIN keeps `shares` the outer loop in SQLite (walking shares_account newest
+        # first) instead of scanning public posts; elsewhere it is a plain inner join.
+        f" FROM shares s CROSS JOIN ({WITH_AUTHOR}) sp CROSS JOIN accounts sa"
+        " WHERE sp.id = s.post_id AND sa.id = s.account_id"
+        " AND s.account_id IN (SELECT followee_id FROM follows WHERE follower_id = :me"
+        " AND state = 'accepted' UNION ALL SELECT :me)"
+        " AND sp.deleted_at IS NULL AND sp.visibility IN ('public', 'unlisted')"
+        f" AND NOT {hidden_from('s.account_id')} AND NOT {hidden_from('sp.account_id')}"
+        # A bound rather than `:max_id IS NULL OR ...`, so that shares_account (account_id,
+        # id) serves the range.
+        " AND s.id < :before ORDER BY s.id DESC LIMIT :limit",
+        {"me": account_id, "limit": limit, "before": NO_MAX_ID if max_id is None else max_id},
     )

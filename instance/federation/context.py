@@ -10,6 +10,7 @@ from instance.federation.outbox import Outbox
 from instance.federation.relationships import Relationships
 from instance.federation.remote_actors import RemoteActors
 from instance.federation.urls import LocalUrls
+from instance.feeds.notifications import NotificationService
 from instance.ids import IdGenerator
 
 
@@ -22,3 +23,4 @@ class FederationContext:
     notes: RemoteNotes
     relationships: Relationships
     outbox: Outbox
+    notifications: NotificationService

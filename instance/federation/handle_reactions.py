@@ -41,6 +41,13 @@ async def handle_like(ctx: FederationContext, activity: Activity, actor: Row) ->
             now=now(),
         ):
             await posts_q.bump_count(tx, post["id"], "likes_count", 1)
+            await ctx.notifications.notify(
+                tx,
+                recipient=post["account_id"],
+                kind="like",
+                from_account_id=actor["id"],
+                post_id=post["id"],
+            )
     return "liked"
 
 
@@ -65,6 +72,13 @@ async def handle_announce(ctx: FederationContext, activity: Activity, actor: Row
             now=now(),
         ):
             await posts_q.bump_count(tx, post["id"], "shares_count", 1)
+            await ctx.notifications.notify(
+                tx,
+                recipient=post["account_id"],
+                kind="share",
+                from_account_id=actor["id"],
+                post_id=post["id"],
+            )
     return "shared"
 
 
@@ -83,7 +97,14 @@ async def handle_undo(ctx: FederationContext, activity: Activity, actor: Row) ->
             followee = await accounts_q.get_by_id(ctx.db, row["followee_id"]) if row else None
         if followee is None:
             return "ignored: unknown follow"
-        await follows_q.delete(ctx.db, actor["id"], followee["id"])
+        async with ctx.db.transaction() as tx:
+            await follows_q.delete(tx, actor["id"], followee["id"])
+            await ctx.notifications.withdraw(
+                tx,
+                recipient_id=followee["id"],
+                kinds=("follow", "follow_request"),
+                from_account_id=actor["id"],
+            )
         return "unfollowed"
     for kind, column in (("likes", "likes_count"), ("shares", "shares_count")):
         if inner_type not in (None, "Like" if kind == "likes" else "Announce"):
@@ -96,6 +117,15 @@ async def handle_undo(ctx: FederationContext, activity: Activity, actor: Row) ->
             async with ctx.db.transaction() as tx:
                 if await reactions_q.remove(tx, kind, actor["id"], row["post_id"]):
                     await posts_q.bump_count(tx, row["post_id"], column, -1)
+                post_row = await posts_q.get(tx, row["post_id"])
+                if post_row is not None:
+                    await ctx.notifications.withdraw(
+                        tx,
+                        recipient_id=post_row["account_id"],
+                        kinds=("like" if kind == "likes" else "share",),
+                        from_account_id=actor["id"],
+                        post_id=row["post_id"],
+                    )
             return f"undid {kind}"
     if inner_type == "Block":
         username = (

@@ -20,7 +20,10 @@ from instance.db import posts as posts_q
 from instance.db.connection import Row
 from instance.federation.remote_actors import ActorFetchFailed, RemoteActors
 from instance.federation.urls import LocalUrls
+from instance.feeds.notifications import NotificationService
 from instance.ids import IdGenerator, now
+from instance.posts.hashtags import store_post_tags
+from instance.posts.languages import normalize_language
 
 log = logging.getLogger(__name__)
 
@@ -34,12 +37,19 @@ class NoteRejected(Exception):
 
 class RemoteNotes:
     def __init__(
-        self, db: Database, ids: IdGenerator, actors: RemoteActors, urls: LocalUrls
+        self,
+        db: Database,
+        ids: IdGenerator,
+        actors: RemoteActors,
+        urls: LocalUrls,
+        *,
+        notifications: NotificationService,
     ) -> None:
         self.db = db
         self.ids = ids
         self.actors = actors
         self.urls = urls
+        self.notifications = notifications
 
     async def _local_recipients(self, note: Note) -> list[int]:
         ids: list[int] = []
@@ -105,15 +115,25 @@ class RemoteNotes:
                     "summary": (note.summary or "")[:1000],
                     "sensitive": 1 if note.sensitive else 0,
                     "visibility": visibility,
-                    "language": note.language,
+                    "language": normalize_language(note.language),
                     "created_at": int(note.published or now()),
                     "updated_at": int(note.updated) if note.updated else None,
                     "ap_json": json.dumps(note.raw)[:200_000],
                 },
             )
             await posts_q.add_recipients(tx, post_id, recipients)
+            # Peers send names with the sign ("#tag"); the key makes `#ViệtNam` from Mastodon
+            # and `#việtnam` from here one tag.
+            await store_post_tags(tx, self.ids, post_id, (h.name for h in note.hashtags), now())
             if parent_id is not None:
                 await posts_q.bump_count(tx, parent_id, "replies_count", 1)
+            await self.notifications.new_post(
+                tx,
+                author_id=author["id"],
+                post_id=post_id,
+                mentioned_ids=recipients,
+                parent_id=parent_id,
+            )
             await posts_q.attach_orphan_replies(tx, post_id, note.id)
         row = await posts_q.get(self.db, post_id)
         assert row is not None
@@ -167,5 +187,8 @@ class RemoteNotes:
                     "updated_at": int(note.updated or now()),
                     "ap_json": json.dumps(note.raw)[:200_000],
                 },
+            )
+            await store_post_tags(
+                tx, self.ids, existing["id"], (h.name for h in note.hashtags), now()
             )
         return await posts_q.get(self.db, existing["id"])

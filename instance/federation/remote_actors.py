@@ -32,6 +32,13 @@ class ActorFetchFailed(Exception):
     """The actor could not be fetched or is not a valid actor."""
 
 
+def web_url_or_none(url: str | None) -> str | None:
+    """Keep an http(s) URL from a peer; anything else (javascript:, data:) is dropped."""
+    if url and url.lower().startswith(("https://", "http://")):
+        return url
+    return None
+
+
 def domain_of(url: str) -> str:
     return urlsplit(url).netloc.lower()
 
@@ -102,11 +109,11 @@ class RemoteActors:
             "locked": 1 if actor.manually_approves_followers else 0,
             "bot": 1 if actor.type in ("Service", "Application") else 0,
             "discoverable": 1 if actor.discoverable else 0,
-            "avatar_url": actor.icon_url,
-            "header_url": actor.image_url,
+            "avatar_url": web_url_or_none(actor.icon_url),
+            "header_url": web_url_or_none(actor.image_url),
             "updated_at": ts,
             "ap_type": actor.type,
-            "ap_url": actor.url,
+            "ap_url": web_url_or_none(actor.url),
             "ap_inbox": actor.inbox,
             "ap_shared_inbox": actor.shared_inbox,
             "ap_outbox": actor.outbox,

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-import re
-from typing import Any
+import asyncio
+import logging
+from typing import Any, Protocol
 
+from activitypub.entities import hashtags as find_hashtags
+from activitypub.entities import mentions as find_mentions
 from activitypub.html import text_to_html
 from activitypub.vocab import PUBLIC
 from instance.db import Database
@@ -13,26 +16,53 @@ from instance.db import posts as posts_q
 from instance.db import reactions as reactions_q
 from instance.db.connection import Row
 from instance.db.executor import Executor
-from instance.errors import N_, Forbidden, NotFound, ValidationFailed
+from instance.errors import N_, Forbidden, GapoError, NotFound, ValidationFailed
 from instance.federation import to_ap
 from instance.federation.outbox import Outbox
 from instance.federation.urls import LocalUrls
+from instance.feeds.notifications import NotificationService
 from instance.ids import IdGenerator, now
+from instance.posts.hashtags import hashtag_tag, store_post_tags, tag_href
+from instance.posts.languages import normalize_language
 from instance.posts.visibility import can_see
 
+log = logging.getLogger(__name__)
+
 VISIBILITIES = ("public", "unlisted", "followers", "direct")
-MENTION_RE = re.compile(r"(?<![\w@/])@([a-z0-9_]{1,30})(?:@([a-z0-9.\-]+(?::\d+)?))?", re.I)
+# Each unknown remote handle costs a WebFinger query and an actor fetch before the post is
+# saved; a post naming hundreds of handles must not turn into hundreds of requests.
+MAX_MENTIONS = 10
+
+MentionKey = tuple[str, str | None]  # (username lower-cased, host or None)
+
+
+class AccountFinder(Protocol):
+    """Finds an account by `@name@host`, over WebFinger when unknown (federation.Lookup)."""
+
+    async def find(self, query: str) -> Row: ...
 
 
 class PostService:
     def __init__(
-        self, db: Database, ids: IdGenerator, outbox: Outbox, urls: LocalUrls, max_chars: int
+        self,
+        db: Database,
+        ids: IdGenerator,
+        outbox: Outbox,
+        urls: LocalUrls,
+        max_chars: int,
+        *,
+        lookup: AccountFinder | None = None,
+        notifications: NotificationService,
     ) -> None:
         self.db = db
         self.ids = ids
         self.outbox = outbox
         self.urls = urls
         self.max_chars = max_chars
+        # Without a lookup (tests, tools) only accounts already stored can be mentioned.
+        self.lookup = lookup
+        self.notifications = notifications
+        self.host = urls.base_url.split("://", 1)[1].lower()
 
     # --- reading ---
 
@@ -61,8 +91,7 @@ class PostService:
         if post["in_reply_to_id"]:
             parent_row = await posts_q.get(self.db, post["in_reply_to_id"])
             parent = await self.ap_id_of(parent_row) if parent_row else post["in_reply_to_ap_id"]
-        mentioned = await self.mentioned_actor_ids(post)
-        tags = [{"type": "Mention", "href": href} for href in mentioned]
+        mentioned, tags = await self._addressees_and_tags(self.db, post)
         return to_ap.note(
             self.urls,
             post,
@@ -75,16 +104,73 @@ class PostService:
     # --- writing ---
 
     async def _mentions(self, text: str) -> list[Row]:
-        found: list[Row] = []
-        for match in MENTION_RE.finditer(text):
-            name, host = match.group(1), match.group(2)
-            if host is None or host.lower() == self.urls.base_url.split("://", 1)[1]:
+        """The distinct accounts a text mentions (resolving unknown remote handles)."""
+        return _distinct(list((await self._resolve_mentions(text)).values()))
+
+    async def _resolve_mentions(self, text: str) -> dict[MentionKey, Row]:
+        """Each mention that names an account, resolved before any write transaction starts.
+
+        Unknown remote handles go through WebFinger, at most MAX_MENTIONS per text and all at
+        once; one that fails (dead host, no such account) stays plain text.
+        """
+        found: dict[MentionKey, Row] = {}
+        unknown: list[tuple[str, str]] = []
+        for name, host in find_mentions(text)[:MAX_MENTIONS]:
+            if host is None or host == self.host:
                 account = await accounts_q.get_local_by_username(self.db, name)
             else:
                 account = await accounts_q.get_by_username_domain(self.db, name, host)
-            if account is not None and account["id"] not in {a["id"] for a in found}:
-                found.append(account)
-        return found
+                if account is None:
+                    unknown.append((name, host))
+                    continue
+            if account is not None:
+                found[(name, host)] = account
+        if unknown and self.lookup is not None:
+            results = await asyncio.gather(*(self._find_remote(n, h) for n, h in unknown))
+            for key, account in zip(unknown, results, strict=True):
+                if account is not None:
+                    found[key] = account
+        # The instance actor and suspended accounts are not people one can address.
+        return {
+            key: account
+            for key, account in found.items()
+            if account["ap_type"] != "Application" and account["suspended_at"] is None
+        }
+
+    async def _find_remote(self, name: str, host: str) -> Row | None:
+        assert self.lookup is not None
+        try:
+            return await self.lookup.find(f"@{name}@{host}")
+        except GapoError:
+            return None
+        except Exception:  # a mention never fails the post, whatever the peer did
+            log.warning("resolving @%s@%s failed", name, host, exc_info=True)
+            return None
+
+    def _render(self, text: str, resolved: dict[MentionKey, Row]) -> str:
+        """The stored HTML: escaped, with URLs, hashtags and resolved mentions linked."""
+
+        def mention_href(name: str, host: str | None) -> str | None:
+            account = resolved.get((name.lower(), host))
+            if account is None:
+                return None
+            if account["local"]:
+                return self.urls.profile(account["username"])
+            return str(account["ap_url"] or account["ap_id"])
+
+        return text_to_html(
+            text,
+            hashtag_href=lambda name: tag_href(self.urls, name),
+            mention_href=mention_href,
+        )
+
+    def _language(self, language: str | None) -> str | None:
+        if not language or not language.strip():
+            return None
+        normalized = normalize_language(language)
+        if normalized is None:
+            raise ValidationFailed(N_("Unknown language."), field="language")
+        return normalized
 
     async def create(
         self,
@@ -111,7 +197,11 @@ class PostService:
             # A reply never widens its parent's audience.
             if VISIBILITIES.index(visibility) < VISIBILITIES.index(parent["visibility"]):
                 visibility = parent["visibility"]
-        mentioned = await self._mentions(text)
+        language = self._language(language)
+        # Network I/O (WebFinger for remote mentions) happens here, never inside the
+        # transaction below: a slow peer must not hold the database's write lock.
+        resolved = await self._resolve_mentions(text)
+        mentioned = _distinct(list(resolved.values()))
         post_id = self.ids.next_id()
         ts = now()
         async with self.db.transaction() as tx:
@@ -126,7 +216,7 @@ class PostService:
                     "in_reply_to_id": parent["id"] if parent else None,
                     "in_reply_to_ap_id": await self.ap_id_of(parent) if parent else None,
                     "content_source": text,
-                    "content_html": text_to_html(text),
+                    "content_html": self._render(text, resolved),
                     "summary": summary.strip()[:500],
                     "sensitive": 1 if summary.strip() else 0,
                     "visibility": visibility,
@@ -135,8 +225,16 @@ class PostService:
                 },
             )
             await posts_q.add_recipients(tx, post_id, [a["id"] for a in mentioned])
+            await store_post_tags(tx, self.ids, post_id, find_hashtags(text), ts)
             if parent is not None:
                 await posts_q.bump_count(tx, parent["id"], "replies_count", 1)
+            await self.notifications.new_post(
+                tx,
+                author_id=author["id"],
+                post_id=post_id,
+                mentioned_ids=[a["id"] for a in mentioned],
+                parent_id=parent["id"] if parent else None,
+            )
             post = await posts_q.get(tx, post_id)
             assert post is not None
             await self._federate(tx, author, post, "Create", mentioned, parent)
@@ -187,15 +285,30 @@ class PostService:
         if post["in_reply_to_id"]:
             parent_row = await posts_q.get(ex, post["in_reply_to_id"])
             parent = await self.ap_id_of(parent_row) if parent_row else None
-        mentioned = []
+        mentioned, tags = await self._addressees_and_tags(ex, post)
+        return to_ap.note(self.urls, post, mentioned=mentioned, in_reply_to=parent, tags=tags)
+
+    async def _addressees_and_tags(
+        self, ex: Executor, post: Row
+    ) -> tuple[list[str], list[dict[str, Any]]]:
+        """Actor ids the note is addressed to, and its Mention and Hashtag tags.
+
+        A mention must be both a tag and an address for Mastodon to notify the person.
+        """
+        mentioned: list[str] = []
+        tags: list[dict[str, Any]] = []
         for account_id in await posts_q.recipients(ex, post["id"]):
             account = await accounts_q.get_by_id(ex, account_id)
-            if account is not None:
-                mentioned.append(
-                    self.urls.actor(account["username"]) if account["local"] else account["ap_id"]
-                )
-        tags = [{"type": "Mention", "href": href} for href in mentioned]
-        return to_ap.note(self.urls, post, mentioned=mentioned, in_reply_to=parent, tags=tags)
+            if account is None:
+                continue
+            href = self.urls.actor(account["username"]) if account["local"] else account["ap_id"]
+            mentioned.append(href)
+            domain = account["domain"] or self.host
+            tags.append(
+                {"type": "Mention", "href": href, "name": f"@{account['username']}@{domain}"}
+            )
+        tags.extend(hashtag_tag(self.urls, name) for name in find_hashtags(post["content_source"]))
+        return mentioned, tags
 
     async def _own(self, author: Row, post_id: int) -> Row:
         post = await posts_q.get(self.db, post_id)
@@ -212,7 +325,8 @@ class PostService:
             raise ValidationFailed(
                 N_("A post has at most %(limit)d characters."), field="text", limit=self.max_chars
             )
-        mentioned = await self._mentions(text)
+        resolved = await self._resolve_mentions(text)
+        mentioned = _distinct(list(resolved.values()))
         async with self.db.transaction() as tx:
             await posts_q.add_edit(
                 tx,
@@ -227,13 +341,22 @@ class PostService:
                 post_id,
                 {
                     "content_source": text,
-                    "content_html": text_to_html(text),
+                    "content_html": self._render(text, resolved),
                     "summary": summary.strip()[:500],
                     "sensitive": 1 if summary.strip() else 0,
                     "updated_at": now(),
                 },
             )
             await posts_q.add_recipients(tx, post_id, [a["id"] for a in mentioned])
+            # Someone newly mentioned by the edit hears of it; the others were told already.
+            await self.notifications.new_post(
+                tx,
+                author_id=author["id"],
+                post_id=post_id,
+                mentioned_ids=[a["id"] for a in mentioned],
+                parent_id=None,
+            )
+            await store_post_tags(tx, self.ids, post_id, find_hashtags(text), now())
             updated = await posts_q.get(tx, post_id)
             assert updated is not None
             parent = (
@@ -289,6 +412,7 @@ class PostService:
         if kind == "shares" and post["visibility"] not in ("public", "unlisted"):
             raise Forbidden(N_("Only public posts can be shared."))
         ap_type = "Like" if kind == "likes" else "Announce"
+        notice = "like" if kind == "likes" else "share"
         column = f"{kind}_count"
         actor = self.urls.actor(account["username"])
         object_id = await self.ap_id_of(post)
@@ -301,6 +425,13 @@ class PostService:
                     return
                 await reactions_q.remove(tx, kind, account["id"], post_id)
                 await posts_q.bump_count(tx, post_id, column, -1)
+                await self.notifications.withdraw(
+                    tx,
+                    recipient_id=author["id"],
+                    kinds=(notice,),
+                    from_account_id=account["id"],
+                    post_id=post_id,
+                )
                 original = {
                     "id": existing["ap_id"],
                     "type": ap_type,
@@ -327,6 +458,13 @@ class PostService:
                 ):
                     return
                 await posts_q.bump_count(tx, post_id, column, 1)
+                await self.notifications.notify(
+                    tx,
+                    recipient=author,
+                    kind=notice,
+                    from_account_id=account["id"],
+                    post_id=post_id,
+                )
                 activity = to_ap.activity(ap_type, ap_id, actor, object_id)
             if ap_type == "Announce":
                 activity["to"] = [PUBLIC]
@@ -383,3 +521,8 @@ class PostService:
             "shared": await reactions_q.get(self.db, "shares", viewer_account_id, post_id)
             is not None,
         }
+
+
+def _distinct(accounts: list[Row]) -> list[Row]:
+    """Accounts in order, each once (`@bob` and `@bob@ourhost` are one person)."""
+    return list({int(a["id"]): a for a in accounts}.values())

@@ -12,12 +12,18 @@ def register_web(app: Quart) -> None:
         context,
         errors,
         home,
+        media,
+        notifications,
         people,
         posts,
         profile,
         settings_pages,
+        tags,
+        uploads,
         wellknown,
     )
+
+    app.request_class = uploads.UploadAwareRequest
 
     context.install(app)
     errors.install(app)
@@ -27,5 +33,8 @@ def register_web(app: Quart) -> None:
     app.register_blueprint(settings_pages.blueprint)
     app.register_blueprint(posts.blueprint)
     app.register_blueprint(people.blueprint)
+    app.register_blueprint(notifications.blueprint)
+    app.register_blueprint(media.blueprint)
+    app.register_blueprint(tags.blueprint)
     activitypub_routes.install(app)
     wellknown.install(app)

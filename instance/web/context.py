@@ -12,6 +12,7 @@ from quart.wrappers import Response
 from instance import i18n
 from instance.config import Settings
 from instance.errors import CsrfFailed, NotAuthenticated
+from instance.posts.languages import POST_LANGUAGES
 from instance.services import Services
 
 Row = dict[str, Any]
@@ -108,15 +109,22 @@ def install(app: Quart) -> None:
         return response
 
     @app.context_processor
-    def template_globals() -> dict[str, Any]:
+    async def template_globals() -> dict[str, Any]:
+        user = g.get("user")
         return {
+            # Only for signed-in pages, and only once per render: one indexed COUNT.
+            "unread_notifications": (
+                await services().notifications.unread_count(user["account_id"]) if user else 0
+            ),
             "current_user": g.get("user"),
             "csrf_token": csrf_token,
             "locale": g.get("locale", i18n.DEFAULT_LOCALE),
             "locale_names": i18n.LOCALE_NAMES,
+            "post_languages": POST_LANGUAGES,
             "instance_name": settings().instance_name,
             "instance_host": settings().host,
             "handle": handle,
+            "web_url": web_url,
             "when": when,
         }
 
@@ -145,6 +153,23 @@ def handle(row: Row) -> str:
     """`@name@domain` for any account or post row (local ones carry our host)."""
     domain = row.get("domain") or settings().host
     return f"@{row['username']}@{domain}"
+
+
+def web_url(url: str | None) -> str:
+    """`url` if a browser may follow or load it (http(s), or a path here), else "".
+
+    Peers choose the profile, avatar and header URLs they send; a `javascript:` or
+    `data:` one must never reach an href or src, whatever was stored.
+    """
+    if not url:
+        return ""
+    value = url.strip()
+    lowered = value.lower()
+    if lowered.startswith(("https://", "http://")):
+        return value
+    if value.startswith("/") and not value.startswith("//"):
+        return value
+    return ""
 
 
 def when(ts: int | None) -> str:

@@ -1,10 +1,11 @@
-"""People: search by handle or URL, remote profiles, follow / unfollow, follower lists."""
+"""People: search by handle or URL, profiles, follow / unfollow, block, mute, follower lists."""
 
 from __future__ import annotations
 
 from quart import Blueprint, g, redirect, render_template, request, url_for
 from quart.wrappers import Response
 
+from instance.accounts.profile_fields import stored_fields
 from instance.errors import GapoError, NotFound
 from instance.web.context import require_user, services
 from instance.web.errors import message_of
@@ -31,8 +32,13 @@ async def search() -> str:
 async def render_account(account: dict) -> str:  # type: ignore[type-arg]
     user = g.get("user")
     state = None
+    blocking = blocked_by = muting = False
     if user is not None and user["account_id"] != account["id"]:
-        state = await services().relationships.state(user["account_id"], account["id"])
+        rel = services().relationships
+        state = await rel.state(user["account_id"], account["id"])
+        blocking = await rel.is_blocked(user["account_id"], account["id"])
+        blocked_by = await rel.is_blocked(account["id"], user["account_id"])
+        muting = await services().mutes.is_muted(user["account_id"], account["id"])
     followers, following = await services().relationships.counts(account["id"])
     if account["local"]:
         posts = await services().posts.by_account(
@@ -47,11 +53,17 @@ async def render_account(account: dict) -> str:  # type: ignore[type-arg]
             account,
             visibilities=("public", "unlisted", "followers"),
         )
-        remote_posts = await services().lookup.recent_public_posts(account)
+        # Posts read from the remote server bypass can_see: a block hides them here too.
+        hidden = blocking or blocked_by
+        remote_posts = [] if hidden else await services().lookup.recent_public_posts(account)
     return await render_template(
         "account.html",
         account=account,
         follow_state=state,
+        blocking=blocking,
+        blocked_by=blocked_by,
+        muting=muting,
+        fields=stored_fields(account["fields_json"]),
         followers_count=followers,
         following_count=following,
         posts=posts,
@@ -92,6 +104,34 @@ async def unfollow() -> Response:
     return redirect(next_url)  # type: ignore[return-value]
 
 
+@blueprint.post("/block")
+async def block() -> Response:
+    me, target, next_url = await _target()
+    await services().relationships.block(me, target)
+    return redirect(next_url)  # type: ignore[return-value]
+
+
+@blueprint.post("/unblock")
+async def unblock() -> Response:
+    me, target, next_url = await _target()
+    await services().relationships.unblock(me, target)
+    return redirect(next_url)  # type: ignore[return-value]
+
+
+@blueprint.post("/mute")
+async def mute() -> Response:
+    me, target, next_url = await _target()
+    await services().mutes.mute(me, target)
+    return redirect(next_url)  # type: ignore[return-value]
+
+
+@blueprint.post("/unmute")
+async def unmute() -> Response:
+    me, target, next_url = await _target()
+    await services().mutes.unmute(me, target)
+    return redirect(next_url)  # type: ignore[return-value]
+
+
 @blueprint.get("/follow_requests")
 async def follow_requests() -> str:
     user = require_user()
@@ -117,6 +157,11 @@ async def _list(account_id: int, which: str) -> str:
     people = await (
         rel.followers(account_id) if which == "followers" else rel.following(account_id)
     )
+    user = g.get("user")
+    if user is not None:
+        # Someone on either side of a block is left out of the lists the other reads.
+        hidden = await rel.hidden_ids(user["account_id"])
+        people = [p for p in people if p["id"] not in hidden]
     return await render_template("people_list.html", account=account, people=people, which=which)
 
 

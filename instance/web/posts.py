@@ -37,20 +37,20 @@ async def home() -> str:
 
 @blueprint.get("/public/local")
 async def local_timeline() -> str:
-    posts = await services().feeds.local(max_id=_max_id())
+    posts = await services().feeds.local(max_id=_max_id(), viewer_id=_viewer_id())
     return await render_template("feed.html", posts=posts, title_key="local", compose=False)
 
 
 @blueprint.get("/public")
 async def federated_timeline() -> str:
-    posts = await services().feeds.federated(max_id=_max_id())
+    posts = await services().feeds.federated(max_id=_max_id(), viewer_id=_viewer_id())
     return await render_template("feed.html", posts=posts, title_key="federated", compose=False)
 
 
 @blueprint.post("/posts")
 async def create() -> Response:
     me = await _me()
-    values = await form_fields("text", "summary", "visibility", "in_reply_to", "next")
+    values = await form_fields("text", "summary", "visibility", "language", "in_reply_to", "next")
     reply_to = int(values["in_reply_to"]) if values["in_reply_to"].isdigit() else None
     try:
         post = await services().posts.create(
@@ -59,6 +59,7 @@ async def create() -> Response:
             visibility=values["visibility"] or "public",
             summary=values["summary"],
             in_reply_to_id=reply_to,
+            language=values["language"] or None,
         )
     except GapoError as exc:
         body = await render_template("error.html", status=exc.status, message=message_of(exc))

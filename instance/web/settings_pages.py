@@ -1,4 +1,4 @@
-"""Settings pages: edit the profile, choose the interface language."""
+"""Settings pages: edit the profile (text, fields, images), choose the interface language."""
 
 from __future__ import annotations
 
@@ -6,11 +6,25 @@ from quart import Blueprint, g, redirect, render_template, request, url_for
 from quart.wrappers import Response
 
 from instance import i18n
+from instance.accounts.profile_fields import MAX_FIELDS, stored_fields
 from instance.errors import GapoError
+from instance.media.images import MAX_IMAGE_BYTES
 from instance.web.context import LOCALE_COOKIE, require_user, services, settings
 from instance.web.forms import form_fields, form_with_error, safe_next
 
 blueprint = Blueprint("settings", __name__, url_prefix="/settings")
+
+FIELD_NAMES = [f"field_{part}_{i}" for i in range(MAX_FIELDS) for part in ("name", "value")]
+
+
+async def _upload(name: str) -> bytes | None:
+    """The bytes of an uploaded file, or None when the form sent none."""
+    files = await request.files
+    upload = files.get(name)
+    if upload is None or not upload.filename:
+        return None
+    # One byte past the limit is enough for the service to refuse it as too large.
+    return upload.read(MAX_IMAGE_BYTES + 1)  # type: ignore[no-any-return]
 
 
 @blueprint.get("/profile")
@@ -23,13 +37,19 @@ async def profile_form() -> str:
         "locked": "on" if account["locked"] else "",
         "bot": "on" if account["bot"] else "",
     }
-    return await render_template("settings_profile.html", values=values)
+    for i, field in enumerate(stored_fields(account["fields_json"])[:MAX_FIELDS]):
+        values[f"field_name_{i}"] = field["name"]
+        values[f"field_value_{i}"] = field["value"]
+    return await render_template(
+        "settings_profile.html", values=values, account=account, max_fields=MAX_FIELDS
+    )
 
 
 @blueprint.post("/profile")
 async def profile_save() -> Response:
     user = require_user()
-    values = await form_fields("display_name", "bio", "locked", "bot")
+    values = await form_fields("display_name", "bio", "locked", "bot", *FIELD_NAMES)
+    fields = [(values[f"field_name_{i}"], values[f"field_value_{i}"]) for i in range(MAX_FIELDS)]
     try:
         await services().accounts.update_profile(
             user["account_id"],
@@ -37,9 +57,15 @@ async def profile_save() -> Response:
             bio=values["bio"],
             locked=bool(values["locked"]),
             bot=bool(values["bot"]),
+            fields=fields,
+            avatar=await _upload("avatar"),
+            header=await _upload("header"),
         )
     except GapoError as exc:
-        return await form_with_error("settings_profile.html", exc, values=values)
+        account = await services().accounts.account(user["account_id"])
+        return await form_with_error(
+            "settings_profile.html", exc, values=values, account=account, max_fields=MAX_FIELDS
+        )
     # Followers elsewhere learn of the change through an Update(Person).
     await services().profile_federation.announce_update(user["account_id"])
     return redirect(url_for("profile.show", username=user["username"]))  # type: ignore[return-value]

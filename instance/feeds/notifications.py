@@ -1,0 +1,163 @@
+"""Notifications for local accounts: written inside the caller's transaction, read filtered.
+
+Kinds: `follow`, `follow_request`, `mention`, `reply`, `like`, `share`. Writing skips
+remote recipients, oneself, and anyone silenced by a block (either way) or a mute;
+the unique index makes the same event notify once. Reading drops what the recipient
+may no longer see (`can_see`), so a deleted or restricted post never shows up here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from instance.db import Database
+from instance.db import accounts as accounts_q
+from instance.db import notifications as notifications_q
+from instance.db import posts as posts_q
+from instance.db.connection import Row
+from instance.db.executor import Executor
+from instance.ids import IdGenerator, now
+from instance.posts.visibility import can_see
+
+KINDS = ("follow", "follow_request", "mention", "reply", "like", "share")
+PAGE = 30
+# The navigation shows "99+" beyond this; counting further would only cost time.
+UNREAD_CAP = 100
+
+
+@dataclass(frozen=True)
+class NotificationPage:
+    items: list[Row]
+    # Where the next page starts; None on the last one. Taken before filtering, so a page
+    # whose rows were all hidden still leads on.
+    next_max_id: int | None
+
+
+class NotificationService:
+    def __init__(self, db: Database, ids: IdGenerator) -> None:
+        self.db = db
+        self.ids = ids
+
+    async def notify(
+        self,
+        ex: Executor,
+        *,
+        recipient: Row | int,
+        kind: str,
+        from_account_id: int,
+        post_id: int | None = None,
+    ) -> bool:
+        """Record one notification in `ex`'s transaction; True when a new one was added."""
+        if kind not in KINDS:
+            raise ValueError(kind)
+        account = (
+            recipient if isinstance(recipient, dict) else await accounts_q.get_by_id(ex, recipient)
+        )
+        # Remote accounts are notified by their own servers, from the activities we deliver.
+        if account is None or not account["local"] or account["id"] == from_account_id:
+            return False
+        if await notifications_q.is_silenced(ex, account["id"], from_account_id):
+            return False
+        return await notifications_q.insert_once(
+            ex,
+            notification_id=self.ids.next_id(),
+            account_id=account["id"],
+            kind=kind,
+            from_account_id=from_account_id,
+            post_id=post_id,
+            now=now(),
+        )
+
+    async def new_post(
+        self,
+        ex: Executor,
+        *,
+        author_id: int,
+        post_id: int,
+        mentioned_ids: Iterable[int],
+        parent_id: int | None,
+    ) -> None:
+        """A new post: `reply` to the parent's author, `mention` to the others it names.
+
+        The parent's author gets `reply` even when mentioned too (Mastodon mentions the
+        parent's author in every reply): "replied to your post" says more.
+        """
+        parent_author = None
+        if parent_id is not None:
+            parent = await posts_q.get(ex, parent_id)
+            if parent is not None:
+                parent_author = int(parent["account_id"])
+                await self.notify(
+                    ex,
+                    recipient=parent_author,
+                    kind="reply",
+                    from_account_id=author_id,
+                    post_id=post_id,
+                )
+        for account_id in dict.fromkeys(mentioned_ids):
+            if account_id != parent_author:
+                await self.notify(
+                    ex,
+                    recipient=account_id,
+                    kind="mention",
+                    from_account_id=author_id,
+                    post_id=post_id,
+                )
+
+    async def withdraw(
+        self,
+        ex: Executor,
+        *,
+        recipient_id: int,
+        kinds: tuple[str, ...],
+        from_account_id: int,
+        post_id: int | None = None,
+    ) -> None:
+        """The event was undone (unlike, unshare, unfollow): its notification goes too."""
+        await notifications_q.remove(
+            ex,
+            account_id=recipient_id,
+            kinds=kinds,
+            from_account_id=from_account_id,
+            post_id=post_id,
+        )
+
+    async def request_approved(self, ex: Executor, *, recipient_id: int, follower_id: int) -> None:
+        await notifications_q.change_kind(
+            ex,
+            account_id=recipient_id,
+            from_account_id=follower_id,
+            old="follow_request",
+            new="follow",
+        )
+
+    async def list(self, account_id: int, max_id: int | None = None) -> list[Row]:
+        """One page, newest first, without notifications about posts the recipient can't see."""
+        return (await self.page(account_id, max_id)).items
+
+    async def page(self, account_id: int, max_id: int | None = None) -> NotificationPage:
+        rows = await notifications_q.page(self.db, account_id, limit=PAGE, max_id=max_id)
+        visible: list[Row] = []
+        for row in rows:
+            if row["post_id"] is not None:
+                if row["post_account_id"] is None:
+                    continue
+                post = {
+                    "id": row["post_id"],
+                    "account_id": row["post_account_id"],
+                    "visibility": row["post_visibility"],
+                    "deleted_at": row["post_deleted_at"],
+                }
+                if not await can_see(self.db, account_id, post):
+                    continue
+            visible.append(row)
+        return NotificationPage(visible, rows[-1]["id"] if len(rows) == PAGE else None)
+
+    async def unread_count(self, account_id: int) -> int:
+        """One indexed COUNT, capped at UNREAD_CAP."""
+        return await notifications_q.count_unread(self.db, account_id, cap=UNREAD_CAP)
+
+    async def mark_all_read(self, account_id: int, up_to_id: int | None = None) -> int:
+        """Mark read, up to the newest one shown when given (later arrivals stay unread)."""
+        return await notifications_q.mark_read(self.db, account_id, up_to_id=up_to_id, now=now())

@@ -1,0 +1,1 @@
+"""Media: image processing and the storage backends that keep uploaded files."""
