@@ -103,14 +103,22 @@ async def by_account(
     limit: int,
     max_id: int | None = None,
     min_id: int | None = None,
+    with_replies: bool = True,
 ) -> list[Row]:
+    """An account's posts, newest first; without replies, a thread's own continuations stay."""
     names = ", ".join(f":v{i}" for i in range(len(visibilities)))
     params: dict[str, Any] = {f"v{i}": v for i, v in enumerate(visibilities)}
     params.update({"a": account_id, "limit": limit, "max_id": max_id, "min_id": min_id})
+    replies = (
+        ""
+        if with_replies
+        else " AND (p.in_reply_to_ap_id IS NULL OR EXISTS (SELECT 1 FROM posts parent"
+        " WHERE parent.id = p.in_reply_to_id AND parent.account_id = p.account_id))"
+    )
     return await ex.fetch_all(
         f"{WITH_AUTHOR} WHERE p.account_id = :a AND p.deleted_at IS NULL"
         f" AND p.visibility IN ({names}) AND (:max_id IS NULL OR p.id < :max_id)"
-        " AND (:min_id IS NULL OR p.id > :min_id) ORDER BY p.id DESC LIMIT :limit",
+        f" AND (:min_id IS NULL OR p.id > :min_id){replies} ORDER BY p.id DESC LIMIT :limit",
         params,
     )
 
@@ -141,6 +149,20 @@ async def replies_to(ex: Executor, post_id: int, limit: int = 200) -> list[Row]:
         f"{WITH_AUTHOR} WHERE p.in_reply_to_id = :id AND p.deleted_at IS NULL"
         " ORDER BY p.id LIMIT :limit",
         {"id": post_id, "limit": limit},
+    )
+
+
+async def replies_to_any(ex: Executor, parent_ids: list[int], limit: int) -> list[Row]:
+    """Direct replies to any of the given posts, oldest first: one level of a reply tree."""
+    if not parent_ids:
+        return []
+    names = ", ".join(f":p{i}" for i in range(len(parent_ids)))
+    params: dict[str, Any] = {f"p{i}": pid for i, pid in enumerate(parent_ids)}
+    params["limit"] = limit
+    return await ex.fetch_all(
+        f"{WITH_AUTHOR} WHERE p.in_reply_to_id IN ({names}) AND p.deleted_at IS NULL"
+        " ORDER BY p.id LIMIT :limit",
+        params,
     )
 
 

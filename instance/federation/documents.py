@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from activitypub.signatures import SignatureError, parse_request_signature, verify_parsed
-from activitypub.vocab import origin_of
+from activitypub.vocab import AS_CONTEXT, origin_of
 from instance.db import Database
 from instance.db import accounts as accounts_q
 from instance.db import follows as follows_q
@@ -25,6 +25,10 @@ from instance.federation.remote_actors import RemoteActors
 from instance.federation.urls import LocalUrls
 from instance.posts.service import PostService
 from instance.posts.visibility import can_see
+
+# A note's replies collection is served as one page; longer threads are read from their
+# authors' servers by peers that want them.
+REPLIES_PAGE_SIZE = 100
 
 
 class Gone(Exception):
@@ -89,6 +93,31 @@ class Documents:
         if not await can_see(self.db, viewer["id"] if viewer else None, post):
             raise NotFound()
         return await self.posts.note_document(post)
+
+    async def replies_collection(
+        self, viewer: Row | None, username: str, post_id: int, *, page: bool
+    ) -> dict[str, Any]:
+        """The note's replies the requester may see: a Collection, or its one page of ids."""
+        await self.note(viewer, username, post_id)  # same access rules, same 404 / 410
+        collection_id = self.urls.replies(username, post_id)
+        page_id = f"{collection_id}?page=true"
+        if not page:
+            return {
+                "@context": AS_CONTEXT,
+                "id": collection_id,
+                "type": "Collection",
+                "first": page_id,
+            }
+        rows = await posts_q.replies_to(self.db, post_id, limit=REPLIES_PAGE_SIZE)
+        viewer_id = viewer["id"] if viewer else None
+        items = [await self.posts.ap_id_of(r) for r in rows if await can_see(self.db, viewer_id, r)]
+        return {
+            "@context": AS_CONTEXT,
+            "id": page_id,
+            "type": "CollectionPage",
+            "partOf": collection_id,
+            "items": items,
+        }
 
     async def create_activity(
         self, viewer: Row | None, username: str, post_id: int

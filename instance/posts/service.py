@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from activitypub.entities import hashtags as find_hashtags
@@ -34,6 +35,17 @@ VISIBILITIES = ("public", "unlisted", "followers", "direct")
 MAX_MENTIONS = 10
 
 MentionKey = tuple[str, str | None]  # (username lower-cased, host or None)
+# The reply tree under a post page: deeper or larger threads are cut, not paged.
+MAX_TREE_DEPTH = 12
+MAX_TREE_NODES = 300
+
+
+@dataclass(frozen=True)
+class ReplyNode:
+    """One visible reply and the visible replies under it."""
+
+    post: Row
+    children: list[ReplyNode]
 
 
 class AccountFinder(Protocol):
@@ -488,15 +500,70 @@ class PostService:
         visibilities: tuple[str, ...],
         limit: int = 20,
         max_id: int | None = None,
+        with_replies: bool = True,
     ) -> list[Row]:
-        rows = await posts_q.by_account(
-            self.db, account["id"], visibilities=visibilities, limit=limit, max_id=max_id
-        )
-        return [r for r in rows if await can_see(self.db, viewer_account_id, r)]
+        """A page of the account's posts the viewer may see, newest first."""
+        visible: list[Row] = []
+        # Hidden rows are skipped, so read a few batches to fill the page; bounded so a
+        # profile of thousands of hidden posts costs a handful of queries, not a scan.
+        for _ in range(5):
+            rows = await posts_q.by_account(
+                self.db,
+                account["id"],
+                visibilities=visibilities,
+                limit=limit,
+                max_id=max_id,
+                with_replies=with_replies,
+            )
+            for row in rows:
+                if await can_see(self.db, viewer_account_id, row):
+                    visible.append(row)
+            if len(rows) < limit or len(visible) >= limit:
+                break
+            max_id = int(rows[-1]["id"])
+        return visible[:limit]
+
+    async def public_count(self, account: Row) -> int:
+        """Posts shown in the profile's count: public and unlisted only, so the number
+        never tells a stranger how much an account writes for its followers."""
+        return await posts_q.count_by_account(self.db, account["id"], ("public", "unlisted"))
 
     async def replies(self, viewer_account_id: int | None, post_id: int) -> list[Row]:
         rows = await posts_q.replies_to(self.db, post_id)
         return [r for r in rows if await can_see(self.db, viewer_account_id, r)]
+
+    async def reply_tree(
+        self,
+        viewer_account_id: int | None,
+        post_id: int,
+        *,
+        max_depth: int = MAX_TREE_DEPTH,
+        max_nodes: int = MAX_TREE_NODES,
+    ) -> list[ReplyNode]:
+        """The conversation under a post as nested nodes, oldest first at each level.
+
+        Read level by level (one query per depth). A reply the viewer may not see hides
+        its whole branch: answers to a followers-only reply would otherwise reveal it.
+        Depth and size are capped so a long or hostile thread costs a bounded read.
+        """
+        roots: list[ReplyNode] = []
+        children_of: dict[int, list[ReplyNode]] = {post_id: roots}
+        level = [post_id]
+        seen = 0
+        for _ in range(max_depth):
+            rows = await posts_q.replies_to_any(self.db, level, limit=max_nodes - seen)
+            level = []
+            for row in rows:
+                if not await can_see(self.db, viewer_account_id, row):
+                    continue
+                node = ReplyNode(post=row, children=[])
+                children_of[int(row["in_reply_to_id"])].append(node)
+                children_of[int(row["id"])] = node.children
+                level.append(int(row["id"]))
+            seen += len(rows)
+            if not level or seen >= max_nodes:
+                break
+        return roots
 
     async def ancestors(
         self, viewer_account_id: int | None, post: Row, limit: int = 20

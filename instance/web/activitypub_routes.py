@@ -144,6 +144,17 @@ async def note(username: str, post_id: int) -> Response:
     return ap_response(doc)
 
 
+@blueprint.get("/users/<username>/statuses/<int:post_id>/replies")
+async def note_replies(username: str, post_id: int) -> Response:
+    try:
+        doc = await services().documents.replies_collection(
+            await _signer(), username, post_id, page=bool(request.args.get("page"))
+        )
+    except Gone as gone:
+        return ap_response(gone.document, status=410)
+    return ap_response(doc)
+
+
 @blueprint.get("/users/<username>/statuses/<int:post_id>/activity")
 async def note_activity(username: str, post_id: int) -> Response:
     try:

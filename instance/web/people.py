@@ -29,8 +29,20 @@ async def search() -> str:
     return await render_template("search.html", query=query, error=error)
 
 
+PROFILE_PAGE_SIZE = 20
+
+
+def _page_args() -> tuple[bool, int | None]:
+    """The profile tab (with or without replies) and the paging cursor from the query."""
+    with_replies = request.args.get("with_replies") == "1"
+    value = request.args.get("max_id", "")
+    max_id = int(value) if value.isdigit() and len(value) < 20 else None
+    return with_replies, max_id
+
+
 async def render_account(account: dict) -> str:  # type: ignore[type-arg]
     user = g.get("user")
+    viewer_id = user["account_id"] if user else None
     state = None
     blocking = blocked_by = muting = False
     if user is not None and user["account_id"] != account["id"]:
@@ -40,22 +52,27 @@ async def render_account(account: dict) -> str:  # type: ignore[type-arg]
         blocked_by = await rel.is_blocked(account["id"], user["account_id"])
         muting = await services().mutes.is_muted(user["account_id"], account["id"])
     followers, following = await services().relationships.counts(account["id"])
-    if account["local"]:
-        posts = await services().posts.by_account(
-            user["account_id"] if user else None,
-            account,
-            visibilities=("public", "unlisted", "followers", "direct"),
-        )
-        remote_posts: list[dict] = []  # type: ignore[type-arg]
-    else:
-        posts = await services().posts.by_account(
-            user["account_id"] if user else None,
-            account,
-            visibilities=("public", "unlisted", "followers"),
-        )
+    with_replies, max_id = _page_args()
+    # Direct posts of a remote account are never listed on its profile, even to the mentioned.
+    visibilities: tuple[str, ...] = ("public", "unlisted", "followers", "direct")
+    if not account["local"]:
+        visibilities = ("public", "unlisted", "followers")
+    posts = await services().posts.by_account(
+        viewer_id,
+        account,
+        visibilities=visibilities,
+        limit=PROFILE_PAGE_SIZE,
+        max_id=max_id,
+        with_replies=with_replies,
+    )
+    remote_posts: list[dict] = []  # type: ignore[type-arg]
+    if not account["local"] and max_id is None and not (blocking or blocked_by):
         # Posts read from the remote server bypass can_see: a block hides them here too.
-        hidden = blocking or blocked_by
-        remote_posts = [] if hidden else await services().lookup.recent_public_posts(account)
+        remote_posts = await services().lookup.recent_public_posts(account)
+    if account["local"]:
+        profile_url = url_for("profile.show", username=account["username"])
+    else:
+        profile_url = url_for("people.account_page", account_id=account["id"])
     return await render_template(
         "account.html",
         account=account,
@@ -66,8 +83,16 @@ async def render_account(account: dict) -> str:  # type: ignore[type-arg]
         fields=stored_fields(account["fields_json"]),
         followers_count=followers,
         following_count=following,
+        posts_count=await services().posts.public_count(account),
         posts=posts,
         remote_posts=remote_posts,
+        profile_url=profile_url,
+        with_replies=with_replies,
+        older_url=(
+            f"{profile_url}?{'with_replies=1&' if with_replies else ''}max_id={posts[-1]['id']}"
+            if len(posts) >= PROFILE_PAGE_SIZE
+            else None
+        ),
     )
 
 

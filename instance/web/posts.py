@@ -72,7 +72,7 @@ async def _thread_page(post_id: int) -> str:
     viewer = _viewer_id()
     post = await services().posts.get_visible(viewer, post_id)
     ancestors = await services().posts.ancestors(viewer, post)
-    replies = await services().posts.replies(viewer, post_id)
+    replies = await services().posts.reply_tree(viewer, post_id)
     reactions = await services().posts.my_reactions(viewer, post_id)
     return await render_template(
         "post.html", post=post, ancestors=ancestors, replies=replies, reactions=reactions
