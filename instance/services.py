@@ -170,7 +170,9 @@ async def open_services(settings: Settings) -> Services:
         ids=ids,
         password_pool=password_pool,
         key_pool=key_pool,
-        accounts=AccountService(settings, db, ids, passwords, key_pool, media=media),
+        accounts=AccountService(
+            settings, db, ids, passwords, key_pool, media=media, render_text=posts.render_text
+        ),
         sessions=SessionService(db, ids),
         secret_key=load_or_create_secret(settings.data_dir),
         signup_limiter=RateLimiter(settings.signup_rate_per_hour, 3600),

@@ -112,3 +112,25 @@ async def test_profile_update_federates_fields(app: Quart) -> None:
         if json.loads(r["payload"])["activity"]["type"] == "Update"
     ]
     assert updates and updates[-1]["object"]["attachment"][0]["name"] == "Site"
+
+
+async def test_bio_links_urls_mentions_and_tags(app: Quart) -> None:
+    client = app.test_client()
+    await signup(client, "alice")
+    await signup(app.test_client(), "bob")
+    remote = await remote_account(app)
+    bio = (
+        f"Friends with @bob and @{remote['username']}@{remote['domain']}, "
+        "@nobody here. Site: https://example.org/me #ViệtNam <b>bold?</b>"
+    )
+    response = await save(client, bio=bio)
+    assert response.status_code in (302, 303)
+    html = await (await client.get("/@alice")).get_data(as_text=True)
+    assert 'href="http://localhost:8000/@bob"' in html
+    assert f'href="{remote["ap_url"] or remote["ap_id"]}"' in html
+    assert 'href="https://example.org/me"' in html
+    assert "/tags/vi%E1%BB%87tnam" in html or "/tags/việtnam" in html
+    assert "<b>bold?</b>" not in html and "&lt;b&gt;bold?&lt;/b&gt;" in html
+    assert ">@nobody<" not in html  # unknown names stay plain text
+    summary = (await actor_json(client, "alice"))["summary"]
+    assert 'href="http://localhost:8000/@bob"' in summary

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,6 +63,7 @@ class AccountService:
         key_pool: BoundedPool,
         *,
         media: MediaService | None = None,
+        render_text: Callable[[str], Awaitable[str]] | None = None,
     ) -> None:
         self.settings = settings
         self.db = db
@@ -69,6 +71,8 @@ class AccountService:
         self.passwords = passwords
         self.key_pool = key_pool
         self.media = media
+        # Renders a bio like a post (mentions resolved); plain linking when not given.
+        self.render_text = render_text
 
     def actor_url(self, username: str) -> str:
         return f"{self.settings.base_url}/users/{username}"
@@ -200,10 +204,11 @@ class AccountService:
         name = clean_text(display_name, limit=DISPLAY_NAME_MAX, field="display_name")
         name = " ".join(name.split())
         bio_text = clean_text(bio, limit=BIO_MAX, field="bio")
+        bio_html = await self.render_text(bio_text) if self.render_text else text_to_html(bio_text)
         values: dict[str, Any] = {
             "display_name": name,
             "note_source": bio_text,
-            "note_html": text_to_html(bio_text),
+            "note_html": bio_html,
             **({} if locked is None else {"locked": 1 if locked else 0}),
             **({} if bot is None else {"bot": 1 if bot else 0}),
         }

@@ -159,6 +159,10 @@ class PostService:
             log.warning("resolving @%s@%s failed", name, host, exc_info=True)
             return None
 
+    async def render_text(self, text: str) -> str:
+        """Text written elsewhere (a bio) rendered like a post: links, tags and mentions."""
+        return self._render(text, await self._resolve_mentions(text))
+
     def _render(self, text: str, resolved: dict[MentionKey, Row]) -> str:
         """The stored HTML: escaped, with URLs, hashtags and resolved mentions linked."""
 
