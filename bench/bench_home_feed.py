@@ -5,6 +5,9 @@ Builds a database with the real migrations, fills it with accounts, follows and 
 through `instance.db.Database`, the way a request runs them.
 
     .venv/bin/python bench/bench_home_feed.py --posts 1000000 --accounts 5000 --follows 300
+
+The reader also blocks and mutes a few accounts (so the block/mute filters do real work), and
+a share is made for every twentieth post (the home feed merges shares by followed accounts).
 """
 
 from __future__ import annotations
@@ -82,6 +85,26 @@ def fill(path: Path, *, accounts: int, posts: int, follows: int, seed: int) -> i
             " VALUES (?, ?, ?, ?, ?, ?)",
             batch,
         )
+    # Blocks and mutes by the reader, some of followed accounts; shares of public posts.
+    hidden = rng.sample(account_ids[1:], 40)
+    conn.executemany(
+        "INSERT INTO blocks (id, account_id, target_id, created_at) VALUES (?, ?, ?, ?)",
+        [(ids.next_id(), reader, a, now) for a in hidden[:20]],
+    )
+    conn.executemany(
+        "INSERT INTO mutes (id, account_id, target_id, created_at) VALUES (?, ?, ?, ?)",
+        [(ids.next_id(), reader, a, now) for a in hidden[20:]],
+    )
+    public_ids = [
+        row[0]
+        for row in conn.execute(
+            "SELECT id FROM posts WHERE visibility = 'public' AND id % 20 = 0"
+        ).fetchall()
+    ]
+    conn.executemany(
+        "INSERT OR IGNORE INTO shares (id, account_id, post_id, created_at) VALUES (?, ?, ?, ?)",
+        [(ids.next_id(), rng.choice(account_ids), pid, now) for pid in public_ids],
+    )
     conn.commit()
     conn.execute("ANALYZE")
     conn.close()
@@ -133,6 +156,11 @@ async def main() -> None:
             await time_query(
                 "home feed, next page",
                 lambda: feeds_q.home(db, reader, limit=20, max_id=deep),
+                args.rounds,
+            )
+            await time_query(
+                "home feed shares, first page",
+                lambda: feeds_q.home_shares(db, reader, limit=20, max_id=None),
                 args.rounds,
             )
             await time_query(

@@ -62,6 +62,8 @@ async def public(
 
 # Larger than any id the generator can make (64-bit signed).
 NO_MAX_ID = (1 << 63) - 1
+# How many candidate shares are read per page slot before the visibility checks.
+SHARE_WINDOW_FACTOR = 10
 
 
 async def home_shares(
@@ -74,18 +76,27 @@ async def home_shares(
     a block or mute hides a share when it touches the sharer or the post's author.
     """
     return await ex.fetch_all(
-        "SELECT sp.*, s.id AS feed_id, sa.id AS shared_by_id, sa.username AS shared_by_username,"
-        " sa.domain AS shared_by_domain, sa.display_name AS shared_by_display_name"
-        # CROSS JOIN keeps `shares` the outer loop in SQLite (walking shares_account newest
-        # first) instead of scanning public posts; elsewhere it is a plain inner join.
-        f" FROM shares s CROSS JOIN ({WITH_AUTHOR}) sp CROSS JOIN accounts sa"
-        " WHERE sp.id = s.post_id AND sa.id = s.account_id"
-        " AND s.account_id IN (SELECT followee_id FROM follows WHERE follower_id = :me"
-        " AND state = 'accepted' UNION ALL SELECT :me)"
+        # First the newest share ids of the followed accounts, read from the covering index
+        # shares_account alone; only that window is joined to posts and checked for blocks
+        # and mutes. Joining first made SQLite check every share of every followed account
+        # before sorting (34 ms at 1M posts and 35k shares, against 2 ms this way;
+        # bench/bench_home_feed.py). A window made only of hidden shares yields a short
+        # page, never a wrong one.
+        "WITH recent AS (SELECT s.id FROM shares s WHERE s.account_id IN"
+        " (SELECT followee_id FROM follows WHERE follower_id = :me AND state = 'accepted'"
+        " UNION ALL SELECT :me) AND s.id < :before ORDER BY s.id DESC LIMIT :window)"
+        " SELECT sp.*, s.id AS feed_id, sa.id AS shared_by_id,"
+        " sa.username AS shared_by_username, sa.domain AS shared_by_domain,"
+        " sa.display_name AS shared_by_display_name"
+        f" FROM recent r CROSS JOIN shares s CROSS JOIN ({WITH_AUTHOR}) sp CROSS JOIN accounts sa"
+        " WHERE s.id = r.id AND sp.id = s.post_id AND sa.id = s.account_id"
         " AND sp.deleted_at IS NULL AND sp.visibility IN ('public', 'unlisted')"
         f" AND NOT {hidden_from('s.account_id')} AND NOT {hidden_from('sp.account_id')}"
-        # A bound rather than `:max_id IS NULL OR ...`, so that shares_account (account_id,
-        # id) serves the range.
-        " AND s.id < :before ORDER BY s.id DESC LIMIT :limit",
-        {"me": account_id, "limit": limit, "before": NO_MAX_ID if max_id is None else max_id},
+        " ORDER BY s.id DESC LIMIT :limit",
+        {
+            "me": account_id,
+            "limit": limit,
+            "window": limit * SHARE_WINDOW_FACTOR,
+            "before": NO_MAX_ID if max_id is None else max_id,
+        },
     )
