@@ -2,17 +2,25 @@
 
 One instance is set up once per module (sign-ups cost a key pair each): alice, whose
 account is locked, writes one post of each visibility and one reply of each visibility
-under a public parent, each mentioning @mia. The viewers are anonymous, alice herself,
-a stranger, a pending follower, an accepted follower, mia (mentioned) and bob (blocked
-by alice). Every surface is read once for every viewer, and each parametrized test
+under a public parent, each mentioning @mia; the top posts and the parent carry
+#matrixtag. The viewers are anonymous, alice herself, a stranger, a pending follower,
+an accepted follower, mia (mentioned) and bob (blocked by alice). Every signed-in viewer
+but alice also writes a public post, which alice answers once in each visibility (bob's
+before she blocks him; only the answers to mia mention her), and mia likes alice's four
+top posts, so that every viewer has a notification in waiting about a post of each
+visibility. Every surface is read once for every viewer, and each parametrized test
 checks one cell against the rule of issue 4:
 
 - public and unlisted: everyone except across a block;
 - followers-only: the author, accepted followers and the mentioned;
 - direct: the author and the mentioned;
 - a forbidden post answers exactly like a missing one (404, same body);
-- unlisted (and anything but public) never appears on the public timelines;
-- the home feed holds own posts and those of accepted follows only.
+- unlisted (and anything but public) never appears on the public timelines or on a
+  hashtag page;
+- the home feed holds own posts and those of accepted follows only;
+- a notification never shows a post its recipient may not see, and the unread count in
+  the navigation counts only what the notifications page shows;
+- a post's reply count counts only the replies the viewer may see.
 
 The ActivityPub GET is made unsigned through the app for the anonymous row; for the
 signed-in rows the same `Documents.note` that serves signed GETs is called with the
@@ -23,7 +31,9 @@ which tests/federation covers).
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -39,7 +49,19 @@ from tests.conftest import make_settings, post_form, signup
 
 VIEWERS = ("anonymous", "author", "stranger", "pending", "follower", "mentioned", "blocked")
 VISIBILITIES = ("public", "unlisted", "followers", "direct")
-SURFACES = ("page", "ap", "home", "local_timeline", "federated_timeline", "profile", "replies")
+SURFACES = (
+    "page",
+    "ap",
+    "home",
+    "local_timeline",
+    "federated_timeline",
+    "profile",
+    "replies",
+    "tag",
+    "notification",
+)
+# Where the public parent (and so its reply count) is listed.
+COUNT_SURFACES = ("page", "home", "local_timeline", "federated_timeline", "profile", "tag")
 USERNAMES = {
     "author": "alice",
     "stranger": "sam",
@@ -50,6 +72,11 @@ USERNAMES = {
 }
 AP_ACCEPT = {"Accept": "application/activity+json"}
 MISSING_ID = 999_999_999_999
+TAG = "matrixtag"
+# The viewers who write a post of their own for alice to answer.
+ANSWERED = ("stranger", "pending", "follower", "mentioned", "blocked")
+UNREAD_RE = re.compile(r'<span class="count" aria-hidden="true">\((\d+)\)</span>')
+COUNT_RE = re.compile(r'<footer class="counts" data-status>\s*<a href="[^"]*">[^<]*: (\d+)</a>')
 
 Cell = tuple[str, str, str]
 
@@ -68,12 +95,65 @@ def may_see(viewer: str, visibility: str) -> bool:
 
 
 def expected(viewer: str, visibility: str, surface: str) -> bool:
-    if surface in ("local_timeline", "federated_timeline"):
+    if surface in ("local_timeline", "federated_timeline", "tag"):
         return visibility == "public" and viewer != "blocked"
+    if surface == "notification":
+        # Each signed-in viewer has one waiting about a post of each visibility; it shows
+        # when the post may be seen. Nobody is signed in to read the anonymous row's.
+        return may_see(viewer, visibility) and viewer != "anonymous"
     if surface == "home":
         # Home is own posts and accepted follows; a mention alone does not put it there.
         return may_see(viewer, visibility) and viewer in ("author", "follower")
     return may_see(viewer, visibility)
+
+
+def expected_reply_count(viewer: str, surface: str) -> int | None:
+    """The parent's reply count as the viewer is shown it; None where the parent isn't listed."""
+    if viewer == "blocked" or (surface == "home" and viewer not in ("author", "follower")):
+        return None
+    return sum(may_see(viewer, visibility) for visibility in VISIBILITIES)
+
+
+def notified_markers(viewer: str, visibility: str) -> tuple[str, ...]:
+    """What the viewer's notifications page shows when the post of `visibility` is shown."""
+    if viewer == "author":
+        return (f"mx-top-{visibility} ",)  # mia's like
+    if viewer == "mentioned":
+        # Mentioned in alice's top post and in her reply; her answer is a `reply`.
+        return (
+            f"mx-top-{visibility} ",
+            f"mx-reply-{visibility} ",
+            f"mx-note-{visibility}-mentioned",
+        )
+    return (f"mx-note-{visibility}-{viewer}",)
+
+
+def _notification_outcome(viewer: str, visibility: str, status: int, body: str) -> str:
+    """'visible' when every notification about the post shows, 'hidden' when none does."""
+    wanted = notified_markers(viewer, visibility)
+    # Anything about a post of this visibility, whoever it was meant for.
+    anywhere = {f"mx-top-{visibility} ", f"mx-reply-{visibility} ", f"mx-note-{visibility}-"}
+    present = {m for m in (*wanted, *anywhere) if m in body}
+    if status != 200:
+        return "hidden" if not present else f"status {status} with {sorted(present)}"
+    if all(m in body for m in wanted):
+        return "visible"
+    return "hidden" if not present else f"only {sorted(present)}"
+
+
+def _reply_count(body: str, post_id: int) -> int | None:
+    """The reply count in the post's own card on a page, None when the post isn't there."""
+    start = body.find(f'aria-labelledby="post-{post_id}-author"')
+    if start < 0:
+        return None
+    match = COUNT_RE.search(body, start)
+    assert match is not None, f"no counts after post {post_id}"
+    return int(match.group(1))
+
+
+def _unread_in_navigation(body: str) -> int:
+    match = UNREAD_RE.search(body)
+    return int(match.group(1)) if match else 0
 
 
 def _normalized(body: str, post_id: int) -> str:
@@ -141,7 +221,16 @@ async def _write(app: Quart, client: Client, text: str, visibility: str, **extra
     return int(await db.fetch_value("SELECT MAX(id) AS n FROM posts"))
 
 
-async def _collect(data_dir: Path) -> dict[Cell, str]:
+@dataclass
+class Observed:
+    cells: dict[Cell, str] = field(default_factory=dict)
+    # (viewer, surface) -> the public parent's reply count there, None when not listed.
+    reply_counts: dict[tuple[str, str], int | None] = field(default_factory=dict)
+    # viewer -> (unread count in the navigation, notifications listed on the page)
+    unread: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+
+async def _collect(data_dir: Path) -> Observed:
     settings = make_settings(data_dir)
     await migrate(settings.database_url, settings.sqlite_path)
     async with create_app(settings).test_app() as test_app:
@@ -174,6 +263,13 @@ async def _collect(data_dir: Path) -> dict[Cell, str]:
             {"account_id": str(ids["follower"])},
             csrf_from="/home",
         )
+        # A post by each viewer, answered by alice in every visibility while she can see it.
+        for role in ANSWERED:
+            own = await _write(app, clients[role], f"mx-own-{role}", "public")
+            for v in VISIBILITIES:
+                mention = " @mia" if role == "mentioned" else ""
+                text = f"mx-note-{v}-{role}{mention}"
+                await _write(app, alice, text, v, in_reply_to=str(own))
         response = await post_form(
             alice, "/block", {"account_id": str(ids["blocked"])}, csrf_from="/home"
         )
@@ -182,16 +278,22 @@ async def _collect(data_dir: Path) -> dict[Cell, str]:
         assert await states.state(ids["pending"], ids["author"]) == "pending"
         assert await states.state(ids["follower"], ids["author"]) == "accepted"
 
-        top = {v: await _write(app, alice, f"mx-top-{v} @mia", v) for v in VISIBILITIES}
-        parent = await _write(app, alice, "mx-parent", "public")
+        top = {v: await _write(app, alice, f"mx-top-{v} @mia #{TAG}", v) for v in VISIBILITIES}
+        parent = await _write(app, alice, f"mx-parent #{TAG}", "public")
         replies = {
             v: await _write(app, alice, f"mx-reply-{v} @mia", v, in_reply_to=str(parent))
             for v in VISIBILITIES
         }
         stored = await posts_q.get(app.extensions["gapo"].db, replies["direct"])
         assert stored is not None and stored["in_reply_to_id"] == parent
+        for post_id in top.values():
+            response = await post_form(
+                clients["mentioned"], f"/p/{post_id}/like", {}, csrf_from=f"/p/{post_id}"
+            )
+            assert response.status_code == 302, await response.get_data(as_text=True)
 
-        cells: dict[Cell, str] = {}
+        observed = Observed()
+        cells = observed.cells
         for viewer in VIEWERS:
             client = clients[viewer]
             missing_note = await (
@@ -204,9 +306,23 @@ async def _collect(data_dir: Path) -> dict[Cell, str]:
                 ("federated_timeline", "/public"),
                 ("profile", "/@alice"),
                 ("replies", f"/p/{parent}"),
+                ("tag", f"/tags/{TAG}"),
+                # Last: reading the notifications marks them read.
+                ("notification", "/notifications"),
             ):
                 response = await client.get(path)
                 listings[surface] = (response.status_code, await response.get_data(as_text=True))
+            for surface in COUNT_SURFACES:
+                status, body = listings["replies" if surface == "page" else surface]
+                count = _reply_count(body, parent) if status == 200 else None
+                observed.reply_counts[(viewer, surface)] = count
+            if viewer != "anonymous":
+                status, body = listings["notification"]
+                assert status == 200
+                observed.unread[viewer] = (
+                    _unread_in_navigation(listings["home"][1]),
+                    body.count('class="notification unread"'),
+                )
             for visibility in VISIBILITIES:
                 post_id = top[visibility]
                 cells[(viewer, visibility, "page")] = await _page_outcome(client, post_id)
@@ -216,6 +332,10 @@ async def _collect(data_dir: Path) -> dict[Cell, str]:
                     ap = await _signed_in_ap_outcome(app, ids[viewer], post_id)
                 cells[(viewer, visibility, "ap")] = ap
                 for surface, (status, body) in listings.items():
+                    if surface == "notification":
+                        outcome = _notification_outcome(viewer, visibility, status, body)
+                        cells[(viewer, visibility, surface)] = outcome
+                        continue
                     marker = (
                         f"mx-reply-{visibility} "
                         if surface == "replies"
@@ -226,11 +346,11 @@ async def _collect(data_dir: Path) -> dict[Cell, str]:
                     else:
                         outcome = "visible" if marker in body else "hidden"
                     cells[(viewer, visibility, surface)] = outcome
-        return cells
+        return observed
 
 
 @pytest.fixture(scope="module")
-def observed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[Cell, str]]:
+def observed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Observed]:
     """Every cell, observed once on one instance (a plain loop: no test loop is running)."""
     yield asyncio.run(_collect(tmp_path_factory.mktemp("matrix") / "data"))
 
@@ -244,9 +364,44 @@ CASES = [
 
 
 @pytest.mark.parametrize(("viewer", "visibility", "surface"), CASES)
-def test_cell(observed: dict[Cell, str], viewer: str, visibility: str, surface: str) -> None:
+def test_cell(observed: Observed, viewer: str, visibility: str, surface: str) -> None:
     want = "visible" if expected(viewer, visibility, surface) else "hidden"
-    assert observed[(viewer, visibility, surface)] == want
+    assert observed.cells[(viewer, visibility, surface)] == want
+
+
+COUNT_CASES = [
+    pytest.param(viewer, surface, id=f"{viewer}-{surface}")
+    for viewer in VIEWERS
+    for surface in COUNT_SURFACES
+]
+
+
+@pytest.mark.parametrize(("viewer", "surface"), COUNT_CASES)
+def test_reply_count(observed: Observed, viewer: str, surface: str) -> None:
+    """The public parent's reply count never tells of a reply the viewer may not see."""
+    assert observed.reply_counts[(viewer, surface)] == expected_reply_count(viewer, surface)
+
+
+@pytest.mark.parametrize("viewer", [v for v in VIEWERS if v != "anonymous"])
+def test_unread_count_matches_notifications_page(observed: Observed, viewer: str) -> None:
+    """The number in the navigation counts exactly the notifications the page then shows."""
+    in_navigation, on_page = observed.unread[viewer]
+    assert in_navigation == on_page
+
+
+async def test_reply_count_leaves_out_replies_across_a_block(app: Quart) -> None:
+    """A public reply by someone the viewer blocked is not counted for that viewer."""
+    author, replier, viewer, anonymous = (app.test_client() for _ in range(4))
+    for client, name in ((author, "alice"), (replier, "bob"), (viewer, "sam")):
+        await signup(client, name)
+    parent = await _write(app, author, "mx-block-parent", "public")
+    await _write(app, replier, "mx-block-reply", "public", in_reply_to=str(parent))
+    bob_id = await _account_id(app, "bob")
+    response = await post_form(viewer, "/block", {"account_id": str(bob_id)}, csrf_from="/home")
+    assert response.status_code == 302
+    for client, count in ((viewer, 0), (anonymous, 1), (author, 1)):
+        body = await (await client.get("/public")).get_data(as_text=True)
+        assert _reply_count(body, parent) == count
 
 
 # --- a reply never widens its parent's audience ---

@@ -166,13 +166,30 @@ async def replies_to_any(ex: Executor, parent_ids: list[int], limit: int) -> lis
     )
 
 
-async def attach_orphan_replies(ex: Executor, parent_id: int, parent_ap_id: str) -> None:
-    """Replies that arrived before their parent get linked once the parent is known."""
-    await ex.execute(
+# How far up a parent's chain attach_orphan_replies looks for itself; chains are acyclic,
+# so this only bounds the read.
+ORPHAN_CYCLE_DEPTH = 10_000
+
+
+async def attach_orphan_replies(ex: Executor, parent_id: int, parent_ap_id: str) -> int:
+    """Replies that arrived before their parent get linked (and counted) once it is known.
+
+    A reply that is also an ancestor of the parent stays unlinked: two notes that answer
+    each other (a hostile peer can serve that) must not become a loop of parent links.
+    Returns how many replies were linked.
+    """
+    linked = await ex.execute(
         "UPDATE posts SET in_reply_to_id = :pid WHERE in_reply_to_ap_id = :ap AND"
-        " in_reply_to_id IS NULL",
-        {"pid": parent_id, "ap": parent_ap_id},
+        " in_reply_to_id IS NULL AND deleted_at IS NULL AND id NOT IN ("
+        " WITH RECURSIVE up(id, depth) AS (SELECT :pid, 0 UNION ALL"
+        " SELECT p.in_reply_to_id, up.depth + 1 FROM posts p JOIN up ON p.id = up.id"
+        " WHERE p.in_reply_to_id IS NOT NULL AND up.depth < :max_depth)"
+        " SELECT id FROM up)",
+        {"pid": parent_id, "ap": parent_ap_id, "max_depth": ORPHAN_CYCLE_DEPTH},
     )
+    if linked:
+        await bump_count(ex, parent_id, "replies_count", linked)
+    return linked
 
 
 async def delete_all_of_account(ex: Executor, account_id: int, now: int) -> None:
@@ -181,3 +198,35 @@ async def delete_all_of_account(ex: Executor, account_id: int, now: int) -> None
         " summary = '', ap_json = NULL WHERE account_id = :a AND deleted_at IS NULL",
         {"a": account_id, "now": now},
     )
+
+
+# `can_see(:me, r)` for a reply `r`, in SQL; `:me` is NULL for an anonymous viewer, and
+# then every comparison with it is false and only public and unlisted replies count.
+REPLY_VISIBLE = (
+    "r.deleted_at IS NULL AND (r.account_id = :me OR ("
+    " NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.account_id = :me AND b.target_id = r.account_id)"
+    " OR (b.account_id = r.account_id AND b.target_id = :me))"
+    " AND (r.visibility IN ('public', 'unlisted')"
+    " OR EXISTS (SELECT 1 FROM post_recipients pr WHERE pr.post_id = r.id AND pr.account_id = :me)"
+    " OR (r.visibility = 'followers' AND EXISTS (SELECT 1 FROM follows f"
+    " WHERE f.follower_id = :me AND f.followee_id = r.account_id AND f.state = 'accepted')))))"
+)
+
+
+async def visible_reply_counts(
+    ex: Executor, viewer_account_id: int | None, post_ids: list[int]
+) -> dict[int, int]:
+    """Post id -> how many of its direct replies the viewer may see (absent when none)."""
+    ids = list(dict.fromkeys(post_ids))
+    if not ids:
+        return {}
+    names = ", ".join(f":p{i}" for i in range(len(ids)))
+    params: dict[str, Any] = {f"p{i}": post_id for i, post_id in enumerate(ids)}
+    params["me"] = viewer_account_id
+    rows = await ex.fetch_all(
+        "SELECT r.in_reply_to_id AS parent_id, COUNT(*) AS n FROM posts r"
+        f" WHERE r.in_reply_to_id IN ({names}) AND {REPLY_VISIBLE}"
+        " GROUP BY r.in_reply_to_id",
+        params,
+    )
+    return {int(row["parent_id"]): int(row["n"]) for row in rows}

@@ -1,10 +1,11 @@
-"""The home feed and the public timelines."""
+"""The home feed and the public timelines; reply counts as the viewer may see them."""
 
 from __future__ import annotations
 
 from instance.db import Database
 from instance.db import feeds as feeds_q
 from instance.db.connection import Row
+from instance.posts.reply_counts import with_visible_reply_counts
 from instance.posts.visibility import can_see
 
 PAGE = 20
@@ -42,16 +43,18 @@ class FeedService:
             page.append(row)
             if len(page) == PAGE:
                 break
-        return page
+        return await with_visible_reply_counts(self.db, account_id, page)
 
     async def local(self, *, max_id: int | None = None, viewer_id: int | None = None) -> list[Row]:
-        return await feeds_q.public(
+        rows = await feeds_q.public(
             self.db, local_only=True, limit=PAGE, max_id=max_id, viewer_id=viewer_id
         )
+        return await with_visible_reply_counts(self.db, viewer_id, rows)
 
     async def federated(
         self, *, max_id: int | None = None, viewer_id: int | None = None
     ) -> list[Row]:
-        return await feeds_q.public(
+        rows = await feeds_q.public(
             self.db, local_only=False, limit=PAGE, max_id=max_id, viewer_id=viewer_id
         )
+        return await with_visible_reply_counts(self.db, viewer_id, rows)

@@ -8,6 +8,7 @@ from activitypub.entities import display_form, tag_key
 from instance.db import Database
 from instance.db import hashtags as hashtags_q
 from instance.db.connection import Row
+from instance.posts.reply_counts import with_visible_reply_counts
 from instance.posts.visibility import can_see
 
 PAGE = 20
@@ -34,6 +35,7 @@ class TagFeed:
         rows = await hashtags_q.public_posts(self.db, tag["id"], limit=PAGE, max_id=max_id)
         # Only public posts are selected; can_see still removes those across a block.
         visible = [r for r in rows if await can_see(self.db, viewer_account_id, r)]
+        visible = await with_visible_reply_counts(self.db, viewer_account_id, visible)
         # Paging follows the rows read, not the rows shown, so a filtered page never ends
         # the listing early.
         next_max_id = int(rows[-1]["id"]) if len(rows) == PAGE else None

@@ -25,6 +25,7 @@ from instance.feeds.notifications import NotificationService
 from instance.ids import IdGenerator, now
 from instance.posts.hashtags import hashtag_tag, store_post_tags, tag_href
 from instance.posts.languages import normalize_language
+from instance.posts.reply_counts import with_visible_reply_counts
 from instance.posts.visibility import can_see
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,15 @@ class ReplyNode:
 
     post: Row
     children: list[ReplyNode]
+
+
+@dataclass(frozen=True)
+class Thread:
+    """What a post page shows: the visible ancestors, the post, the visible reply tree."""
+
+    post: Row
+    ancestors: list[Row]
+    replies: list[ReplyNode]
 
 
 class AccountFinder(Protocol):
@@ -525,7 +535,7 @@ class PostService:
             if len(rows) < limit or len(visible) >= limit:
                 break
             max_id = int(rows[-1]["id"])
-        return visible[:limit]
+        return await with_visible_reply_counts(self.db, viewer_account_id, visible[:limit])
 
     async def public_count(self, account: Row) -> int:
         """Posts shown in the profile's count: public and unlisted only, so the number
@@ -567,7 +577,38 @@ class PostService:
             seen += len(rows)
             if not level or seen >= max_nodes:
                 break
-        return roots
+        return await self._tree_with_counts(viewer_account_id, roots)
+
+    async def _tree_with_counts(
+        self, viewer_account_id: int | None, roots: list[ReplyNode]
+    ) -> list[ReplyNode]:
+        """The same tree with each reply's count as the viewer may see it."""
+        flat: list[ReplyNode] = []
+        stack = list(roots)
+        while stack:
+            node = stack.pop()
+            flat.append(node)
+            stack.extend(node.children)
+        counted = await with_visible_reply_counts(
+            self.db, viewer_account_id, [n.post for n in flat]
+        )
+        by_id = {int(row["id"]): row for row in counted}
+
+        def rebuild(nodes: list[ReplyNode]) -> list[ReplyNode]:
+            return [ReplyNode(by_id[int(n.post["id"])], rebuild(n.children)) for n in nodes]
+
+        return rebuild(roots)
+
+    async def thread(self, viewer_account_id: int | None, post_id: int) -> Thread:
+        """The post page's content; every count in it is what this viewer may see."""
+        post = await self.get_visible(viewer_account_id, post_id)
+        ancestors = await self.ancestors(viewer_account_id, post)
+        counted = await with_visible_reply_counts(self.db, viewer_account_id, [*ancestors, post])
+        return Thread(
+            post=counted[-1],
+            ancestors=counted[:-1],
+            replies=await self.reply_tree(viewer_account_id, post_id),
+        )
 
     async def ancestors(
         self, viewer_account_id: int | None, post: Row, limit: int = 20

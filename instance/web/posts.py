@@ -70,12 +70,14 @@ async def create() -> Response:
 
 async def _thread_page(post_id: int) -> str:
     viewer = _viewer_id()
-    post = await services().posts.get_visible(viewer, post_id)
-    ancestors = await services().posts.ancestors(viewer, post)
-    replies = await services().posts.reply_tree(viewer, post_id)
+    thread = await services().posts.thread(viewer, post_id)
     reactions = await services().posts.my_reactions(viewer, post_id)
     return await render_template(
-        "post.html", post=post, ancestors=ancestors, replies=replies, reactions=reactions
+        "post.html",
+        post=thread.post,
+        ancestors=thread.ancestors,
+        replies=thread.replies,
+        reactions=reactions,
     )
 
 
