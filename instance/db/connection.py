@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -56,6 +56,11 @@ class Transaction:
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
+        self.committed_callbacks: list[Callable[[], None]] = []
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run `callback` once the transaction has committed (never if it rolls back)."""
+        self.committed_callbacks.append(callback)
 
     async def execute(self, sql: str, params: Params = None) -> int:
         cursor = await self._conn.execute(sql, params or {})
@@ -147,13 +152,16 @@ class Database:
         async with self._write_lock:
             conn = self._writer
             await self._begin_immediate(conn)
+            tx = Transaction(conn)
             try:
-                yield Transaction(conn)
+                yield tx
             except BaseException:
                 await conn.execute("ROLLBACK")
                 raise
             else:
                 await self._commit(conn)
+        for callback in tx.committed_callbacks:
+            callback()
 
     async def _begin_immediate(self, conn: aiosqlite.Connection) -> None:
         for attempt in range(BUSY_RETRIES):

@@ -1,7 +1,9 @@
 """Remote notes into `posts`: sanitised, addressed, linked to their parent, bounded fetching.
 
 A reply whose parent is unknown fetches the parent chain, at most MAX_ANCESTORS
-deep and with a per-call budget, so a hostile peer cannot make us loop.
+deep and with a per-call budget, so a hostile peer cannot make us loop. A parent that is
+already being ingested further down the same chain (notes answering each other) is not
+fetched again, and stored parent links never form a loop.
 """
 
 from __future__ import annotations
@@ -63,9 +65,18 @@ class RemoteNotes:
         return list(dict.fromkeys(ids))
 
     async def ingest(
-        self, doc: dict[str, Any], *, author: Row | None = None, fetch_budget: int = MAX_ANCESTORS
+        self,
+        doc: dict[str, Any],
+        *,
+        author: Row | None = None,
+        fetch_budget: int = MAX_ANCESTORS,
+        _chain: frozenset[str] = frozenset(),
     ) -> Row:
-        """Store a remote note (or update it when known); returns the post row."""
+        """Store a remote note (or return it when known); returns the post row.
+
+        `_chain` holds the ids of the notes whose ingest led here (their replies), so a
+        parent chain that loops back is cut instead of fetched round and round.
+        """
         try:
             note = parse_note(doc)
         except VocabError as exc:
@@ -84,7 +95,7 @@ class RemoteNotes:
         existing = await posts_q.get_by_ap_id(self.db, note.id)
         if existing is not None:
             return existing
-        parent_id = await self._parent(note.in_reply_to, fetch_budget)
+        parent_id = await self._parent(note.in_reply_to, fetch_budget, _chain | {note.id})
         visibility = visibility_of(note.to, note.cc, author["ap_followers"])
         content = sanitize_html(note.content or "")
         if note.attachments:
@@ -139,7 +150,9 @@ class RemoteNotes:
         assert row is not None
         return row
 
-    async def _parent(self, in_reply_to: str | None, budget: int) -> int | None:
+    async def _parent(
+        self, in_reply_to: str | None, budget: int, chain: frozenset[str]
+    ) -> int | None:
         if not in_reply_to:
             return None
         local_id = self.urls.parse_note(in_reply_to)
@@ -151,9 +164,12 @@ class RemoteNotes:
             return int(known["id"])
         if budget <= 0:
             return None
+        if in_reply_to in chain:
+            log.info("reply cycle at %s: not fetching it again", in_reply_to)
+            return None
         try:
             doc = await self.actors.fetch_document(in_reply_to)
-            parent = await self.ingest(doc, fetch_budget=budget - 1)
+            parent = await self.ingest(doc, fetch_budget=budget - 1, _chain=chain)
         except (FetchError, NoteRejected) as exc:
             log.info("could not fetch parent %s: %s", in_reply_to, exc)
             return None

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from instance.db import jobs as jobs_q
+from instance.db.connection import Transaction
 from instance.db.executor import Executor
 from instance.ids import IdGenerator, now
 
@@ -31,5 +32,10 @@ class JobQueue:
             run_at=ts + delay,
             now=ts,
         )
-        self.wakeup.set()
+        # Inside a transaction the runner must wait for the commit: woken earlier, it reads
+        # before the job is visible and then sleeps a whole poll interval.
+        if isinstance(ex, Transaction):
+            ex.after_commit(self.wakeup.set)
+        else:
+            self.wakeup.set()
         return job_id

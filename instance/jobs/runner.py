@@ -87,11 +87,12 @@ class JobRunner:
 
     async def _loop(self) -> None:
         while not self._stopping:
+            # Cleared before the round, so a job enqueued while it runs wakes the next one.
+            self.queue.wakeup.clear()
             try:
                 await self.run_once()
             except Exception:
                 log.exception("job runner round failed")
-            self.queue.wakeup.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.queue.wakeup.wait(), self.poll_interval)
 

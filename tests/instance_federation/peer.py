@@ -72,6 +72,8 @@ class FakePeer:
     base_url: str = ""
     # Documents served as they are at a path (e.g. a Key document owned elsewhere).
     extra_docs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # The path of every GET served (actors and extra documents), in order.
+    gets: list[str] = field(default_factory=list)
     _runner: web.AppRunner | None = None
 
     async def start(self) -> FakePeer:
@@ -124,11 +126,13 @@ class FakePeer:
         return doc
 
     async def _actor(self, request: web.Request) -> web.Response:
+        self.gets.append(request.path)
         if self.actor_status is not None:
             return web.Response(status=self.actor_status, text="peer trouble")
         return web.json_response(self.actor_doc(request.match_info["name"]), content_type=AP)
 
     async def _extra(self, request: web.Request) -> web.Response:
+        self.gets.append(request.path)
         doc = self.extra_docs.get(request.path)
         if doc is None:
             return web.Response(status=404)
