@@ -10,6 +10,7 @@ def register_web(app: Quart) -> None:
         activitypub_routes,
         auth,
         context,
+        converters,
         errors,
         home,
         media,
@@ -25,6 +26,7 @@ def register_web(app: Quart) -> None:
 
     app.request_class = uploads.UploadAwareRequest
 
+    converters.install(app)
     context.install(app)
     errors.install(app)
     app.register_blueprint(home.blueprint)

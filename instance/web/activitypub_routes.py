@@ -12,6 +12,7 @@ from activitypub.fetch import AP_CONTENT_TYPE
 from activitypub.inbox import InboxError
 from instance.federation.documents import Gone
 from instance.web.context import services
+from instance.web.forms import query_id
 
 blueprint = Blueprint("ap", __name__)
 
@@ -97,8 +98,7 @@ async def user_inbox(username: str) -> Response:
 
 
 def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() and len(value) < 20 else None
+    return query_id(name)
 
 
 @blueprint.get("/users/<username>/outbox")

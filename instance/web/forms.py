@@ -9,6 +9,7 @@ from quart import current_app, render_template, request, url_for
 from quart.wrappers import Response
 
 from instance.errors import GapoError
+from instance.web.converters import MAX_ID
 from instance.web.errors import message_of
 
 MAX_FIELD = 10_000
@@ -26,6 +27,23 @@ async def form_with_error(template: str, exc: GapoError, **context: Any) -> Resp
     if exc.retry_after is not None:
         response.headers["Retry-After"] = str(exc.retry_after)
     return response
+
+
+def parse_id(value: str | None) -> int | None:
+    """A database id from a form field or query argument; None unless it could be one.
+
+    Only ASCII digits (`str.isdigit` also accepts "²"), and no larger than a 64-bit signed
+    integer, so a hostile value is a miss instead of an overflow in the database driver.
+    """
+    if not value or not (value.isascii() and value.isdigit()) or len(value) > 19:
+        return None
+    number = int(value)
+    return number if number <= MAX_ID else None
+
+
+def query_id(name: str) -> int | None:
+    """`parse_id` of a query-string argument (a paging cursor such as `max_id`)."""
+    return parse_id(request.args.get(name))
 
 
 def safe_next(target: str | None) -> str:

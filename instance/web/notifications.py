@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from quart import Blueprint, render_template, request
+from quart import Blueprint, render_template
 
 from instance.web.context import require_user, services
+from instance.web.forms import query_id
 
 blueprint = Blueprint("notifications", __name__)
 
@@ -12,8 +13,7 @@ blueprint = Blueprint("notifications", __name__)
 @blueprint.get("/notifications")
 async def index() -> str:
     user = require_user()
-    value = request.args.get("max_id", "")
-    max_id = int(value) if value.isdigit() and len(value) < 20 else None
+    max_id = query_id("max_id")
     page = await services().notifications.page(user["account_id"], max_id)
     # Read up to the newest one shown: whatever arrives while the page renders stays unread.
     if page.items:

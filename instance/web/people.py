@@ -9,7 +9,7 @@ from instance.accounts.profile_fields import stored_fields
 from instance.errors import GapoError, NotFound
 from instance.web.context import require_user, services
 from instance.web.errors import message_of
-from instance.web.forms import form_fields, safe_next
+from instance.web.forms import form_fields, parse_id, query_id, safe_next
 
 blueprint = Blueprint("people", __name__)
 
@@ -35,8 +35,7 @@ PROFILE_PAGE_SIZE = 20
 def _page_args() -> tuple[bool, int | None]:
     """The profile tab (with or without replies) and the paging cursor from the query."""
     with_replies = request.args.get("with_replies") == "1"
-    value = request.args.get("max_id", "")
-    max_id = int(value) if value.isdigit() and len(value) < 20 else None
+    max_id = query_id("max_id")
     return with_replies, max_id
 
 
@@ -107,10 +106,11 @@ async def account_page(account_id: int) -> str:
 async def _target() -> tuple[dict, dict, str]:  # type: ignore[type-arg]
     user = require_user()
     values = await form_fields("account_id", "next")
-    if not values["account_id"].isdigit():
+    target_id = parse_id(values["account_id"])
+    if target_id is None:
         raise NotFound()
     me = await services().accounts.account(user["account_id"])
-    target = await services().accounts.account(int(values["account_id"]))
+    target = await services().accounts.account(target_id)
     next_url = values["next"] or url_for("people.account_page", account_id=target["id"])
     return me, target, safe_next(next_url)
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from quart import Blueprint, g, redirect, render_template, request, url_for
+from quart import Blueprint, g, redirect, render_template, url_for
 from quart.wrappers import Response
 
 from instance.errors import GapoError, NotFound
 from instance.web.context import require_user, services
 from instance.web.errors import message_of
-from instance.web.forms import form_fields, safe_next
+from instance.web.forms import form_fields, parse_id, query_id, safe_next
 
 blueprint = Blueprint("posts", __name__)
 
@@ -24,8 +24,7 @@ async def _me() -> dict:  # type: ignore[type-arg]
 
 
 def _max_id() -> int | None:
-    value = request.args.get("max_id", "")
-    return int(value) if value.isdigit() and len(value) < 20 else None
+    return query_id("max_id")
 
 
 @blueprint.get("/home")
@@ -51,7 +50,7 @@ async def federated_timeline() -> str:
 async def create() -> Response:
     me = await _me()
     values = await form_fields("text", "summary", "visibility", "language", "in_reply_to", "next")
-    reply_to = int(values["in_reply_to"]) if values["in_reply_to"].isdigit() else None
+    reply_to = parse_id(values["in_reply_to"])
     try:
         post = await services().posts.create(
             me,
