@@ -14,6 +14,7 @@ checks one cell against the rule of issue 4:
 - public and unlisted: everyone except across a block;
 - followers-only: the author, accepted followers and the mentioned;
 - direct: the author and the mentioned;
+- a reply is also addressed to the author of the post it answers;
 - a forbidden post answers exactly like a missing one (404, same body);
 - unlisted (and anything but public) never appears on the public timelines or on a
   hashtag page;
@@ -100,6 +101,10 @@ def expected(viewer: str, visibility: str, surface: str) -> bool:
     if surface == "notification":
         # Each signed-in viewer has one waiting about a post of each visibility; it shows
         # when the post may be seen. Nobody is signed in to read the anonymous row's.
+        # Alice's answers to a viewer's own post address that viewer, whatever their
+        # audience (a reply always reaches the person answered), except across the block.
+        if viewer in ANSWERED and viewer != "blocked":
+            return True
         return may_see(viewer, visibility) and viewer != "anonymous"
     if surface == "home":
         # Home is own posts and accepted follows; a mention alone does not put it there.

@@ -35,6 +35,12 @@ async def add_recipients(ex: Executor, post_id: int, account_ids: list[int]) -> 
         )
 
 
+async def replace_recipients(ex: Executor, post_id: int, account_ids: list[int]) -> None:
+    """The post's addressees become exactly these (an edit that drops a mention)."""
+    await ex.execute("DELETE FROM post_recipients WHERE post_id = :p", {"p": post_id})
+    await add_recipients(ex, post_id, account_ids)
+
+
 async def recipients(ex: Executor, post_id: int) -> list[int]:
     rows = await ex.fetch_all(
         "SELECT account_id FROM post_recipients WHERE post_id = :p", {"p": post_id}

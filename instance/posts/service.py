@@ -228,6 +228,10 @@ class PostService:
         # transaction below: a slow peer must not hold the database's write lock.
         resolved = await self._resolve_mentions(text)
         mentioned = _distinct(list(resolved.values()))
+        # The person answered is always addressed, named in the text or not (Mastodon and
+        # GoToSocial do the same): otherwise a followers-only or direct reply would be
+        # hidden from them, and a remote author would never be notified.
+        addressed = _distinct(mentioned + await self._replied_to(author, parent))
         post_id = self.ids.next_id()
         ts = now()
         async with self.db.transaction() as tx:
@@ -250,7 +254,7 @@ class PostService:
                     "created_at": ts,
                 },
             )
-            await posts_q.add_recipients(tx, post_id, [a["id"] for a in mentioned])
+            await posts_q.add_recipients(tx, post_id, [a["id"] for a in addressed])
             await store_post_tags(tx, self.ids, post_id, find_hashtags(text), ts)
             if parent is not None:
                 await posts_q.bump_count(tx, parent["id"], "replies_count", 1)
@@ -263,8 +267,17 @@ class PostService:
             )
             post = await posts_q.get(tx, post_id)
             assert post is not None
-            await self._federate(tx, author, post, "Create", mentioned, parent)
+            await self._federate(tx, author, post, "Create", addressed, parent)
         return post
+
+    async def _replied_to(self, author: Row, parent: Row | None) -> list[Row]:
+        """The parent's author as an addressee of a reply (nobody for one's own thread)."""
+        if parent is None or parent["account_id"] == author["id"]:
+            return []
+        account = await accounts_q.get_by_id(self.db, parent["account_id"])
+        if account is None or account["ap_type"] == "Application" or account["suspended_at"]:
+            return []
+        return [account]
 
     async def _federate(
         self,
@@ -341,18 +354,26 @@ class PostService:
         if post is None or post["deleted_at"] is not None:
             raise NotFound()
         if post["account_id"] != author["id"]:
-            raise Forbidden()
+            raise NotFound()  # someone else's post answers like a missing one
         return post
 
     async def edit(self, author: Row, post_id: int, text: str, summary: str = "") -> Row:
         post = await self._own(author, post_id)
         text = text.strip()
-        if not text or len(text) > self.max_chars:
+        if not text:
+            raise ValidationFailed(N_("Write something first."), field="text")
+        if len(text) > self.max_chars:
             raise ValidationFailed(
                 N_("A post has at most %(limit)d characters."), field="text", limit=self.max_chars
             )
         resolved = await self._resolve_mentions(text)
         mentioned = _distinct(list(resolved.values()))
+        parent = (
+            await posts_q.get(self.db, post["in_reply_to_id"]) if post["in_reply_to_id"] else None
+        )
+        # The edited text decides who is addressed: a dropped mention drops that person
+        # (they keep what they already received, and are not sent the new version).
+        addressed = _distinct(mentioned + await self._replied_to(author, parent))
         async with self.db.transaction() as tx:
             await posts_q.add_edit(
                 tx,
@@ -373,7 +394,7 @@ class PostService:
                     "updated_at": now(),
                 },
             )
-            await posts_q.add_recipients(tx, post_id, [a["id"] for a in mentioned])
+            await posts_q.replace_recipients(tx, post_id, [a["id"] for a in addressed])
             # Someone newly mentioned by the edit hears of it; the others were told already.
             await self.notifications.new_post(
                 tx,
@@ -385,10 +406,7 @@ class PostService:
             await store_post_tags(tx, self.ids, post_id, find_hashtags(text), now())
             updated = await posts_q.get(tx, post_id)
             assert updated is not None
-            parent = (
-                await posts_q.get(tx, post["in_reply_to_id"]) if post["in_reply_to_id"] else None
-            )
-            await self._federate(tx, author, updated, "Update", mentioned, parent)
+            await self._federate(tx, author, updated, "Update", addressed, parent)
         return updated
 
     async def history(self, viewer_account_id: int | None, post_id: int) -> list[Row]:
@@ -491,13 +509,16 @@ class PostService:
                     from_account_id=account["id"],
                     post_id=post_id,
                 )
-                activity = to_ap.activity(ap_type, ap_id, actor, object_id)
+                # Mastodon and GoToSocial send `published` on an Announce; some peers want it.
+                activity = to_ap.activity(ap_type, ap_id, actor, object_id, published=now())
             if ap_type == "Announce":
-                activity["to"] = [PUBLIC]
-                activity["cc"] = [
-                    author["ap_id"] or self.urls.actor(author["username"]),
-                    self.urls.followers(account["username"]),
-                ]
+                author_id = author["ap_id"] or self.urls.actor(author["username"])
+                followers = self.urls.followers(account["username"])
+                # A share keeps the post's reach: an unlisted post is shared unlisted.
+                if post["visibility"] == "unlisted":
+                    activity["to"], activity["cc"] = [followers], [PUBLIC, author_id]
+                else:
+                    activity["to"], activity["cc"] = [PUBLIC], [author_id, followers]
                 await self.outbox.to_followers(
                     tx, account_id=account["id"], activity=activity, also=[author]
                 )

@@ -94,6 +94,9 @@ def test_post_with_tag_and_cw_then_comment_like_and_notifications(
     reader.goto(post_url)
     main = reader.get_by_role("main")
     expect(main.locator(".focus details.cw > summary")).to_have_text(CW)
+    # The reply form names the author and carries the warning over, as Mastodon's does.
+    expect(main.get_by_label("Your reply")).to_have_value("@lan ")
+    expect(main.get_by_label("Content warning (optional)")).to_have_value(CW)
     main.get_by_label("Your reply").fill(REPLY)
     # The reply form sends B back to the post itself, so wait for that navigation.
     with reader.expect_navigation(url=post_url):
@@ -127,7 +130,9 @@ def test_post_with_tag_and_cw_then_comment_like_and_notifications(
     for item in (reply_item, like_item):
         expect(item.get_by_role("link", name="binh", exact=True)).to_be_visible()
         expect(item).to_contain_text("New")
-    expect(reply_item).to_contain_text(REPLY)
+    # The reply kept the warning, so the notification shows the warning, not the text.
+    expect(reply_item).to_contain_text(CW)
+    expect(reply_item).not_to_contain_text(REPLY)
 
     # Having seen them, the count is gone, here and on the next page.
     nav = author.get_by_role("navigation", name="Main")
