@@ -191,3 +191,12 @@ async def test_shares_carry_published_and_keep_an_unlisted_post_unlisted(app: Qu
     assert shared_public["to"] == [PUBLIC] and GARGRON in shared_public["cc"]
     assert PUBLIC not in shared_unlisted["to"] and PUBLIC in shared_unlisted["cc"]
     assert GARGRON in shared_unlisted["cc"]
+
+
+async def test_quick_successive_edits_have_increasing_updated(app: Quart) -> None:
+    await user(app, "alice")
+    author = await gapo(app).accounts.profile("alice")
+    post = await gapo(app).posts.create(author, "v1")
+    first = await gapo(app).posts.edit(author, post["id"], "v2")
+    second = await gapo(app).posts.edit(author, post["id"], "v3")
+    assert post["created_at"] < first["updated_at"] < second["updated_at"]

@@ -391,7 +391,9 @@ class PostService:
                     "content_html": self._render(text, resolved),
                     "summary": summary.strip()[:500],
                     "sensitive": 1 if summary.strip() else 0,
-                    "updated_at": now(),
+                    # Peers keep an edit only when `updated` is strictly newer, and it is sent
+                    # in whole seconds: two edits within a second must still differ.
+                    "updated_at": max(now(), (post["updated_at"] or post["created_at"]) + 1),
                 },
             )
             await posts_q.replace_recipients(tx, post_id, [a["id"] for a in addressed])
