@@ -37,6 +37,7 @@ from activitypub.vocab_base import (
     is_public,
     origin_of,
     parse_datetime,
+    primary_type,
     types_of,
 )
 from activitypub.vocab_note import (
@@ -86,6 +87,7 @@ __all__ = [
     "parse_note",
     "parse_object",
     "parse_public_keys",
+    "primary_type",
     "types_of",
     "visibility_of",
 ]
@@ -197,7 +199,9 @@ def _require_dict(doc: Any) -> dict[str, Any]:
 def parse_activity(doc: dict[str, Any]) -> Activity:
     """Read an activity. ``id`` may be absent (transient activities); ``actor`` may not."""
     doc = _require_dict(doc)
-    kind = first_str(doc.get("type"))
+    # A list of types (`["Create"]`, or an extension type first) is handled by the
+    # first type we know.
+    kind = primary_type(doc, ACTIVITY_TYPES)
     if kind is None:
         raise VocabError("activity has no type")
     actor = id_of(doc.get("actor"))

@@ -7,6 +7,7 @@ Python shape, or None; none of them raises on odd input.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -25,6 +26,7 @@ __all__ = [
     "lang_value",
     "origin_of",
     "parse_datetime",
+    "primary_type",
     "types_of",
 ]
 
@@ -86,6 +88,16 @@ def types_of(doc: Any) -> list[str]:
     if not isinstance(doc, dict):
         return []
     return [t for t in as_list(doc.get("type")) if isinstance(t, str)]
+
+
+def primary_type(doc: Any, known: Collection[str]) -> str | None:
+    """The type a document is handled as: the first of its types in ``known``.
+
+    ``type`` may be one string or a list (``["Note"]``, ``["Create", "as:Create"]``);
+    when none is known, the first string type, so callers can name what they ignore.
+    """
+    types = types_of(doc)
+    return next((t for t in types if t in known), types[0] if types else None)
 
 
 def first_str(value: Any) -> str | None:

@@ -96,6 +96,8 @@ class Note:
     language: str | None
     raw: dict[str, Any]
     name: str | None = None  # the title of an Article, Page or Video
+    # A Question's choices (`oneOf`, or `anyOf` for several answers), names as sent.
+    poll_options: tuple[str, ...] = ()
 
 
 def _positive_int(value: Any) -> int | None:
@@ -135,6 +137,21 @@ def _attachments(value: Any) -> tuple[Attachment, ...]:
             )
         )
     return tuple(found)
+
+
+MAX_POLL_OPTIONS = 50
+
+
+def _poll_options(doc: dict[str, Any]) -> tuple[str, ...]:
+    for key in ("oneOf", "anyOf"):
+        options: list[str] = []
+        for entry in as_list(doc.get(key)):
+            name = lang_value(entry, "name") if isinstance(entry, dict) else first_str(entry)
+            if name and name.strip():
+                options.append(name.strip())
+        if options:
+            return tuple(options[:MAX_POLL_OPTIONS])
+    return ()
 
 
 def _tags(value: Any) -> tuple[tuple[Mention, ...], tuple[Hashtag, ...]]:
@@ -234,4 +251,5 @@ def parse_note(doc: dict[str, Any]) -> Note:
         language=_language(doc, content_map),
         raw=doc,
         name=lang_value(doc, "name"),
+        poll_options=_poll_options(doc) if "Question" in types else (),
     )

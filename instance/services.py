@@ -41,6 +41,7 @@ from instance.jobs.runner import JobRunner
 from instance.media.service import MediaService
 from instance.media.storage import LocalStorage
 from instance.pools import BoundedPool
+from instance.posts.reactions_list import Reactions
 from instance.posts.service import PostService
 from instance.ratelimit import RateLimiter
 
@@ -83,6 +84,7 @@ class Services:
     federation: FederationContext
     inbox: InboxService
     posts: PostService
+    reactions: Reactions
     relationships: Relationships
     instance_actor: Row
     instance_key: Row
@@ -184,6 +186,7 @@ async def open_services(settings: Settings) -> Services:
         federation=federation,
         inbox=inbox,
         posts=posts,
+        reactions=Reactions(db),
         actors=actors,
         documents=Documents(db, urls, actors, posts, settings.host),
         discovery=Discovery(settings, db, urls),

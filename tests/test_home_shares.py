@@ -161,3 +161,47 @@ async def test_followers_only_post_cannot_be_shared(app: Quart) -> None:
     assert await services.db.fetch_value("SELECT COUNT(*) AS n FROM shares") == 0
     notified = await services.notifications.list(await account_id(app, "alice"))
     assert [n["kind"] for n in notified] == ["follow"]
+
+
+async def test_home_paging_goes_on_past_a_page_shortened_by_repeats(app: Quart) -> None:
+    """Two followees share the same 15 posts after sharing 10 older ones: the newest 30
+    shares are only 15 posts, yet the older shared posts are still reached by paging."""
+    await user(app, "alice")
+    bob = await user(app, "bob")
+    await user(app, "carol")
+    await user(app, "dave")
+    for name in ("carol", "dave"):
+        await act(bob, "/follow", account_id=str(await account_id(app, name)))
+    services = gapo(app)
+    alice_row = await services.accounts.profile("alice")
+    ids = [
+        int((await services.posts.create(alice_row, f"shared post {n:02d}"))["id"])
+        for n in range(25)
+    ]
+    sharers = [await services.accounts.profile(name) for name in ("carol", "dave")]
+    for batch in (ids[:10], ids[10:]):
+        for sharer in sharers:
+            for post_id in batch:
+                await services.posts.react(sharer, post_id, "shares")
+
+    seen: list[str] = []
+    query = ""
+    for _ in range(10):
+        body = await home(bob, query)
+        seen += re.findall(r"shared post (\d\d)", body)
+        match = re.search(r'href="\?max_id=(\d+)"', body)
+        if match is None:
+            break
+        query = f"?max_id={match.group(1)}"
+    assert len(re.findall(r"shared post \d\d", await home(bob))) == 20
+    assert set(seen) == {f"{n:02d}" for n in range(25)}
+
+
+async def test_feed_page_carries_the_next_cursor(app: Quart) -> None:
+    """The service says where the next page starts; the last page says there is none."""
+    alice = await user(app, "alice")
+    for n in range(3):
+        await write(alice, f"a few posts {n}")
+    page = await gapo(app).feeds.home_page(await account_id(app, "alice"))
+    assert len(page.posts) == 3 and page.next_max_id is None
+    assert 'href="?max_id=' not in await home(alice)

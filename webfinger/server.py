@@ -8,6 +8,7 @@ Nothing here does I/O or knows the web framework: the instance's handlers parse 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import unquote, urlsplit
 from xml.sax.saxutils import quoteattr
@@ -54,12 +55,20 @@ def _name_or_none(name: str) -> str | None:
     return name.lower() if _NAME_RE.fullmatch(name) else None
 
 
-def parse_resource(resource: str, *, host: str, base_url: str) -> str | None:
+def parse_resource(
+    resource: str,
+    *,
+    host: str,
+    base_url: str,
+    named_paths: Mapping[str, str] | None = None,
+) -> str | None:
     """The local username a WebFinger ``resource`` addresses, or None when it is not ours.
 
     Accepted: ``acct:name@host`` (host compared case-blind, a leading ``@`` and a missing
     ``acct:`` tolerated, the user part may be percent-encoded as RFC 7565 allows), and the
     actor or profile URL on our origin: ``{base_url}/users/name`` or ``{base_url}/@name``.
+    ``named_paths`` maps further paths below ``base_url`` to the one name each stands for,
+    e.g. ``{"/actor": "gapo.example"}`` for an instance actor whose name is the host.
     The name comes back lower-cased.
     """
     resource = resource.strip()
@@ -67,7 +76,7 @@ def parse_resource(resource: str, *, host: str, base_url: str) -> str | None:
         return None
     lowered = resource.lower()
     if lowered.startswith(("http://", "https://")):
-        return _parse_url_resource(resource, base_url)
+        return _parse_url_resource(resource, base_url, named_paths or {})
     if lowered.startswith("acct:"):
         resource = resource[5:]
     resource = resource.removeprefix("@")
@@ -79,7 +88,7 @@ def parse_resource(resource: str, *, host: str, base_url: str) -> str | None:
     return _name_or_none(unquote(name))
 
 
-def _parse_url_resource(resource: str, base_url: str) -> str | None:
+def _parse_url_resource(resource: str, base_url: str, named_paths: Mapping[str, str]) -> str | None:
     ours = _origin(base_url)
     theirs = _origin(resource)
     if ours is None or theirs is None or ours != theirs:
@@ -92,6 +101,8 @@ def _parse_url_resource(resource: str, base_url: str) -> str | None:
     if not parts.path.startswith(prefix + "/"):
         return None
     rest = parts.path[len(prefix) :]
+    if rest in named_paths:
+        return _name_or_none(named_paths[rest])
     for route in ("/users/", "/@"):
         if rest.startswith(route):
             return _name_or_none(unquote(rest[len(route) :]))
@@ -123,6 +134,23 @@ def build_jrd(
             {"rel": SUBSCRIBE_REL, "template": f"{base}/authorize_interaction?uri={{uri}}"},
         ],
     }
+
+
+def build_application_jrd(
+    *, name: str, host: str, actor_url: str, profile_url: str | None = None
+) -> dict[str, Any]:
+    """The JRD answering ``acct:name@host`` for a server-level actor, shaped like Mastodon's.
+
+    Mastodon names its instance actor after the host and, when a signed fetch arrives,
+    WebFinger-checks ``preferredUsername@host`` of the signing key's owner: this answer is
+    what lets such a peer accept our signed GETs. No remote-follow template: such an
+    actor is not followed.
+    """
+    links: list[dict[str, str]] = []
+    if profile_url is not None:
+        links.append({"rel": PROFILE_PAGE_REL, "type": "text/html", "href": profile_url})
+    links.append({"rel": "self", "type": AP_MEDIA_TYPE, "href": actor_url})
+    return {"subject": f"acct:{name}@{host}", "aliases": [actor_url], "links": links}
 
 
 def lrdd_template(base_url: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from instance.db.connection import Row
 from instance.db.executor import Executor
+from instance.db.feeds import hidden_from
 from instance.db.posts import WITH_AUTHOR
 
 
@@ -46,13 +47,22 @@ async def of_post(ex: Executor, post_id: int) -> list[Row]:
 
 
 async def public_posts(
-    ex: Executor, hashtag_id: int, *, limit: int, max_id: int | None = None
+    ex: Executor,
+    hashtag_id: int,
+    *,
+    limit: int,
+    max_id: int | None = None,
+    viewer_id: int | None = None,
 ) -> list[Row]:
-    """Public, undeleted posts with the tag, newest first, below `max_id` when given."""
+    """Public, undeleted posts with the tag, newest first, below `max_id` when given.
+
+    For a signed-in viewer, authors they blocked, muted or are blocked by are left out.
+    """
     return await ex.fetch_all(
         f"{WITH_AUTHOR} JOIN post_hashtags ph ON ph.post_id = p.id"
         " WHERE ph.hashtag_id = :h AND p.visibility = 'public' AND p.deleted_at IS NULL"
         " AND a.suspended_at IS NULL AND (:max_id IS NULL OR ph.post_id < :max_id)"
+        f" AND (:me IS NULL OR NOT {hidden_from('p.account_id')})"
         " ORDER BY ph.post_id DESC LIMIT :limit",
-        {"h": hashtag_id, "limit": limit, "max_id": max_id},
+        {"h": hashtag_id, "limit": limit, "max_id": max_id, "me": viewer_id},
     )

@@ -12,9 +12,10 @@ from instance.db import accounts as accounts_q
 from instance.db import posts as posts_q
 from instance.db import users as users_q
 from instance.errors import NotFound
+from instance.federation import to_ap
 from instance.federation.urls import LocalUrls
 from instance.ids import now
-from webfinger.server import build_jrd, parse_resource
+from webfinger.server import build_application_jrd, build_jrd, parse_resource
 
 MONTH = 30 * 86400
 HALF_YEAR = 180 * 86400
@@ -27,11 +28,25 @@ class Discovery:
         self.urls = urls
 
     async def webfinger(self, resource: str) -> dict[str, Any]:
+        instance_name = to_ap.instance_actor_name(self.settings.host).lower()
+        instance_path = self.urls.instance_actor.removeprefix(self.settings.base_url)
         username = parse_resource(
-            resource, host=self.settings.host, base_url=self.settings.base_url
+            resource,
+            host=self.settings.host,
+            base_url=self.settings.base_url,
+            named_paths={instance_path: instance_name},
         )
         if username is None:
             raise NotFound()
+        if username == instance_name:
+            # The instance actor, named after the host: checked by peers that verify our
+            # signed GETs (authorized fetch). It comes before any account of that name.
+            return build_application_jrd(
+                name=to_ap.instance_actor_name(self.settings.host),
+                host=self.settings.host,
+                actor_url=self.urls.instance_actor,
+                profile_url=to_ap.instance_actor_page(self.urls),
+            )
         account = await accounts_q.get_local_by_username(self.db, username)
         if account is None or account["ap_type"] != "Person" or account["suspended_at"]:
             raise NotFound()

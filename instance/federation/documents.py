@@ -24,7 +24,7 @@ from instance.federation import to_ap
 from instance.federation.remote_actors import RemoteActors
 from instance.federation.urls import LocalUrls
 from instance.posts.service import PostService
-from instance.posts.visibility import can_see
+from instance.posts.visibility import can_see, visibilities_for
 
 # A note's replies collection is served as one page; longer threads are read from their
 # authors' servers by peers that want them.
@@ -137,50 +137,53 @@ class Documents:
     async def outbox(
         self, viewer: Row | None, username: str, *, page: bool, max_id: int | None
     ) -> dict[str, Any]:
+        """The account's public, unlisted (and, for an accepted follower, followers-only)
+        posts as Create activities, newest first, paged down by ``max_id``.
+
+        The collection links only ``first``; each page links ``next`` (older posts). Every
+        post is checked with :func:`can_see` for the signer, so a blocked one gets nothing.
+        """
         account = await self._local(username)
         collection = self.urls.outbox(username)
-        is_follower = False
-        if viewer is not None:
-            follow = await follows_q.get_follow(self.db, viewer["id"], account["id"])
-            is_follower = follow is not None and follow["state"] == "accepted"
-        visibilities = (
-            ("public", "unlisted", "followers") if is_follower else ("public", "unlisted")
-        )
         if not page:
             total = await posts_q.count_by_account(self.db, account["id"], ("public", "unlisted"))
-            return to_ap.ordered_collection(
-                collection,
-                total,
-                first=f"{collection}?page=true",
-                last=f"{collection}?page=true&min_id=0",
-            )
+            return to_ap.ordered_collection(collection, total, first=f"{collection}?page=true")
+        viewer_id = viewer["id"] if viewer else None
+        is_follower = False
+        if viewer_id is not None:
+            follow = await follows_q.get_follow(self.db, viewer_id, account["id"])
+            is_follower = follow is not None and follow["state"] == "accepted"
         rows = await posts_q.by_account(
-            self.db, account["id"], visibilities=visibilities, limit=to_ap.PAGE_SIZE, max_id=max_id
+            self.db,
+            account["id"],
+            visibilities=visibilities_for(is_self=False, is_follower=is_follower),
+            limit=to_ap.PAGE_SIZE,
+            max_id=max_id,
         )
         items = []
         for row in rows:
+            if not await can_see(self.db, viewer_id, row):
+                continue
             note = await self.posts.note_document(row, with_context=False)
-            items.append(
-                to_ap.activity(
-                    "Create",
-                    f"{note['id']}/activity",
-                    note["attributedTo"],
-                    note,
-                    to=note["to"],
-                    cc=note["cc"],
-                    context=None,
-                )
+            item = to_ap.activity(
+                "Create",
+                f"{note['id']}/activity",
+                note["attributedTo"],
+                note,
+                to=note["to"],
+                cc=note["cc"],
+                context=None,
             )
-        for item in items:
-            item.pop("@context", None)
+            item.pop("@context", None)  # the page's context covers its items
+            items.append(item)
         page_id = f"{collection}?page=true" + (f"&max_id={max_id}" if max_id else "")
+        # Paging follows the rows read, not the items kept, so a filtered page still leads on.
         next_url = (
             f"{collection}?page=true&max_id={rows[-1]['id']}"
             if len(rows) == to_ap.PAGE_SIZE
             else None
         )
-        prev_url = f"{collection}?page=true&min_id={rows[0]['id']}" if rows else None
-        return to_ap.ordered_page(page_id, collection, items, next_url=next_url, prev_url=prev_url)
+        return to_ap.ordered_page(page_id, collection, items, next_url=next_url, prev_url=None)
 
     async def follow_collection(
         self, username: str, which: str, *, page: bool, max_id: int | None

@@ -5,13 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 from activitypub.fetch import FetchError
-from activitypub.vocab import ACTOR_TYPES, Activity, VocabError, origin_of, parse_actor
+from activitypub.vocab import (
+    ACTOR_TYPES,
+    NOTE_TYPES,
+    Activity,
+    VocabError,
+    origin_of,
+    parse_actor,
+    primary_type,
+)
 from instance.db import accounts as accounts_q
 from instance.db import follows as follows_q
 from instance.db import posts as posts_q
 from instance.db.connection import Row
 from instance.federation.context import FederationContext
-from instance.federation.notes_in import NoteRejected
+from instance.federation.notes_in import NoteIgnored, NoteRejected
 from instance.ids import now
 
 
@@ -27,11 +35,16 @@ async def _object_document(ctx: FederationContext, activity: Activity) -> dict[s
     return None
 
 
+def is_actor_document(doc: dict[str, Any]) -> bool:
+    """True when the document is an actor (its `type` may be a string or a list)."""
+    return primary_type(doc, ACTOR_TYPES | NOTE_TYPES) in ACTOR_TYPES
+
+
 async def handle_create(ctx: FederationContext, activity: Activity, actor: Row) -> str:
     doc = await _object_document(ctx, activity)
     if doc is None:
         return "ignored: object unavailable"
-    if doc.get("type") in ACTOR_TYPES:
+    if is_actor_document(doc):
         return "ignored: Create of an actor"
     try:
         post = await ctx.notes.ingest(doc, author=actor)
@@ -44,7 +57,7 @@ async def handle_update(ctx: FederationContext, activity: Activity, actor: Row) 
     doc = await _object_document(ctx, activity)
     if doc is None:
         return "ignored: object unavailable"
-    if doc.get("type") in ACTOR_TYPES:
+    if is_actor_document(doc):
         if doc.get("id") != actor["ap_id"]:
             return "rejected: an actor may only update itself"
         try:
@@ -56,6 +69,8 @@ async def handle_update(ctx: FederationContext, activity: Activity, actor: Row) 
         post = await ctx.notes.update(doc, actor["ap_id"])
     except NoteRejected as exc:
         return f"rejected: {exc}"
+    except NoteIgnored as exc:
+        return f"ignored: {exc}"
     return "post updated" if post else "ignored: unknown post"
 
 

@@ -1,9 +1,19 @@
-"""Inbox handlers for Like, Announce, Undo and Block."""
+"""Inbox handlers for Like (and EmojiReact), Announce, Undo and Block."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from activitypub.fetch import FetchError
-from activitypub.vocab import Activity, id_of
+from activitypub.vocab import (
+    ACTIVITY_TYPES,
+    Activity,
+    VocabError,
+    classify,
+    id_of,
+    origin_of,
+    primary_type,
+)
 from instance.db import accounts as accounts_q
 from instance.db import blocks as blocks_q
 from instance.db import follows as follows_q
@@ -26,6 +36,12 @@ async def _known_post(ctx: FederationContext, object_id: str | None) -> Row | No
 
 
 async def handle_like(ctx: FederationContext, activity: Activity, actor: Row) -> str:
+    """Like, and Pleroma/Akkoma's EmojiReact, which is kept as a like.
+
+    Mastodon ignores EmojiReact and favourites a Misskey Like whatever its
+    `_misskey_reaction`; Misskey takes an EmojiReact as a reaction. Here a reaction of
+    any emoji counts as a like; an actor's second reaction to a post changes nothing.
+    """
     post = await _known_post(ctx, activity.object_id)
     # A like of a post the actor may not see is dropped: counts must not leak existence.
     if post is None or not await can_see(ctx.db, actor["id"], post):
@@ -51,15 +67,60 @@ async def handle_like(ctx: FederationContext, activity: Activity, actor: Row) ->
     return "liked"
 
 
+def _trusted_embedded(obj: Any, signer_ap_id: str) -> dict[str, Any] | None:
+    """An embedded object we may take as sent: one on the signer's own host.
+
+    Anything else is fetched from its origin by id, never trusted as relayed.
+    """
+    object_id = id_of(obj)
+    if not isinstance(obj, dict) or object_id is None:
+        return None
+    try:
+        same_host = origin_of(object_id) == origin_of(signer_ap_id)
+    except VocabError:
+        return None
+    return obj if same_host else None
+
+
+async def _shared_post(ctx: FederationContext, activity: Activity, actor: Row) -> Row | str:
+    """The post an Announce shares, stored when new; a string says why there is none.
+
+    Groups (Lemmy, Mbin, …) announce their members' activities: `Announce{Create{Page}}`
+    shares the Page. Other announced activities (likes, deletes, …) are not shares.
+    """
+    obj: Any = activity.object
+    if isinstance(obj, dict) and classify(obj) == "activity":
+        inner_type = primary_type(obj, ACTIVITY_TYPES)
+        if inner_type != "Create":
+            return f"ignored: announced {inner_type}"
+        obj = obj.get("object")
+    object_id = id_of(obj)
+    if object_id is None:
+        return "ignored: nothing shared"
+    post = await _known_post(ctx, object_id)
+    if post is not None:
+        return post
+    if ctx.urls.is_local(object_id):
+        return "ignored: unknown post"
+    # The fetcher checks that a fetched document's id is on the origin it came from.
+    doc = _trusted_embedded(obj, actor["ap_id"])
+    try:
+        if doc is None:
+            doc = await ctx.actors.fetch_document(object_id)
+        return await ctx.notes.ingest(doc)
+    except (FetchError, NoteRejected) as exc:
+        return f"ignored: {exc}"
+
+
 async def handle_announce(ctx: FederationContext, activity: Activity, actor: Row) -> str:
-    post = await _known_post(ctx, activity.object_id)
-    if post is None and activity.object_id:
-        # Never trust an embedded copy: the shared note is fetched from its own origin.
-        try:
-            post = await ctx.notes.ingest(await ctx.actors.fetch_document(activity.object_id))
-        except (FetchError, NoteRejected) as exc:
-            return f"ignored: {exc}"
-    if post is None or post["visibility"] not in ("public", "unlisted"):
+    post = await _shared_post(ctx, activity, actor)
+    if isinstance(post, str):
+        return post
+    # As for likes: a post the actor may not see (blocked, followers-only, deleted) is
+    # not shared by them, and its author hears nothing of it.
+    if post["visibility"] not in ("public", "unlisted") or not await can_see(
+        ctx.db, actor["id"], post
+    ):
         return "ignored: not shareable"
     async with ctx.db.transaction() as tx:
         if await reactions_q.add(
@@ -82,9 +143,16 @@ async def handle_announce(ctx: FederationContext, activity: Activity, actor: Row
     return "shared"
 
 
+# (table, counter, the activity types that add a row there)
+UNDOABLE_REACTIONS = (
+    ("likes", "likes_count", ("Like", "EmojiReact")),
+    ("shares", "shares_count", ("Announce",)),
+)
+
+
 async def handle_undo(ctx: FederationContext, activity: Activity, actor: Row) -> str:
     inner = activity.object
-    inner_type = inner.get("type") if isinstance(inner, dict) else None
+    inner_type = primary_type(inner, ACTIVITY_TYPES) if isinstance(inner, dict) else None
     inner_id = id_of(inner)
     if isinstance(inner, dict) and id_of(inner.get("actor")) not in (None, actor["ap_id"]):
         return "rejected: undo of another actor's activity"
@@ -106,11 +174,13 @@ async def handle_undo(ctx: FederationContext, activity: Activity, actor: Row) ->
                 from_account_id=actor["id"],
             )
         return "unfollowed"
-    for kind, column in (("likes", "likes_count"), ("shares", "shares_count")):
-        if inner_type not in (None, "Like" if kind == "likes" else "Announce"):
+    for kind, column, types in UNDOABLE_REACTIONS:
+        if inner_type is not None and inner_type not in types:
             continue
         row = await reactions_q.get_by_ap_id(ctx.db, kind, inner_id) if inner_id else None
-        if row is None and isinstance(inner, dict):
+        # An actor may react with several emoji but holds one like: only the reaction
+        # that made it can take it back.
+        if row is None and isinstance(inner, dict) and inner_type != "EmojiReact":
             post = await _known_post(ctx, id_of(inner.get("object")))
             row = await reactions_q.get(ctx.db, kind, actor["id"], post["id"]) if post else None
         if row is not None and row["account_id"] == actor["id"]:

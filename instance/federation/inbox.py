@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from activitypub.delivery import HostHealth
 from activitypub.inbox import VerifiedActivity, verify_inbox_request
-from activitypub.vocab import VocabError, parse_activity
+from activitypub.vocab import ACTIVITY_TYPES, VocabError, parse_activity, primary_type
 from instance.db import Database
 from instance.db import hosts as hosts_q
 from instance.db import inbox as inbox_q
@@ -48,6 +48,8 @@ HANDLERS: dict[str, Handler] = {
     "Update": handle_update,
     "Delete": handle_delete,
     "Like": handle_like,
+    # Pleroma/Akkoma emoji reactions, kept as likes (see handle_like).
+    "EmojiReact": handle_like,
     "Announce": handle_announce,
     "Block": handle_block,
 }
@@ -87,7 +89,7 @@ class InboxService:
                 tx,
                 row_id=row_id,
                 ap_id=str(activity["id"]),
-                ap_type=str(activity["type"]),
+                ap_type=str(primary_type(activity, ACTIVITY_TYPES)),
                 actor_ap_id=verified.actor_id,
                 key_id=verified.key_id,
                 body=json.dumps(activity, separators=(",", ":")),

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import logging
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from activitypub.fetch import FetchError
@@ -20,6 +25,20 @@ from webfinger.client import WebFingerError, parse_handle, resolve
 log = logging.getLogger(__name__)
 
 RECENT_POSTS = 10
+# A remote profile's preview (recent public posts, follower and following totals) is read
+# from its server at most once per account per this many seconds in each process, and only
+# for signed-in viewers: opening a profile must not make us fetch from a peer every time.
+PREVIEW_TTL = 300.0
+PREVIEW_CACHE_SIZE = 1000
+
+
+@dataclass(frozen=True)
+class RemotePreview:
+    """What the remote server says about an account; empty or None when it did not answer."""
+
+    posts: list[dict[str, Any]] = field(default_factory=list)
+    followers_total: int | None = None
+    following_total: int | None = None
 
 
 def _is_loopback_host(host: str) -> bool:
@@ -36,13 +55,23 @@ def _is_loopback_host(host: str) -> bool:
 
 class Lookup:
     def __init__(
-        self, db: Database, actors: RemoteActors, urls: LocalUrls, host: str, allow_private: bool
+        self,
+        db: Database,
+        actors: RemoteActors,
+        urls: LocalUrls,
+        host: str,
+        allow_private: bool,
+        *,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.db = db
         self.actors = actors
         self.urls = urls
         self.host = host
         self.allow_private = allow_private
+        self._clock = clock
+        # account id -> (when it expires, the preview); least recently used first.
+        self._previews: OrderedDict[int, tuple[float, RemotePreview]] = OrderedDict()
 
     async def find(self, query: str) -> Row:
         """The account a search names, fetching a remote one when needed; NotFound otherwise."""
@@ -81,6 +110,41 @@ class Lookup:
         except (WebFingerError, FetchError, ActorFetchFailed) as exc:
             log.info("lookup of %r failed: %s", query, exc)
             raise NotFound(N_("No account matches that search.")) from exc
+
+    async def remote_preview(self, account: Row) -> RemotePreview:
+        """The remote profile's recent public posts and follower/following totals, cached.
+
+        Answers (failures too, as an empty preview) are kept for PREVIEW_TTL seconds, so a
+        popular or dead peer is asked at most once per account in that time.
+        """
+        if account["local"]:
+            return RemotePreview()
+        key = int(account["id"])
+        cached = self._previews.get(key)
+        if cached is not None and cached[0] > self._clock():
+            self._previews.move_to_end(key)
+            return cached[1]
+        posts, followers, following = await asyncio.gather(
+            self.recent_public_posts(account),
+            self._total_items(account["ap_followers"]),
+            self._total_items(account["ap_following"]),
+        )
+        preview = RemotePreview(posts=posts, followers_total=followers, following_total=following)
+        self._previews[key] = (self._clock() + PREVIEW_TTL, preview)
+        self._previews.move_to_end(key)
+        while len(self._previews) > PREVIEW_CACHE_SIZE:
+            self._previews.popitem(last=False)
+        return preview
+
+    async def _total_items(self, url: str | None) -> int | None:
+        """A remote collection's `totalItems`, None when absent or unreadable."""
+        if not url:
+            return None
+        try:
+            return parse_collection(await self.actors.fetch_document(url)).total_items
+        except (FetchError, VocabError) as exc:
+            log.info("collection %s unavailable: %s", url, exc)
+            return None
 
     async def recent_public_posts(self, account: Row) -> list[dict[str, Any]]:
         """Up to ten public notes from a remote outbox, sanitised, for the profile preview."""

@@ -12,29 +12,100 @@ import json
 import logging
 from html import escape
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from activitypub.fetch import FetchError
 from activitypub.html import sanitize_html
-from activitypub.vocab import Note, VocabError, origin_of, parse_note, visibility_of
+from activitypub.vocab import (
+    Attachment,
+    Note,
+    Visibility,
+    VocabError,
+    origin_of,
+    parse_note,
+    visibility_of,
+)
 from instance.db import Database
 from instance.db import accounts as accounts_q
 from instance.db import posts as posts_q
 from instance.db.connection import Row
-from instance.federation.remote_actors import ActorFetchFailed, RemoteActors
+from instance.federation.remote_actors import ActorFetchFailed, RemoteActors, web_url_or_none
 from instance.federation.urls import LocalUrls
 from instance.feeds.notifications import NotificationService
 from instance.ids import IdGenerator, now
 from instance.posts.hashtags import store_post_tags
 from instance.posts.languages import normalize_language
+from instance.posts.visibility import can_see
 
 log = logging.getLogger(__name__)
 
 MAX_ANCESTORS = 8
 NOTE_TYPES = {"Note", "Article", "Question", "Page", "Video", "Image", "Audio", "Event"}
+# Types Mastodon shows "converted": their title (`name`) heads the post, linked to its page.
+TITLED_TYPES = frozenset({"Article", "Page", "Video", "Audio", "Image", "Event"})
+MAX_TITLE = 500
+MAX_OPTION = 500
+MAX_LABEL = 200
+# Narrowest last: a reply is never shown wider than its local parent.
+_VISIBILITY_ORDER: tuple[Visibility, ...] = ("public", "unlisted", "followers", "direct")
 
 
 class NoteRejected(Exception):
     """The note cannot be stored (bad shape, wrong origin, unknown author)."""
+
+
+class NoteIgnored(Exception):
+    """An update that changes nothing we keep (stale, not an edit, or of a deleted post)."""
+
+
+def _attachment_label(attachment: Attachment) -> str:
+    """Alt text, else the file name at the end of the URL, else a plain word."""
+    if attachment.name and attachment.name.strip():
+        return attachment.name.strip()[:MAX_LABEL]
+    try:
+        path = urlsplit(attachment.url).path
+    except ValueError:
+        path = ""
+    tail = unquote(path.rstrip("/").rsplit("/", 1)[-1]).strip()
+    return tail[:MAX_LABEL] or "attachment"
+
+
+def render_content(note: Note) -> str:
+    """The stored HTML of a remote note, the same on Create and on Update.
+
+    The title of an article-like type, then the content, a poll's options and links to
+    the attachments. Each piece is sanitised on its own, so unbalanced markup in the
+    content cannot swallow what follows it.
+    """
+    parts: list[str] = []
+    title = (note.name or "").strip()
+    if title and note.type in TITLED_TYPES:
+        href = web_url_or_none(note.url) or web_url_or_none(note.id)
+        text = escape(title[:MAX_TITLE])
+        heading = f'<a href="{escape(href)}">{text}</a>' if href else text
+        parts.append(f"<p><strong>{heading}</strong></p>")
+    parts.append(note.content or "")
+    if note.poll_options:
+        items = "".join(f"<li>{escape(option[:MAX_OPTION])}</li>" for option in note.poll_options)
+        parts.append(f"<ul>{items}</ul>")
+    for attachment in note.attachments:
+        url = web_url_or_none(attachment.url)
+        if url:
+            label = escape(_attachment_label(attachment))
+            parts.append(f'<p><a href="{escape(url)}">{label}</a></p>')
+    return "".join(sanitize_html(part) for part in parts)
+
+
+def _check_edit_applies(post: Row, edited_at: int) -> None:
+    """`NoteIgnored` unless an edit made at `edited_at` is news for the stored post."""
+    if post["deleted_at"] is not None:
+        raise NoteIgnored("the post was deleted")
+    if edited_at <= int(post["updated_at"] or post["created_at"] or 0):
+        raise NoteIgnored("not newer than the stored version")
+
+
+def _narrowest(a: Visibility, b: Visibility) -> Visibility:
+    return max(a, b, key=_VISIBILITY_ORDER.index)
 
 
 class RemoteNotes:
@@ -95,16 +166,20 @@ class RemoteNotes:
         existing = await posts_q.get_by_ap_id(self.db, note.id)
         if existing is not None:
             return existing
-        parent_id = await self._parent(note.in_reply_to, fetch_budget, _chain | {note.id})
         visibility = visibility_of(note.to, note.cc, author["ap_followers"])
-        content = sanitize_html(note.content or "")
-        if note.attachments:
-            links = "".join(
-                f'<p><a href="{escape(a.url)}">{escape(a.name or a.media_type or "attachment")}</a></p>'
-                for a in note.attachments
-                if a.url
+        local_parent = await self._local_parent(note.in_reply_to)
+        if local_parent is not None:
+            # A reply never widens a local parent's audience: it is shown no wider than
+            # the parent, and only linked under it when its author may see the parent.
+            visibility = _narrowest(visibility, local_parent["visibility"])
+            parent_id = (
+                int(local_parent["id"])
+                if await can_see(self.db, author["id"], local_parent)
+                else None
             )
-            content += sanitize_html(links)
+        else:
+            parent_id = await self._parent(note.in_reply_to, fetch_budget, _chain | {note.id})
+        content = render_content(note)
         post_id = self.ids.next_id()
         recipients = await self._local_recipients(note)
         async with self.db.transaction() as tx:
@@ -150,15 +225,21 @@ class RemoteNotes:
         assert row is not None
         return row
 
+    async def _local_parent(self, in_reply_to: str | None) -> Row | None:
+        """The local post a note answers, when it answers one of ours that exists."""
+        local_id = self.urls.parse_note(in_reply_to) if in_reply_to else None
+        if local_id is None:
+            return None
+        parent = await posts_q.get(self.db, local_id)
+        return parent if parent is not None and parent["local"] else None
+
     async def _parent(
         self, in_reply_to: str | None, budget: int, chain: frozenset[str]
     ) -> int | None:
         if not in_reply_to:
             return None
-        local_id = self.urls.parse_note(in_reply_to)
-        if local_id is not None:
-            parent = await posts_q.get(self.db, local_id)
-            return int(parent["id"]) if parent else None
+        if self.urls.is_local(in_reply_to):
+            return None  # ours, yet not a local post we have: nothing to fetch
         known = await posts_q.get_by_ap_id(self.db, in_reply_to)
         if known is not None:
             return int(known["id"])
@@ -176,7 +257,12 @@ class RemoteNotes:
         return int(parent["id"])
 
     async def update(self, doc: dict[str, Any], actor_ap_id: str) -> Row | None:
-        """Apply an Update(Note) from its author; keeps the previous text as an edit."""
+        """Apply an Update(Note) from its author; keeps the previous text as an edit.
+
+        None for a post we do not have (or not by this actor). `NoteIgnored` when the
+        update is no edit (no `updated`, as Mastodon sends for poll tallies), is older
+        than what we hold (updates can arrive out of order), or is of a deleted post.
+        """
         try:
             note = parse_note(doc)
         except VocabError as exc:
@@ -184,27 +270,34 @@ class RemoteNotes:
         existing = await posts_q.get_by_ap_id(self.db, note.id)
         if existing is None or existing["author_ap_id"] != actor_ap_id:
             return None
+        if note.updated is None:
+            raise NoteIgnored("no edit time: not an edit")
+        edited_at = int(note.updated)
+        _check_edit_applies(existing, edited_at)
         async with self.db.transaction() as tx:
+            current = await posts_q.get(tx, existing["id"])
+            assert current is not None  # posts are tombstoned, never removed
+            _check_edit_applies(current, edited_at)  # again, now that we hold the lock
             await posts_q.add_edit(
                 tx,
                 edit_id=self.ids.next_id(),
-                post_id=existing["id"],
-                content_html=existing["content_html"],
-                summary=existing["summary"],
+                post_id=current["id"],
+                content_html=current["content_html"],
+                summary=current["summary"],
                 now=now(),
             )
             await posts_q.update_content(
                 tx,
-                existing["id"],
+                current["id"],
                 {
-                    "content_html": sanitize_html(note.content or ""),
+                    "content_html": render_content(note),
                     "summary": (note.summary or "")[:1000],
                     "sensitive": 1 if note.sensitive else 0,
-                    "updated_at": int(note.updated or now()),
+                    "updated_at": edited_at,
                     "ap_json": json.dumps(note.raw)[:200_000],
                 },
             )
             await store_post_tags(
-                tx, self.ids, existing["id"], (h.name for h in note.hashtags), now()
+                tx, self.ids, current["id"], (h.name for h in note.hashtags), now()
             )
         return await posts_q.get(self.db, existing["id"])

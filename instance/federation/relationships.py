@@ -7,6 +7,7 @@ both ways and refuses new ones until it is lifted.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from instance.db import Database
@@ -21,6 +22,14 @@ from instance.federation.outbox import Outbox
 from instance.federation.urls import LocalUrls
 from instance.feeds.notifications import NotificationService
 from instance.ids import IdGenerator, now
+
+
+@dataclass(frozen=True)
+class PeoplePage:
+    """Accounts of a followers or following list; `next_max_id` pages on (None at the end)."""
+
+    accounts: list[Row] = field(default_factory=list)
+    next_max_id: int | None = None
 
 
 class Relationships:
@@ -56,6 +65,9 @@ class Relationships:
         """A local account follows any account; returns 'accepted' or 'pending'."""
         if follower["id"] == target["id"]:
             raise BadRequest(N_("You cannot follow yourself."))
+        # An instance actor (ours or a peer's) is the server itself, not someone to follow.
+        if target.get("ap_type") == "Application":
+            raise Forbidden(N_("You cannot follow this account."))
         if await blocks_q.either_blocks(self.db, follower["id"], target["id"]):
             raise Forbidden(N_("You cannot follow this account."))
         existing = await follows_q.get_follow(self.db, follower["id"], target["id"])
@@ -227,6 +239,30 @@ class Relationships:
         self, account_id: int, *, limit: int = 40, max_id: int | None = None
     ) -> list[Row]:
         return await follows_q.list_following(self.db, account_id, limit=limit, max_id=max_id)
+
+    async def people_page(
+        self,
+        account_id: int,
+        which: str,
+        *,
+        viewer_id: int | None,
+        limit: int = 40,
+        max_id: int | None = None,
+    ) -> PeoplePage:
+        """A page of an account's followers or followed accounts (`which`), newest first.
+
+        Someone on either side of a block with the viewer is left out. Paging follows the
+        rows read, not those shown, so a filtered page never ends the listing early.
+        """
+        if which not in ("followers", "following"):
+            raise NotFound()
+        reader = self.followers if which == "followers" else self.following
+        rows = await reader(account_id, limit=limit, max_id=max_id)
+        hidden = await self.hidden_ids(viewer_id) if viewer_id is not None else set()
+        return PeoplePage(
+            accounts=[r for r in rows if r["id"] not in hidden],
+            next_max_id=int(rows[-1]["follow_id"]) if len(rows) == limit else None,
+        )
 
     async def pending_requests(self, account_id: int) -> list[Row]:
         return await follows_q.list_followers(self.db, account_id, state="pending", limit=200)

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from activitypub.fetch import Fetcher, FetchError
 from activitypub.html import sanitize_html
-from activitypub.vocab import Actor, VocabError, origin_of, parse_actor
+from activitypub.vocab import Actor, VocabError, origin_of, parse_actor, types_of
 from instance.db import Database
 from instance.db import accounts as accounts_q
 from instance.db import keys as keys_q
@@ -25,6 +25,9 @@ from instance.federation.urls import LocalUrls
 from instance.ids import IdGenerator, now
 
 REFRESH_AFTER = 24 * 3600
+# Bounds on a peer's profile HTML, applied to the input before sanitising.
+MAX_FIELD_VALUE = 2000
+MAX_BIO = 20000
 KEY_REFETCH_PER_HOST_PER_MINUTE = 10
 
 
@@ -95,8 +98,10 @@ class RemoteActors:
         ts = now()
         domain = domain_of(actor.id)
         username = actor.preferred_username or actor.id.rstrip("/").rsplit("/", 1)[-1]
+        # Cut the input, then sanitise: cutting sanitised HTML could leave half a tag or
+        # an unclosed link in what pages render as markup.
         fields = [
-            {"name": name[:255], "value_html": sanitize_html(value)[:2000]}
+            {"name": name[:255], "value_html": sanitize_html(value[:MAX_FIELD_VALUE])}
             for name, value in actor.fields[:8]
         ]
         values: dict[str, Any] = {
@@ -104,7 +109,7 @@ class RemoteActors:
             "username_key": username.lower()[:255],
             "domain": domain,
             "display_name": (actor.name or username)[:255],
-            "note_html": sanitize_html(actor.summary or "")[:20000],
+            "note_html": sanitize_html((actor.summary or "")[:MAX_BIO]),
             "fields_json": json.dumps(fields),
             "locked": 1 if actor.manually_approves_followers else 0,
             "bot": 1 if actor.type in ("Service", "Application") else 0,
@@ -186,7 +191,8 @@ class RemoteActors:
             doc = await self.fetch_document(document_url)
         except FetchError:
             return None
-        owner = doc.get("owner") if doc.get("type") in ("Key", "CryptographicKey") else None
+        is_key = bool({"Key", "CryptographicKey"} & set(types_of(doc)))
+        owner = doc.get("owner") if is_key else None
         actor_id = owner if isinstance(owner, str) else doc.get("id")
         if not isinstance(actor_id, str):
             return None

@@ -56,17 +56,30 @@ def person(urls: LocalUrls, account: Row, public_pem: str) -> dict[str, Any]:
     return doc
 
 
+def instance_actor_name(host: str) -> str:
+    """The instance actor's preferredUsername: the host without its port, as on Mastodon.
+
+    WebFinger answers ``acct:<this>@<host>`` with the instance actor (peers check it).
+    """
+    return host.split(":")[0]
+
+
+def instance_actor_page(urls: LocalUrls) -> str:
+    """The HTML page that stands for the instance actor: the instance's home page."""
+    return f"{urls.base_url}/"
+
+
 def instance_actor(urls: LocalUrls, host: str, public_pem: str) -> dict[str, Any]:
     return {
         "@context": ACTOR_CONTEXT,
         "id": urls.instance_actor,
         "type": "Application",
-        "preferredUsername": host.split(":")[0],
+        "preferredUsername": instance_actor_name(host),
         "name": host,
         "inbox": f"{urls.instance_actor}/inbox",
         "outbox": f"{urls.instance_actor}/outbox",
         "endpoints": {"sharedInbox": urls.shared_inbox},
-        "url": f"{urls.base_url}/about",
+        "url": instance_actor_page(urls),
         "manuallyApprovesFollowers": True,
         "publicKey": {
             "id": urls.instance_key_id,

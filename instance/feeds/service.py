@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from instance.db import Database
 from instance.db import feeds as feeds_q
 from instance.db.connection import Row
@@ -9,6 +11,17 @@ from instance.posts.reply_counts import with_visible_reply_counts
 from instance.posts.visibility import can_see
 
 PAGE = 20
+# Reads of the home feed's two lists per page at most, when repeats and hidden shares
+# leave a read short; each read is one indexed query per list.
+MAX_READS = 4
+
+
+@dataclass(frozen=True)
+class FeedPage:
+    """A page of a feed and the cursor of the next one (None on the last page)."""
+
+    posts: list[Row] = field(default_factory=list)
+    next_max_id: int | None = None
 
 
 class FeedService:
@@ -16,45 +29,86 @@ class FeedService:
         self.db = db
 
     async def home(self, account_id: int, *, max_id: int | None = None) -> list[Row]:
+        """The rows of `home_page` (see there)."""
+        return (await self.home_page(account_id, max_id=max_id)).posts
+
+    async def home_page(self, account_id: int, *, max_id: int | None = None) -> FeedPage:
         """Own and followed posts merged with shares by the same accounts, newest first.
 
         Every row has `feed_id` (the post's id, or the share's for a share) to page by;
         both come from one time-sorted id generator, so one `max_id` pages both lists.
         A post already on the page (as itself or shared earlier) is not repeated.
+
+        Repeats and hidden shares are skipped, so one read may not fill the page: reading
+        goes on below the last row consumed (a bounded number of times), and the page
+        carries the cursor of the last row consumed, not of the last row shown. So a short
+        page never ends the listing while older rows exist.
         """
         # A little slack so that skipped repeats rarely leave a page short.
         fetch = PAGE + PAGE // 2
-        posts = await feeds_q.home(self.db, account_id, limit=fetch, max_id=max_id)
-        shares = await feeds_q.home_shares(self.db, account_id, limit=fetch, max_id=max_id)
-        merged = sorted(
-            [{**row, "feed_id": row["id"]} for row in posts] + shares,
-            key=lambda row: int(row["feed_id"]),
-            reverse=True,
-        )
         page: list[Row] = []
         seen: set[int] = set()
-        for row in merged:
-            if row["id"] in seen:
-                continue
-            # The query mirrors can_see for shares; this keeps the one rule authoritative.
-            if row.get("shared_by_id") is not None and not await can_see(self.db, account_id, row):
-                continue
-            seen.add(row["id"])
-            page.append(row)
-            if len(page) == PAGE:
+        cursor = max_id
+        more = True
+        for _ in range(MAX_READS):
+            posts = await feeds_q.home(self.db, account_id, limit=fetch, max_id=cursor)
+            shares = await feeds_q.home_shares(self.db, account_id, limit=fetch, max_id=cursor)
+            # A full batch may continue past its last row: rows older than the newest such
+            # boundary are not known completely yet, so they wait for the next read.
+            floors = []
+            if len(posts) == fetch:
+                floors.append(int(posts[-1]["id"]))
+            if len(shares) == fetch:
+                floors.append(int(shares[-1]["feed_id"]))
+            floor = max(floors) if floors else None
+            more = floor is not None
+            merged = sorted(
+                [{**row, "feed_id": row["id"]} for row in posts] + shares,
+                key=lambda row: int(row["feed_id"]),
+                reverse=True,
+            )
+            full = False
+            for row in merged:
+                feed_id = int(row["feed_id"])
+                if floor is not None and feed_id < floor:
+                    break
+                cursor = feed_id
+                if row["id"] in seen:
+                    continue
+                # The query mirrors can_see for shares; this keeps the one rule authoritative.
+                if row.get("shared_by_id") is not None and not await can_see(
+                    self.db, account_id, row
+                ):
+                    continue
+                seen.add(row["id"])
+                page.append(row)
+                if len(page) == PAGE:
+                    full = True
+                    break
+            if full:
+                # More may follow: a list not read to its end, or rows left in this read.
+                more = more or int(merged[-1]["feed_id"]) < int(row["feed_id"])
                 break
-        return await with_visible_reply_counts(self.db, account_id, page)
+            if not more:
+                break  # both lists were read to their end
+        rows = await with_visible_reply_counts(self.db, account_id, page)
+        return FeedPage(posts=rows, next_max_id=cursor if more and cursor is not None else None)
 
-    async def local(self, *, max_id: int | None = None, viewer_id: int | None = None) -> list[Row]:
-        rows = await feeds_q.public(
-            self.db, local_only=True, limit=PAGE, max_id=max_id, viewer_id=viewer_id
-        )
-        return await with_visible_reply_counts(self.db, viewer_id, rows)
+    async def local(self, *, max_id: int | None = None, viewer_id: int | None = None) -> FeedPage:
+        return await self._public(local_only=True, max_id=max_id, viewer_id=viewer_id)
 
     async def federated(
         self, *, max_id: int | None = None, viewer_id: int | None = None
-    ) -> list[Row]:
+    ) -> FeedPage:
+        return await self._public(local_only=False, max_id=max_id, viewer_id=viewer_id)
+
+    async def _public(
+        self, *, local_only: bool, max_id: int | None, viewer_id: int | None
+    ) -> FeedPage:
         rows = await feeds_q.public(
-            self.db, local_only=False, limit=PAGE, max_id=max_id, viewer_id=viewer_id
+            self.db, local_only=local_only, limit=PAGE, max_id=max_id, viewer_id=viewer_id
         )
-        return await with_visible_reply_counts(self.db, viewer_id, rows)
+        return FeedPage(
+            posts=await with_visible_reply_counts(self.db, viewer_id, rows),
+            next_max_id=int(rows[-1]["id"]) if len(rows) == PAGE else None,
+        )

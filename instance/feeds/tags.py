@@ -32,8 +32,11 @@ class TagFeed:
         tag = await hashtags_q.get_by_key(self.db, tag_key(name.strip()))
         if tag is None:
             return TagPage(name=display_form(name.strip()))
-        rows = await hashtags_q.public_posts(self.db, tag["id"], limit=PAGE, max_id=max_id)
-        # Only public posts are selected; can_see still removes those across a block.
+        rows = await hashtags_q.public_posts(
+            self.db, tag["id"], limit=PAGE, max_id=max_id, viewer_id=viewer_account_id
+        )
+        # Only public posts are selected, without the authors the viewer blocked, muted or is
+        # blocked by; can_see stays the one rule that decides.
         visible = [r for r in rows if await can_see(self.db, viewer_account_id, r)]
         visible = await with_visible_reply_counts(self.db, viewer_account_id, visible)
         # Paging follows the rows read, not the rows shown, so a filtered page never ends

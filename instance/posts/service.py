@@ -647,16 +647,6 @@ class PostService:
             current = parent
         return list(reversed(chain))
 
-    async def my_reactions(self, viewer_account_id: int | None, post_id: int) -> dict[str, bool]:
-        if viewer_account_id is None:
-            return {"liked": False, "shared": False}
-        return {
-            "liked": await reactions_q.get(self.db, "likes", viewer_account_id, post_id)
-            is not None,
-            "shared": await reactions_q.get(self.db, "shares", viewer_account_id, post_id)
-            is not None,
-        }
-
 
 def _distinct(accounts: list[Row]) -> list[Row]:
     """Accounts in order, each once (`@bob` and `@bob@ourhost` are one person)."""

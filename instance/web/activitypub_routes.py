@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from quart import Blueprint, Quart, redirect, request, url_for
@@ -10,13 +11,20 @@ from quart.wrappers import Response
 
 from activitypub.fetch import AP_CONTENT_TYPE
 from activitypub.inbox import InboxError
+from activitypub.vocab import PUBLIC
+from instance.errors import NotFound
 from instance.federation.documents import Gone
 from instance.web.context import services
+from instance.web.errors import message_of
 from instance.web.forms import query_id
 
 blueprint = Blueprint("ap", __name__)
 
 AP_TYPES = ("application/activity+json", "application/ld+json")
+# Pages whose URL answers HTML or an ActivityPub document depending on Accept.
+NEGOTIATED_ENDPOINTS = frozenset({"ap.actor", "ap.note", "profile.show", "posts.show"})
+PUBLIC_CACHE = "max-age=60, public"
+NO_CACHE = "private, no-store"
 
 
 def wants_activitypub() -> bool:
@@ -25,14 +33,32 @@ def wants_activitypub() -> bool:
     return any(t in accept for t in AP_TYPES)
 
 
-def ap_response(doc: dict[str, Any], status: int = 200) -> Response:
+def ap_response(
+    doc: dict[str, Any], status: int = 200, *, public: bool = True, signed: bool = False
+) -> Response:
+    """A document as activity+json.
+
+    ``public``: an unsigned request gets this very answer, so shared caches may keep it
+    briefly; anything else (a followers-only note, a page filtered for its signer) is
+    ``private, no-store``. ``signed``: the answer depends on who signed the request, so
+    caches must key it on the ``Signature`` header too.
+    """
     response = Response(
         json.dumps(doc, ensure_ascii=False), status=status, content_type=AP_CONTENT_TYPE
     )
     response.vary.add("Accept")
-    # Public documents may be cached briefly; private ones never.
-    response.headers["Cache-Control"] = "max-age=60, public" if status == 200 else "no-store"
+    if signed:
+        response.vary.add("Signature")
+    if status != 200:
+        response.headers["Cache-Control"] = "no-store"
+    else:
+        response.headers["Cache-Control"] = PUBLIC_CACHE if public else NO_CACHE
     return response
+
+
+def addressed_publicly(doc: dict[str, Any]) -> bool:
+    """A note or activity anyone may fetch unsigned (public or unlisted)."""
+    return PUBLIC in (*doc.get("to", ()), *doc.get("cc", ()))
 
 
 def full_url() -> str:
@@ -54,11 +80,52 @@ async def _signer() -> Any:
     return await services().documents.signer(request.method, full_url(), header_map())
 
 
+async def signed_answer(
+    build: Callable[[Any], Awaitable[dict[str, Any]]], *, public_if_addressed: bool = False
+) -> Response:
+    """Serve what ``build(signer)`` gives the request's signer (None when unsigned).
+
+    A missing or forbidden object answers 404, a deleted one 410 with its Tombstone; every
+    answer carries ``Vary: Signature`` and only an unsigned-equivalent one may be cached.
+    ``public_if_addressed``: a signed answer addressed to the public is unsigned-equivalent.
+    """
+    signer = await _signer()
+    try:
+        doc = await build(signer)
+    except Gone as gone:
+        return ap_response(gone.document, status=410, signed=True)
+    except NotFound as missing:
+        response = Response(
+            json.dumps({"error": message_of(missing)}),
+            status=404,
+            content_type="application/json",
+        )
+        response.vary.add("Accept")
+        response.vary.add("Signature")
+        response.headers["Cache-Control"] = "no-store"
+        return response
+    public = signer is None or (public_if_addressed and addressed_publicly(doc))
+    return ap_response(doc, public=public, signed=True)
+
+
+async def actor_response(username: str) -> Response:
+    """The local actor's document (for /users/<name> and its profile page /@<name>)."""
+    return ap_response(await services().documents.actor(username))
+
+
+async def note_response(username: str, post_id: int) -> Response:
+    """The local note as its canonical id serves it (also for its page /@<name>/<id>)."""
+    documents = services().documents
+    return await signed_answer(
+        lambda signer: documents.note(signer, username, post_id), public_if_addressed=True
+    )
+
+
 @blueprint.get("/users/<username>")
 async def actor(username: str) -> Response:
     if not wants_activitypub():
         return redirect(url_for("profile.show", username=username))  # type: ignore[return-value]
-    return ap_response(await services().documents.actor(username))
+    return await actor_response(username)
 
 
 @blueprint.get("/actor")
@@ -103,13 +170,14 @@ def _int_arg(name: str) -> int | None:
 
 @blueprint.get("/users/<username>/outbox")
 async def outbox(username: str) -> Response:
-    doc = await services().documents.outbox(
-        await _signer(),
-        username,
-        page=bool(request.args.get("page")),
-        max_id=_int_arg("max_id"),
+    documents = services().documents
+    if not request.args.get("page"):
+        # The collection itself (count and first page link) is the same for everyone.
+        return ap_response(await documents.outbox(None, username, page=False, max_id=None))
+    max_id = _int_arg("max_id")
+    return await signed_answer(
+        lambda signer: documents.outbox(signer, username, page=True, max_id=max_id)
     )
-    return ap_response(doc)
 
 
 @blueprint.get("/users/<username>/followers")
@@ -137,34 +205,35 @@ async def featured(username: str) -> Response:
 async def note(username: str, post_id: int) -> Response:
     if not wants_activitypub():
         return redirect(url_for("posts.show", username=username, post_id=post_id))  # type: ignore[return-value]
-    try:
-        doc = await services().documents.note(await _signer(), username, post_id)
-    except Gone as gone:
-        return ap_response(gone.document, status=410)
-    return ap_response(doc)
+    return await note_response(username, post_id)
 
 
 @blueprint.get("/users/<username>/statuses/<int:post_id>/replies")
 async def note_replies(username: str, post_id: int) -> Response:
-    try:
-        doc = await services().documents.replies_collection(
-            await _signer(), username, post_id, page=bool(request.args.get("page"))
-        )
-    except Gone as gone:
-        return ap_response(gone.document, status=410)
-    return ap_response(doc)
+    documents = services().documents
+    page = bool(request.args.get("page"))
+    return await signed_answer(
+        lambda signer: documents.replies_collection(signer, username, post_id, page=page)
+    )
 
 
 @blueprint.get("/users/<username>/statuses/<int:post_id>/activity")
 async def note_activity(username: str, post_id: int) -> Response:
-    try:
-        doc = await services().documents.create_activity(await _signer(), username, post_id)
-    except Gone as gone:
-        return ap_response(gone.document, status=410)
-    return ap_response(doc)
+    documents = services().documents
+    return await signed_answer(
+        lambda signer: documents.create_activity(signer, username, post_id),
+        public_if_addressed=True,
+    )
 
 
 def install(app: Quart) -> None:
     # Machine endpoints are authenticated by HTTP signatures, not by CSRF tokens.
     app.config.setdefault("CSRF_EXEMPT_BLUEPRINTS", set()).add("ap")
     app.register_blueprint(blueprint)
+
+    @app.after_request
+    async def vary_on_accept(response: Response) -> Response:
+        # HTML, redirect or JSON by Accept: every answer there (errors too) says so to caches.
+        if request.endpoint in NEGOTIATED_ENDPOINTS:
+            response.vary.add("Accept")
+        return response

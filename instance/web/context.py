@@ -123,7 +123,11 @@ def install(app: Quart) -> None:
             "post_languages": POST_LANGUAGES,
             "instance_name": settings().instance_name,
             "instance_host": settings().host,
+            # The ActivityPub id of what the page shows, for a <link rel="alternate">.
+            "activitypub_alternate": g.get("activitypub_alternate"),
             "handle": handle,
+            "here": here,
+            "iso_time": iso_time,
             "web_url": web_url,
             "when": when,
         }
@@ -172,9 +176,27 @@ def web_url(url: str | None) -> str:
     return ""
 
 
+def here() -> str:
+    """This page's path and query, for a form that should come back here (`next`)."""
+    from urllib.parse import quote
+
+    path = quote(request.path, safe="/@:+,;=!$&'()*-._~")
+    query = request.query_string.decode("ascii", "replace")
+    return f"{path}?{query}" if query else path
+
+
 def when(ts: int | None) -> str:
     from datetime import UTC, datetime
 
     if not ts:
         return ""
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def iso_time(ts: int | None) -> str:
+    """The moment as ISO 8601 in UTC, for `<time datetime>` (machine-readable)."""
+    from datetime import UTC, datetime
+
+    if not ts:
+        return ""
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -7,6 +7,7 @@ from quart.wrappers import Response
 
 from instance.accounts.profile_fields import stored_fields
 from instance.errors import GapoError, NotFound
+from instance.federation.lookup import RemotePreview
 from instance.web.context import require_user, services
 from instance.web.errors import message_of
 from instance.web.forms import form_fields, parse_id, query_id, safe_next
@@ -64,10 +65,12 @@ async def render_account(account: dict) -> str:  # type: ignore[type-arg]
         max_id=max_id,
         with_replies=with_replies,
     )
-    remote_posts: list[dict] = []  # type: ignore[type-arg]
-    if not account["local"] and max_id is None and not (blocking or blocked_by):
+    preview = RemotePreview()
+    # Only signed-in viewers make us ask the remote server (and then at most every few
+    # minutes per account); anonymous viewers see what is stored here.
+    if user is not None and not account["local"] and not (blocking or blocked_by):
         # Posts read from the remote server bypass can_see: a block hides them here too.
-        remote_posts = await services().lookup.recent_public_posts(account)
+        preview = await services().lookup.remote_preview(account)
     if account["local"]:
         profile_url = url_for("profile.show", username=account["username"])
     else:
@@ -80,11 +83,14 @@ async def render_account(account: dict) -> str:  # type: ignore[type-arg]
         blocked_by=blocked_by,
         muting=muting,
         fields=stored_fields(account["fields_json"]),
-        followers_count=followers,
-        following_count=following,
+        # A remote account's own totals when its server tells them, never fewer than the
+        # follows known here (the totals are cached for minutes; a new follow counts at once).
+        followers_count=max(followers, preview.followers_total or 0),
+        following_count=max(following, preview.following_total or 0),
         posts_count=await services().posts.public_count(account),
         posts=posts,
-        remote_posts=remote_posts,
+        remote_posts=preview.posts if max_id is None else [],
+        my_reactions=await services().reactions.mine(viewer_id, posts),
         profile_url=profile_url,
         with_replies=with_replies,
         older_url=(
@@ -176,18 +182,26 @@ async def answer_request(action: str) -> Response:
     return redirect(url_for("people.follow_requests"))  # type: ignore[return-value]
 
 
+PEOPLE_PAGE_SIZE = 40
+
+
 async def _list(account_id: int, which: str) -> str:
     account = await services().accounts.account(account_id)
-    rel = services().relationships
-    people = await (
-        rel.followers(account_id) if which == "followers" else rel.following(account_id)
-    )
     user = g.get("user")
-    if user is not None:
-        # Someone on either side of a block is left out of the lists the other reads.
-        hidden = await rel.hidden_ids(user["account_id"])
-        people = [p for p in people if p["id"] not in hidden]
-    return await render_template("people_list.html", account=account, people=people, which=which)
+    page = await services().relationships.people_page(
+        account_id,
+        which,
+        viewer_id=user["account_id"] if user else None,
+        max_id=query_id("max_id"),
+        limit=PEOPLE_PAGE_SIZE,
+    )
+    return await render_template(
+        "people_list.html",
+        account=account,
+        people=page.accounts,
+        which=which,
+        next_max_id=page.next_max_id,
+    )
 
 
 @blueprint.get("/accounts/<int:account_id>/followers")

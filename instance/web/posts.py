@@ -5,10 +5,10 @@ from __future__ import annotations
 from quart import Blueprint, g, redirect, render_template, url_for
 from quart.wrappers import Response
 
-from instance.errors import GapoError, NotFound
+from instance.errors import N_, BadRequest, GapoError, NotFound
+from instance.feeds.service import FeedPage
 from instance.web.context import require_user, services
-from instance.web.errors import message_of
-from instance.web.forms import form_fields, parse_id, query_id, safe_next
+from instance.web.forms import form_fields, form_with_error, parse_id, query_id, safe_next
 
 blueprint = Blueprint("posts", __name__)
 
@@ -27,23 +27,34 @@ def _max_id() -> int | None:
     return query_id("max_id")
 
 
+async def _feed(page: FeedPage, title_key: str, viewer: int | None) -> str:
+    return await render_template(
+        "feed.html",
+        posts=page.posts,
+        next_max_id=page.next_max_id,
+        title_key=title_key,
+        compose=title_key == "home",
+        my_reactions=await services().reactions.mine(viewer, page.posts),
+    )
+
+
 @blueprint.get("/home")
 async def home() -> str:
     user = require_user()
-    posts = await services().feeds.home(user["account_id"], max_id=_max_id())
-    return await render_template("feed.html", posts=posts, title_key="home", compose=True)
+    page = await services().feeds.home_page(user["account_id"], max_id=_max_id())
+    return await _feed(page, "home", user["account_id"])
 
 
 @blueprint.get("/public/local")
 async def local_timeline() -> str:
-    posts = await services().feeds.local(max_id=_max_id(), viewer_id=_viewer_id())
-    return await render_template("feed.html", posts=posts, title_key="local", compose=False)
+    page = await services().feeds.local(max_id=_max_id(), viewer_id=_viewer_id())
+    return await _feed(page, "local", _viewer_id())
 
 
 @blueprint.get("/public")
 async def federated_timeline() -> str:
-    posts = await services().feeds.federated(max_id=_max_id(), viewer_id=_viewer_id())
-    return await render_template("feed.html", posts=posts, title_key="federated", compose=False)
+    page = await services().feeds.federated(max_id=_max_id(), viewer_id=_viewer_id())
+    return await _feed(page, "federated", _viewer_id())
 
 
 @blueprint.post("/posts")
@@ -52,6 +63,9 @@ async def create() -> Response:
     values = await form_fields("text", "summary", "visibility", "language", "in_reply_to", "next")
     reply_to = parse_id(values["in_reply_to"])
     try:
+        if values["in_reply_to"] and reply_to is None:
+            # Never post top-level when the form meant a reply.
+            raise BadRequest(N_("The post to reply to is not valid."), field="in_reply_to")
         post = await services().posts.create(
             me,
             values["text"],
@@ -61,8 +75,8 @@ async def create() -> Response:
             language=values["language"] or None,
         )
     except GapoError as exc:
-        body = await render_template("error.html", status=exc.status, message=message_of(exc))
-        return Response(body, status=exc.status, content_type="text/html; charset=utf-8")
+        # The compose form again, with what was typed, so nothing is lost.
+        return await form_with_error("compose.html", exc, draft=values)
     target = url_for("posts.show_any", post_id=reply_to or post["id"])
     return redirect(safe_next(values["next"]) if values["next"] else target)  # type: ignore[return-value]
 
@@ -70,21 +84,27 @@ async def create() -> Response:
 async def _thread_page(post_id: int) -> str:
     viewer = _viewer_id()
     thread = await services().posts.thread(viewer, post_id)
-    reactions = await services().posts.my_reactions(viewer, post_id)
     return await render_template(
         "post.html",
         post=thread.post,
         ancestors=thread.ancestors,
         replies=thread.replies,
-        reactions=reactions,
+        my_reactions=await services().reactions.in_thread(viewer, thread),
     )
 
 
 @blueprint.get("/@<username>/<int:post_id>")
-async def show(username: str, post_id: int) -> str:
+async def show(username: str, post_id: int) -> str | Response:
+    from instance.web.activitypub_routes import note_response, wants_activitypub
+
+    # The note's `url`: an ActivityPub client gets the note, as from its canonical id.
+    if wants_activitypub():
+        return await note_response(username, post_id)
     post = await services().posts.get_visible(_viewer_id(), post_id)
     if not post["local"] or post["username"] != username:
         raise NotFound()
+    if post["visibility"] in ("public", "unlisted"):
+        g.activitypub_alternate = services().urls.note(username, post_id)
     return await _thread_page(post_id)
 
 
@@ -98,6 +118,21 @@ async def history(post_id: int) -> str:
     post = await services().posts.get_visible(_viewer_id(), post_id)
     edits = await services().posts.history(_viewer_id(), post_id)
     return await render_template("post_history.html", post=post, edits=edits)
+
+
+async def _reactors(post_id: int, kind: str) -> str:
+    page = await services().reactions.who(_viewer_id(), post_id, kind, max_id=_max_id())
+    return await render_template("reactors.html", page=page)
+
+
+@blueprint.get("/p/<int:post_id>/likes")
+async def likes(post_id: int) -> str:
+    return await _reactors(post_id, "likes")
+
+
+@blueprint.get("/p/<int:post_id>/shares")
+async def shares(post_id: int) -> str:
+    return await _reactors(post_id, "shares")
 
 
 @blueprint.get("/p/<int:post_id>/edit")

@@ -1,9 +1,11 @@
-"""Profile pages at /@username."""
+"""Profile pages at /@username: HTML for browsers, the actor document for ActivityPub."""
 
 from __future__ import annotations
 
-from quart import Blueprint
+from quart import Blueprint, g
+from quart.wrappers import Response
 
+from instance.web.activitypub_routes import actor_response, wants_activitypub
 from instance.web.context import services
 from instance.web.people import render_account
 
@@ -11,6 +13,10 @@ blueprint = Blueprint("profile", __name__)
 
 
 @blueprint.get("/@<username>")
-async def show(username: str) -> str:
+async def show(username: str) -> str | Response:
+    # The actor's `url`: Mastodon serves the actor here too when asked for ActivityPub.
+    if wants_activitypub():
+        return await actor_response(username)
     account = await services().accounts.profile(username)
+    g.activitypub_alternate = services().urls.actor(account["username"])
     return await render_account(account)

@@ -83,6 +83,7 @@ def test_pages_are_labelled_landmarked_and_fit_a_phone(page: Page) -> None:
         "/home",
         post_path,
         f"{post_path}/edit",
+        f"/p/{post_path.rsplit('/', 1)[1]}/likes",
         "/@linh",
         "/settings/profile",
         "/follow_requests",

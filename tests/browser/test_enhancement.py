@@ -65,6 +65,30 @@ def test_like_and_share_update_in_place_with_javascript(page: Page) -> None:
     expect(page.locator(".focus .like-count")).to_have_text("0")
 
 
+def test_like_and_share_from_a_feed_card_update_in_place(page: Page) -> None:
+    """The cards of the home feed have their own controls; a click changes only that card."""
+    sign_up(page, "linh")
+    post_url = write_post(page, "Một bài trong dòng thời gian")
+    post_id = post_url.rsplit("/", 1)[1]
+    page.goto("/home")
+    page.evaluate(f"{MARKER} = 'still here'")
+    card = page.locator(f"#post-{post_id}-card")
+    card.get_by_role("button", name=re.compile(r"^Like post by @linh@")).click()
+    expect(card.locator(".like-count")).to_have_text("1")
+    undo = page.locator(f"#post-{post_id}-card").get_by_role(
+        "button", name=re.compile(r"^Undo like of post by @linh@")
+    )
+    expect(undo).to_have_attribute("aria-pressed", "true")
+    expect(undo).to_be_focused()
+    expect(page.locator("#live")).to_contain_text("Likes: 1")
+    page.locator(f"#post-{post_id}-card").get_by_role(
+        "button", name=re.compile(r"^Share post by @linh@")
+    ).click()
+    expect(page.locator(f"#post-{post_id}-card .share-count")).to_have_text("1")
+    assert page.evaluate(MARKER) == "still here"
+    assert page.url.endswith("/home")
+
+
 def test_follow_updates_in_place_with_javascript(page: Page) -> None:
     sign_up(page, "linh")
     log_out(page)

@@ -1,0 +1,139 @@
+"""A remote profile's preview (recent public posts, follower totals) is read from its server
+only for signed-in viewers, and at most once per account every few minutes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from quart import Quart
+from quart.typing import TestClientProtocol as Client
+
+from activitypub.fetch import FetchError
+from activitypub.vocab import parse_actor
+from instance.federation import lookup as lookup_module
+from tests.conftest import signup
+
+FIXTURES = Path(__file__).parent / "fixtures" / "mastodon"
+ACTOR = "https://mastodon.social/users/Gargron"
+PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
+
+
+def gapo(app: Quart) -> Any:
+    return app.extensions["gapo"]
+
+
+def documents(followers: int = 1234, following: int = 56) -> dict[str, dict[str, Any]]:
+    note = {
+        "id": f"{ACTOR}/statuses/1",
+        "type": "Note",
+        "attributedTo": ACTOR,
+        "content": "<p>hello from the remote outbox</p>",
+        "published": "2024-05-01T10:00:00Z",
+        "to": [PUBLIC],
+    }
+    create = {"id": f"{note['id']}/activity", "type": "Create", "actor": ACTOR, "object": note}
+    return {
+        f"{ACTOR}/outbox": {
+            "id": f"{ACTOR}/outbox",
+            "type": "OrderedCollection",
+            "totalItems": 1,
+            "orderedItems": [create],
+        },
+        f"{ACTOR}/followers": {
+            "id": f"{ACTOR}/followers",
+            "type": "OrderedCollection",
+            "totalItems": followers,
+        },
+        f"{ACTOR}/following": {
+            "id": f"{ACTOR}/following",
+            "type": "OrderedCollection",
+            "totalItems": following,
+        },
+    }
+
+
+class FakeRemote:
+    """Stands in for RemoteActors.fetch_document: serves documents, counts requests."""
+
+    def __init__(self, docs: dict[str, dict[str, Any]]) -> None:
+        self.docs = docs
+        self.requests: list[str] = []
+
+    async def fetch_document(self, url: str) -> dict[str, Any]:
+        self.requests.append(url)
+        if url not in self.docs:
+            raise FetchError(f"404 on {url}")
+        return self.docs[url]
+
+
+async def remote_account(app: Quart) -> Any:
+    doc = json.loads((FIXTURES / "actor-person-gargron.json").read_text(encoding="utf-8"))
+    return await gapo(app).actors.store(parse_actor(doc))
+
+
+async def signed_in(app: Quart, name: str) -> Client:
+    client = app.test_client()
+    response = await signup(client, name)
+    assert response.status_code in (302, 303)
+    return client
+
+
+async def test_preview_is_cached_per_account_for_a_few_minutes(
+    app: Quart, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    account = await remote_account(app)
+    remote = FakeRemote(documents())
+    clock = [1000.0]
+    lookup = lookup_module.Lookup(
+        gapo(app).db, remote, gapo(app).urls, "localhost", False, clock=lambda: clock[0]
+    )  # type: ignore[arg-type]
+    first = await lookup.remote_preview(account)
+    assert [p["content_html"] for p in first.posts] == ["<p>hello from the remote outbox</p>"]
+    assert (first.followers_total, first.following_total) == (1234, 56)
+    assert len(remote.requests) == 3
+    clock[0] += lookup_module.PREVIEW_TTL - 1
+    assert await lookup.remote_preview(account) == first
+    assert len(remote.requests) == 3
+    clock[0] += 2
+    await lookup.remote_preview(account)
+    assert len(remote.requests) == 6
+
+
+async def test_a_failing_peer_is_not_asked_again_at_once(app: Quart) -> None:
+    account = await remote_account(app)
+    remote = FakeRemote({})
+    lookup = lookup_module.Lookup(
+        gapo(app).db, remote, gapo(app).urls, "localhost", False, clock=lambda: 5.0
+    )  # type: ignore[arg-type]
+    preview = await lookup.remote_preview(account)
+    assert preview.posts == [] and preview.followers_total is None
+    asked = len(remote.requests)
+    await lookup.remote_preview(account)
+    assert len(remote.requests) == asked
+
+
+async def test_profile_fetches_remotely_only_for_signed_in_viewers(
+    app: Quart, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    account = await remote_account(app)
+    remote = FakeRemote(documents(followers=4321, following=87))
+    monkeypatch.setattr(gapo(app).actors, "fetch_document", remote.fetch_document)
+    path = f"/accounts/{account['id']}"
+
+    anonymous = await (await app.test_client().get(path)).get_data(as_text=True)
+    assert remote.requests == []
+    assert "hello from the remote outbox" not in anonymous
+    # Stored follows only: nobody here follows them.
+    assert "Followers: 0" in anonymous
+
+    reader = await signed_in(app, "alice")
+    for _ in range(3):
+        body = await (await reader.get(path)).get_data(as_text=True)
+        assert "hello from the remote outbox" in body
+        # The remote server's own totals, when it tells them.
+        assert "Followers: 4321" in body and "Following: 87" in body
+    assert sorted(set(remote.requests)) == sorted(documents())
+    assert len(remote.requests) == 3
