@@ -81,6 +81,15 @@ class Documents:
         assert key is not None
         return to_ap.person(self.urls, account, key["public_pem"])
 
+    def instance_outbox(self) -> dict[str, Any]:
+        return {
+            "@context": AS_CONTEXT,
+            "id": f"{self.urls.instance_actor}/outbox",
+            "type": "OrderedCollection",
+            "totalItems": 0,
+            "orderedItems": [],
+        }
+
     async def instance_actor(self, public_pem: str) -> dict[str, Any]:
         return to_ap.instance_actor(self.urls, self.host, public_pem)
 

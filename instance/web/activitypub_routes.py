@@ -134,6 +134,12 @@ async def instance_actor() -> Response:
     return ap_response(doc)
 
 
+@blueprint.get("/actor/outbox")
+async def instance_outbox() -> Response:
+    # The instance actor signs fetches and never posts: its outbox is always empty.
+    return ap_response(services().documents.instance_outbox())
+
+
 async def _receive() -> Response:
     body = await request.get_data(cache=False, as_text=False, parse_form_data=False)
     assert isinstance(body, bytes)

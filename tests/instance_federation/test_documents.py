@@ -86,6 +86,10 @@ async def test_actor_html_and_instance_actor(app: Quart, client: Client) -> None
     assert doc["type"] == "Application"
     assert doc["publicKey"]["owner"] == doc["id"] == f"{LOCAL_BASE}/actor"
     assert "BEGIN PUBLIC KEY" in doc["publicKey"]["publicKeyPem"]
+    # Every collection the actor names answers (Mastodon reads the outbox's totalItems).
+    status, outbox, _ = await get_ap(client, doc["outbox"].removeprefix(LOCAL_BASE))
+    assert status == 200
+    assert outbox["type"] == "OrderedCollection" and outbox["totalItems"] == 0
 
 
 async def test_outbox_and_follow_collections_page(
