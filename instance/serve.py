@@ -13,11 +13,16 @@ from instance.config import Settings
 from instance.db.migrate import pending_migrations
 from instance.services import SchemaOutOfDate
 
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def configure_logging() -> None:
+    """One handler on the root logger, in this process and in each spawned worker."""
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+
 
 def serve(settings: Settings, *, host: str, port: int, workers: int) -> int:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging()
     # Refuse early and clearly rather than in every worker.
     if asyncio.run(pending_migrations(settings.database_url)):
         raise SchemaOutOfDate("the database schema is not current: run `gapo migrate` first")
@@ -31,7 +36,9 @@ def serve(settings: Settings, *, host: str, port: int, workers: int) -> int:
     # One worker runs in this process (signals reach it directly); more are spawned children.
     config.workers = 0 if workers <= 1 else workers
     config.accesslog = "-"
-    config.errorlog = "-"
+    # Given a name, Hypercorn adds its own handler and still propagates to the root one, so
+    # each line printed twice; given the logger, its lines go through the root handler once.
+    config.errorlog = logging.getLogger("hypercorn.error")
     config.graceful_timeout = 10
     print(
         f"Gapo is serving {settings.base_url} on http://{host}:{port} ({max(1, workers)} worker(s))"
