@@ -3,6 +3,9 @@ a lease that runs out (the process died) makes the job claimable again."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from typing import Any
+
 from instance.db.connection import Row
 from instance.db.executor import Executor
 
@@ -29,12 +32,21 @@ async def enqueue(
     )
 
 
-async def due(ex: Executor, now: int, limit: int) -> list[Row]:
-    """Queued jobs whose time has come, and running ones whose lease expired."""
+async def due(ex: Executor, now: int, limit: int, exclude_hosts: Collection[str] = ()) -> list[Row]:
+    """Queued jobs whose time has come, and running ones whose lease expired.
+
+    `exclude_hosts` are hosts the caller cannot take more jobs for right now: leaving them
+    out lets a backlog for one slow host never hide the jobs of the others.
+    """
+    hosts = list(exclude_hosts)
+    names = ", ".join(f":h{i}" for i in range(len(hosts)))
+    params: dict[str, Any] = {f"h{i}": host for i, host in enumerate(hosts)}
+    params.update({"now": now, "limit": limit})
+    skip = f" AND host NOT IN ({names})" if hosts else ""
     return await ex.fetch_all(
-        f"SELECT {JOB_COLUMNS} FROM jobs WHERE (state = 'queued' AND run_at <= :now)"
-        " OR (state = 'running' AND locked_until < :now) ORDER BY run_at, id LIMIT :limit",
-        {"now": now, "limit": limit},
+        f"SELECT {JOB_COLUMNS} FROM jobs WHERE ((state = 'queued' AND run_at <= :now)"
+        f" OR (state = 'running' AND locked_until < :now)){skip} ORDER BY run_at, id LIMIT :limit",
+        params,
     )
 
 

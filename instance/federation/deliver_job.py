@@ -19,7 +19,7 @@ from instance.db import keys as keys_q
 from instance.db.connection import Row
 from instance.federation.signing import KeySigner, other_scheme
 from instance.ids import now
-from instance.jobs.runner import GiveUp, RetryLater
+from instance.jobs.runner import Defer, GiveUp, RetryLater
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,9 @@ class DeliveryJob:
         if health.unavailable(ts):
             raise GiveUp(f"{host} has been unavailable for days; skipped until it is seen again")
         if not health.allow_request(ts):
-            raise RetryLater(f"circuit open for {host}", delay=60)
+            # Wait for the breaker to let a probe through; the wait costs no attempt.
+            wait = int((health.open_until or ts) - ts) + 1
+            raise Defer(f"circuit open for {host}", delay=max(wait, 5))
         if health.is_open(ts):
             # This job holds the half-open probe; the claim must be visible to other runners.
             await self._save_health(host, health)

@@ -27,12 +27,26 @@ from instance.jobs.queue import JobQueue
 log = logging.getLogger(__name__)
 
 JobHandler = Callable[[dict[str, Any], Row], Awaitable[None]]
+# How many windows of due jobs one round reads at most.
+MAX_LOOKS_PER_ROUND = 8
 
 
 class RetryLater(Exception):
     """The job failed for now; run it again later (delay from the schedule unless given)."""
 
     def __init__(self, reason: str, delay: int | None = None) -> None:
+        super().__init__(reason)
+        self.delay = delay
+
+
+class Defer(Exception):
+    """Not tried at all (the host's circuit is open): run it again later, same attempt count.
+
+    Only real attempts count towards the retry schedule; otherwise a host that is down for
+    an hour would exhaust its deliveries' days of retries in minutes of waiting.
+    """
+
+    def __init__(self, reason: str, delay: int) -> None:
         super().__init__(reason)
         self.delay = delay
 
@@ -98,24 +112,35 @@ class JobRunner:
 
     async def run_once(self) -> int:
         """Claim and start what is due and fits the limits; returns how many were started."""
-        free = self.concurrency - len(self._running)
-        if free <= 0:
-            return 0
         started = 0
-        for job in await jobs_q.due(self.db, now(), limit=free * 4):
-            if started >= free:
+        # A window can be filled by one host's backlog; each further look leaves out the
+        # hosts that are now at their cap, so the others' jobs are reached this round.
+        for _ in range(MAX_LOOKS_PER_ROUND):
+            free = self.concurrency - len(self._running)
+            if free <= 0:
                 break
-            if job["id"] in self._running:
-                continue
-            host = job["host"]
-            if host and self._host_load[host] >= self.per_host:
-                continue
-            if not await jobs_q.claim(self.db, job["id"], self.name, now(), self.lease):
-                continue  # another runner took it
-            self._host_load[host] += 1
-            task = asyncio.create_task(self._run(job), name=f"job-{job['id']}")
-            self._running[job["id"]] = task
-            started += 1
+            saturated = [h for h, load in self._host_load.items() if h and load >= self.per_host]
+            window = await jobs_q.due(self.db, now(), limit=free * 4, exclude_hosts=saturated)
+            if not window:
+                break
+            progress = False
+            for job in window:
+                if len(self._running) >= self.concurrency:
+                    break
+                if job["id"] in self._running:
+                    continue
+                host = job["host"]
+                if host and self._host_load[host] >= self.per_host:
+                    continue
+                if not await jobs_q.claim(self.db, job["id"], self.name, now(), self.lease):
+                    continue  # another runner took it
+                self._host_load[host] += 1
+                task = asyncio.create_task(self._run(job), name=f"job-{job['id']}")
+                self._running[job["id"]] = task
+                started += 1
+                progress = True
+            if not progress:
+                break
         return started
 
     async def _run(self, job: Row) -> None:
@@ -133,6 +158,14 @@ class JobRunner:
                 await jobs_q.retry_later(
                     self.db, job["id"], attempts=attempts, run_at=now() + delay, error=str(exc)
                 )
+        except Defer as exc:
+            await jobs_q.retry_later(
+                self.db,
+                job["id"],
+                attempts=attempts - 1,
+                run_at=now() + max(1, exc.delay),
+                error=str(exc),
+            )
         except GiveUp as exc:
             await jobs_q.fail(self.db, job["id"], attempts=attempts, error=str(exc), now=now())
         except asyncio.CancelledError:
@@ -154,6 +187,8 @@ class JobRunner:
         finally:
             self._host_load[job["host"]] -= 1
             self._running.pop(job["id"], None)
+            # A freed slot (or host slot) may let a waiting job start now, not at the next poll.
+            self.queue.wakeup.set()
 
     async def run_until_idle(self, limit_seconds: float = 30.0) -> None:
         """Run every due job, and the jobs they enqueue, until nothing is due (tests, CLI)."""

@@ -159,3 +159,67 @@ async def test_expired_lease_is_reclaimed(app: Quart, peer: FakePeer) -> None:
     [got] = peer.received
     assert got.activity["type"] == "Create"
     assert json.loads(job["payload"])["activity"]["id"] == got.activity["id"]
+
+
+async def test_a_backlog_for_one_slow_host_does_not_hide_other_hosts(
+    app: Quart, peer: FakePeer, other_peer: FakePeer
+) -> None:
+    """More jobs for a hanging host than one window of due jobs holds still leave room."""
+    alice = await local_user(app, "alice")
+    slow = other_peer
+    gate = asyncio.Event()
+
+    async def hang(_: Received) -> int:
+        await asyncio.wait_for(gate.wait(), 10)
+        return 202
+
+    slow.inbox_answer = hang
+    runner = gapo(app).runner
+    backlog = runner.concurrency * 4 + 20
+    activity = {"type": "Create", "id": "https://example.invalid/x", "actor": "a", "object": "o"}
+    async with gapo(app).db.transaction() as tx:
+        for _ in range(backlog):  # queued first, so they come first in every window
+            await gapo(app).queue.enqueue(
+                tx,
+                "deliver",
+                {"inbox": f"{slow.base_url}/inbox", "activity": activity, "signer": alice["id"]},
+                host=slow.host,
+            )
+    await remote_follower(app, peer, "fan", alice)
+    await gapo(app).posts.create(alice, "for the healthy host")
+    await runner.run_once()
+
+    async def healthy_done() -> bool:
+        return "done" in (await job_states(app)).get(peer.host, [])
+
+    try:
+        await until(healthy_done)
+        assert (await job_states(app))[slow.host].count("running") == runner.per_host
+    finally:
+        gate.set()
+        await runner.stop()
+
+
+async def test_open_circuit_defers_without_spending_attempts(app: Quart, peer: FakePeer) -> None:
+    """Jobs that wait for a host's breaker keep their attempts for real tries."""
+    alice = await local_user(app, "alice")
+    await remote_follower(app, peer, "fan", alice)
+    peer.inbox_answer = None
+    calls = 0
+
+    async def failing(_: Received) -> int:
+        nonlocal calls
+        calls += 1
+        return 503
+
+    peer.inbox_answer = failing
+    runner = gapo(app).runner
+    for n in range(12):
+        await gapo(app).posts.create(alice, f"post {n}")
+    await runner.run_until_idle(limit_seconds=10)
+    rows = await jobs(app)
+    assert all(job["state"] == "queued" for job in rows)
+    # Each real POST costs an attempt; a job turned away by the open breaker costs none.
+    assert sum(int(job["attempts"]) for job in rows) == calls
+    assert calls < len(rows) + 5  # the breaker opened after a few failures
+    assert any(int(job["attempts"]) == 0 for job in rows)
