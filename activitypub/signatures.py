@@ -313,7 +313,9 @@ def _parse_cavage(
         if problem:
             raise DigestMismatch(problem)
 
-    expires = _number(params, "expires")
+    # `expires` widens the window to 12 hours only when the signature covers it: otherwise
+    # anyone replaying a captured request could add it and stretch the hour to twelve.
+    expires = _number(params, "expires") if "(expires)" in covered else None
     window = CLOCK_SKEW if expires is None else EXPIRES_WINDOW
     created: float | None = None
     if "(created)" in covered:

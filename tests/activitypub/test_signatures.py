@@ -313,6 +313,26 @@ def test_created_and_expires_extend_the_window_to_12_hours(alice: KeyPair) -> No
         parse_request_signature("POST", INBOX, headers, BODY, now=NOW + 2 * 3600)
 
 
+def test_date_with_covered_expires_gets_12_hours_uncovered_expires_does_not(
+    alice: KeyPair,
+) -> None:
+    base = {
+        "Host": "local.example",
+        "Date": "Sun, 15 Jun 2025 15:06:40 GMT",
+        "Digest": body_digest(BODY),
+    }
+    params = {"expires": str(int(NOW) + 13 * 3600)}
+    extra = f",expires={params['expires']}"
+    covered = ["(request-target)", "host", "date", "digest", "(expires)"]
+    headers = hand_signed(alice, covered, base, extra=extra, params=params)
+    assert verify_request("POST", INBOX, headers, BODY, alice.public_pem, now=NOW + 6 * 3600)
+    # The same parameter, outside what was signed, is something anyone could have added.
+    uncovered = ["(request-target)", "host", "date", "digest"]
+    headers = hand_signed(alice, uncovered, base, extra=extra, params=params)
+    with pytest.raises(StaleSignature, match="too old"):
+        parse_request_signature("POST", INBOX, headers, BODY, now=NOW + 6 * 3600)
+
+
 def test_duplicate_parameters_refused(alice: KeyPair) -> None:
     headers = signed_post(alice)
     headers["Signature"] += f',keyId="{KEY_ID}"'
