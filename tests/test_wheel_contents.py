@@ -11,9 +11,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_wheel_ships_templates_static_locales_and_migrations(tmp_path: Path) -> None:
+    build = ["wheel", "--quiet", "--no-deps", "--no-build-isolation", "--wheel-dir"]
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation"]
-        + ["--wheel-dir", str(tmp_path), str(ROOT)],
+        [sys.executable, "-m", "pip", *build, str(tmp_path), str(ROOT)],
         check=True,
         capture_output=True,
         timeout=300,
