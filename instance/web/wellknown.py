@@ -8,7 +8,7 @@ from quart import Blueprint, Quart, request
 from quart.wrappers import Response
 
 from activitypub.nodeinfo import nodeinfo_content_type, nodeinfo_links
-from instance.errors import BadRequest
+from instance.errors import N_, BadRequest
 from instance.web.context import services, settings
 from webfinger.server import JRD_CONTENT_TYPE, host_meta_json, host_meta_xml
 
@@ -26,7 +26,7 @@ def _json(doc: object, content_type: str) -> Response:
 async def webfinger() -> Response:
     resource = request.args.get("resource", "")
     if not resource or len(resource) > 500:
-        raise BadRequest("The resource parameter is required.")
+        raise BadRequest(N_("The resource parameter is required."))
     return _json(await services().discovery.webfinger(resource), JRD_CONTENT_TYPE)
 
 
@@ -54,6 +54,13 @@ async def nodeinfo_index() -> Response:
 @blueprint.get("/nodeinfo/<version>")
 async def nodeinfo(version: str) -> Response:
     return _json(await services().discovery.nodeinfo(version), nodeinfo_content_type(version))
+
+
+@blueprint.after_request
+async def allow_any_origin(response: Response) -> Response:
+    # Errors too: a script on another site must be able to read "no such account" (404).
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
 
 
 def install(app: Quart) -> None:

@@ -186,7 +186,11 @@ async def test_webfinger(app: Quart, client: Client) -> None:
         "/.well-known/webfinger", query_string={"resource": f"acct:nobody@{LOCAL_HOST}"}
     )
     assert unknown.status_code == 404
-    assert (await client.get("/.well-known/webfinger")).status_code == 400
+    missing = await client.get("/.well-known/webfinger")
+    assert missing.status_code == 400
+    # Errors carry CORS too, so a script elsewhere can tell "no such account" from a failure.
+    for response in (unknown, missing):
+        assert response.headers["Access-Control-Allow-Origin"] == "*"
 
 
 async def test_host_meta_and_nodeinfo(app: Quart, client: Client) -> None:
