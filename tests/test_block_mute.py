@@ -2,73 +2,23 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-from typing import Any
-
 from quart import Quart
-from quart.typing import TestClientProtocol as Client
 
-from activitypub.vocab import parse_actor
-from tests.conftest import post_form, signup
-
-FIXTURES = Path(__file__).parent / "fixtures" / "mastodon"
-
-
-def gapo(app: Quart) -> Any:
-    return app.extensions["gapo"]
-
-
-async def user(app: Quart, name: str) -> Client:
-    client = app.test_client()
-    response = await signup(client, name)
-    assert response.status_code in (302, 303), await response.get_data(as_text=True)
-    return client
-
-
-async def account_id(app: Quart, name: str) -> int:
-    return int((await gapo(app).accounts.profile(name))["id"])
-
-
-async def write(client: Client, text: str, visibility: str = "public") -> int:
-    response = await post_form(
-        client, "/posts", {"text": text, "visibility": visibility}, csrf_from="/home"
-    )
-    assert response.status_code in (302, 303)
-    return int(response.headers["Location"].rsplit("/", 1)[1])
-
-
-async def act(client: Client, action: str, target_id: int) -> Any:
-    return await post_form(client, f"/{action}", {"account_id": str(target_id)}, csrf_from="/home")
-
-
-async def page(client: Client, path: str) -> str:
-    response = await client.get(path)
-    assert response.status_code == 200, path
-    return str(await response.get_data(as_text=True))
-
-
-async def deliveries(app: Quart) -> list[dict[str, Any]]:
-    rows = await gapo(app).db.fetch_all("SELECT payload FROM jobs WHERE kind = 'deliver'")
-    return [json.loads(r["payload"]) for r in rows]
-
-
-async def remote_account(app: Quart, fixture: str = "actor-person-gargron.json") -> Any:
-    doc = json.loads((FIXTURES / fixture).read_text(encoding="utf-8"))
-    return await gapo(app).actors.store(parse_actor(doc))
+from tests.conftest import post_form
+from tests.social import account_id, act_on, deliveries, gapo, page, remote_account, user, write
 
 
 async def test_block_hides_posts_both_ways_and_ends_follows(app: Quart) -> None:
     """After A blocks B neither sees the other's posts (post page 404 like a missing one)."""
     alice, bob = await user(app, "alice"), await user(app, "bob")
     alice_id, bob_id = await account_id(app, "alice"), await account_id(app, "bob")
-    await act(alice, "follow", bob_id)
-    await act(bob, "follow", alice_id)
+    await act_on(alice, "follow", bob_id)
+    await act_on(bob, "follow", alice_id)
     alice_post = await write(alice, "alice speaks plainly")
     bob_post = await write(bob, "bob speaks loudly")
     assert "bob speaks loudly" in await page(alice, "/home")
 
-    response = await act(alice, "block", bob_id)
+    response = await act_on(alice, "block", bob_id)
     assert response.status_code in (302, 303)
 
     follows = await gapo(app).db.fetch_value("SELECT COUNT(*) AS n FROM follows")
@@ -90,16 +40,16 @@ async def test_block_hides_posts_both_ways_and_ends_follows(app: Quart) -> None:
     local = await page(anonymous, "/public/local")
     assert "bob speaks loudly" in local and "alice speaks plainly" in local
     # The blocked one cannot follow again.
-    assert (await act(bob, "follow", alice_id)).status_code == 403
+    assert (await act_on(bob, "follow", alice_id)).status_code == 403
 
 
 async def test_block_hides_people_from_follower_lists(app: Quart) -> None:
     """A third account's follower list leaves out someone on the other side of a block."""
     alice, bob, carol = [await user(app, n) for n in ("alice", "bob", "carol")]
     carol_id = await account_id(app, "carol")
-    await act(bob, "follow", carol_id)
+    await act_on(bob, "follow", carol_id)
     assert "@bob@" in await page(alice, f"/accounts/{carol_id}/followers")
-    await act(alice, "block", await account_id(app, "bob"))
+    await act_on(alice, "block", await account_id(app, "bob"))
     assert "@bob@" not in await page(alice, f"/accounts/{carol_id}/followers")
     assert "@bob@" in await page(carol, f"/accounts/{carol_id}/followers")
 
@@ -109,9 +59,9 @@ async def test_unblock_restores_visibility(app: Quart) -> None:
     alice, bob = await user(app, "alice"), await user(app, "bob")
     bob_id = await account_id(app, "bob")
     bob_post = await write(bob, "bob again")
-    await act(alice, "block", bob_id)
+    await act_on(alice, "block", bob_id)
     assert (await alice.get(f"/p/{bob_post}")).status_code == 404
-    await act(alice, "unblock", bob_id)
+    await act_on(alice, "unblock", bob_id)
     assert (await alice.get(f"/p/{bob_post}")).status_code == 200
 
 
@@ -119,13 +69,13 @@ async def test_block_of_remote_account_federates_block_and_undo(app: Quart) -> N
     """Blocking a remote account queues a Block to its inbox; unblocking queues Undo(Block)."""
     alice = await user(app, "alice")
     remote = await remote_account(app)
-    await act(alice, "block", remote["id"])
+    await act_on(alice, "block", remote["id"])
     [block] = [d for d in await deliveries(app) if d["activity"]["type"] == "Block"]
     assert block["inbox"] == remote["ap_inbox"]
     assert block["activity"]["object"] == remote["ap_id"]
     assert block["activity"]["actor"].endswith("/users/alice")
 
-    await act(alice, "unblock", remote["id"])
+    await act_on(alice, "unblock", remote["id"])
     [undo] = [d for d in await deliveries(app) if d["activity"]["type"] == "Undo"]
     assert undo["inbox"] == remote["ap_inbox"]
     assert undo["activity"]["object"]["type"] == "Block"
@@ -137,8 +87,8 @@ async def test_block_of_remote_followee_also_undoes_the_follow(app: Quart) -> No
     """A block of an account one follows sends Undo(Follow) as well as the Block."""
     alice = await user(app, "alice")
     remote = await remote_account(app)
-    await act(alice, "follow", remote["id"])
-    await act(alice, "block", remote["id"])
+    await act_on(alice, "follow", remote["id"])
+    await act_on(alice, "block", remote["id"])
     kinds = [d["activity"]["type"] for d in await deliveries(app)]
     assert kinds == ["Follow", "Undo", "Block"]
     assert await gapo(app).db.fetch_value("SELECT COUNT(*) AS n FROM follows") == 0
@@ -148,14 +98,14 @@ async def test_mute_hides_from_the_muters_feeds_only(app: Quart) -> None:
     """A muted account's posts and shares leave the muter's feeds; nobody else notices."""
     alice, bob, carol = [await user(app, n) for n in ("alice", "bob", "carol")]
     bob_id = await account_id(app, "bob")
-    await act(alice, "follow", bob_id)
+    await act_on(alice, "follow", bob_id)
     bob_post = await write(bob, "bob own words")
     carol_post = await write(carol, "carol words")
     shared = await post_form(bob, f"/p/{carol_post}/share", {}, csrf_from="/home")
     assert shared.status_code in (302, 303)
     assert "carol words" in await page(alice, "/home")
 
-    await act(alice, "mute", bob_id)
+    await act_on(alice, "mute", bob_id)
     for path in ("/home", "/public/local", "/public"):
         assert "bob own words" not in await page(alice, path)
     # Bob's share of Carol's post goes too; Carol's post on the public timeline stays.
@@ -167,7 +117,7 @@ async def test_mute_hides_from_the_muters_feeds_only(app: Quart) -> None:
     assert "bob own words" in await page(bob, "/public/local")
     assert "bob own words" in await page(carol, "/public/local")
 
-    await act(alice, "unmute", bob_id)
+    await act_on(alice, "unmute", bob_id)
     assert "bob own words" in await page(alice, "/home")
 
 
@@ -175,8 +125,8 @@ async def test_cannot_block_or_mute_oneself(app: Quart) -> None:
     """Blocking or muting oneself is refused with a reason, not a 500."""
     alice = await user(app, "alice")
     alice_id = await account_id(app, "alice")
-    assert (await act(alice, "block", alice_id)).status_code == 400
-    assert (await act(alice, "mute", alice_id)).status_code == 400
+    assert (await act_on(alice, "block", alice_id)).status_code == 400
+    assert (await act_on(alice, "mute", alice_id)).status_code == 400
 
 
 async def test_block_needs_csrf_and_login(app: Quart) -> None:

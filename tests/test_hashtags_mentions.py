@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import unicodedata
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -14,40 +13,15 @@ from aiohttp import web
 from quart import Quart
 from quart.typing import TestClientProtocol as Client
 
-from activitypub.vocab import PUBLIC, parse_actor
+from activitypub.vocab import PUBLIC
 from instance.errors import NotFound
 from tests.conftest import AppFactory, count_rows, post_form, signup
 from tests.instance_federation.peer import rsa_pems
+from tests.social import gapo, page, remote_account, user, write
 
-FIXTURES = Path(__file__).parent / "fixtures" / "mastodon"
 AP_ACCEPT = {"Accept": "application/activity+json"}
 BASE = "http://localhost:8000"
 GARGRON = "https://mastodon.social/users/Gargron"
-
-
-def gapo(app: Quart) -> Any:
-    return app.extensions["gapo"]
-
-
-async def user(app: Quart, name: str) -> Client:
-    client = app.test_client()
-    response = await signup(client, name)
-    assert response.status_code in (302, 303), await response.get_data(as_text=True)
-    return client
-
-
-async def write(client: Client, text: str, visibility: str = "public", **extra: str) -> int:
-    response = await post_form(
-        client, "/posts", {"text": text, "visibility": visibility, **extra}, csrf_from="/home"
-    )
-    assert response.status_code in (302, 303), await response.get_data(as_text=True)
-    return int(response.headers["Location"].rsplit("/", 1)[1])
-
-
-async def page(client: Client, path: str) -> str:
-    response = await client.get(path)
-    assert response.status_code == 200, path
-    return str(await response.get_data(as_text=True))
 
 
 async def note_of(client: Client, username: str, post_id: int) -> dict[str, Any]:
@@ -60,11 +34,6 @@ async def stored_post(app: Quart, post_id: int) -> Any:
     return await gapo(app).db.fetch_one(
         "SELECT content_html, language FROM posts WHERE id = :id", {"id": post_id}
     )
-
-
-async def remote_gargron(app: Quart) -> Any:
-    doc = json.loads((FIXTURES / "actor-person-gargron.json").read_text(encoding="utf-8"))
-    return await gapo(app).actors.store(parse_actor(doc))
 
 
 async def test_one_tag_whatever_the_case_or_normal_form(app: Quart) -> None:
@@ -194,7 +163,7 @@ async def test_direct_note_addresses_the_mentioned_in_to(app: Quart) -> None:
 
 async def test_known_remote_mention_is_tagged_addressed_and_delivered(app: Quart) -> None:
     """`@Gargron@mastodon.social`, already stored, becomes a Mention, a cc and a delivery."""
-    gargron = await remote_gargron(app)
+    gargron = await remote_account(app)
     alice = await user(app, "alice")
     post_id = await write(alice, "hello @Gargron@mastodon.social")
     note = await note_of(app.test_client(), "alice", post_id)
@@ -307,7 +276,7 @@ async def test_unknown_remote_mention_resolves_through_webfinger(
 
 async def test_remote_note_hashtags_are_stored(app: Quart) -> None:
     """A remote note's Hashtag tags join local ones: `#ViệtNam` from Mastodon ≡ `#việtnam`."""
-    gargron = await remote_gargron(app)
+    gargron = await remote_account(app)
     alice = await user(app, "alice")
     await write(alice, "local #việtnam post")
     note = {

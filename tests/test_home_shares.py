@@ -2,54 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import re
-from pathlib import Path
 from typing import Any
 
 from quart import Quart
-from quart.typing import TestClientProtocol as Client
 
-from activitypub.vocab import parse_activity, parse_actor
+from activitypub.vocab import parse_activity
 from instance.federation.handle_reactions import handle_announce
-from tests.conftest import post_form, signup
+from tests.social import account_id, act, gapo, home, remote_account, user, write
 
-FIXTURES = Path(__file__).parent / "fixtures" / "mastodon"
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 SHARED_BY = re.compile(r'<p class="shared-by"><a href="[^"]+">([^<]+)</a> shared</p>')
-
-
-def gapo(app: Quart) -> Any:
-    return app.extensions["gapo"]
-
-
-async def user(app: Quart, name: str) -> Client:
-    client = app.test_client()
-    response = await signup(client, name)
-    assert response.status_code in (302, 303), await response.get_data(as_text=True)
-    return client
-
-
-async def account_id(app: Quart, name: str) -> int:
-    return int((await gapo(app).accounts.profile(name))["id"])
-
-
-async def write(client: Client, text: str, visibility: str = "public") -> int:
-    response = await post_form(
-        client, "/posts", {"text": text, "visibility": visibility}, csrf_from="/home"
-    )
-    assert response.status_code in (302, 303), await response.get_data(as_text=True)
-    return int(response.headers["Location"].rsplit("/", 1)[1])
-
-
-async def act(client: Client, path: str, **form: str) -> Any:
-    return await post_form(client, path, form, csrf_from="/home")
-
-
-async def home(client: Client, query: str = "") -> str:
-    response = await client.get(f"/home{query}")
-    assert response.status_code == 200
-    return str(await response.get_data(as_text=True))
 
 
 async def test_share_by_followed_local_account_appears_with_who_shared(app: Quart) -> None:
@@ -75,8 +38,7 @@ async def test_share_by_followed_remote_account_appears(app: Quart) -> None:
     """An Announce from a followed remote account puts the shared post in the home feed."""
     alice, bob = await user(app, "alice"), await user(app, "bob")
     services = gapo(app)
-    doc = json.loads((FIXTURES / "actor-person-gargron.json").read_text(encoding="utf-8"))
-    remote = await services.actors.store(parse_actor(doc))
+    remote = await remote_account(app)
     bob_row = await services.accounts.account(await account_id(app, "bob"))
     await services.relationships.follow(bob_row, remote)
     assert await services.relationships.receive_accept(remote, "bob")
@@ -147,8 +109,7 @@ async def test_followers_only_post_cannot_be_shared(app: Quart) -> None:
     assert response.status_code == 403
     assert await gapo(app).db.fetch_value("SELECT COUNT(*) AS n FROM shares") == 0
     services = gapo(app)
-    doc = json.loads((FIXTURES / "actor-person-gargron.json").read_text(encoding="utf-8"))
-    remote = await services.actors.store(parse_actor(doc))
+    remote = await remote_account(app)
     announce = {
         "id": f"{remote['ap_id']}/statuses/2/activity",
         "type": "Announce",

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from quart import Quart
 
-
-def gapo(app: Quart) -> Any:
-    return app.extensions["gapo"]
+from tests.social import gapo
 
 
 async def test_enqueue_in_a_transaction_wakes_the_runner_only_after_commit(app: Quart) -> None:

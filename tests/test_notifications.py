@@ -2,53 +2,20 @@
 
 from __future__ import annotations
 
-import json
 import re
-from pathlib import Path
-from typing import Any
 
 from quart import Quart
 from quart.typing import TestClientProtocol as Client
 
-from activitypub.vocab import parse_activity, parse_actor
+from activitypub.vocab import parse_activity
 from instance.federation.handle_follows import handle_follow
 from instance.federation.handle_notes import handle_create
 from instance.federation.handle_reactions import handle_announce, handle_like, handle_undo
-from tests.conftest import post_form, signup
+from tests.social import account_id, act_ok, gapo, remote_account, user, write
 
-FIXTURES = Path(__file__).parent / "fixtures" / "mastodon"
 AS = "https://www.w3.org/ns/activitystreams"
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 NAV_COUNT = re.compile(r"Notifications <span class=\"count\" aria-hidden=\"true\">\((\d+)\)</span>")
-
-
-def gapo(app: Quart) -> Any:
-    return app.extensions["gapo"]
-
-
-async def user(app: Quart, name: str) -> Client:
-    client = app.test_client()
-    response = await signup(client, name)
-    assert response.status_code in (302, 303), await response.get_data(as_text=True)
-    return client
-
-
-async def account_id(app: Quart, name: str) -> int:
-    return int((await gapo(app).accounts.profile(name))["id"])
-
-
-async def write(client: Client, text: str, **fields: str) -> int:
-    response = await post_form(
-        client, "/posts", {"text": text, "visibility": "public", **fields}, csrf_from="/home"
-    )
-    assert response.status_code in (302, 303), await response.get_data(as_text=True)
-    return int(response.headers["Location"].rsplit("/", 1)[1])
-
-
-async def act(client: Client, path: str, **form: str) -> Any:
-    response = await post_form(client, path, form, csrf_from="/home")
-    assert response.status_code in (302, 303), await response.get_data(as_text=True)
-    return response
 
 
 async def kinds(app: Quart, name: str) -> list[str]:
@@ -62,20 +29,15 @@ async def nav_count(client: Client) -> int | None:
     return int(match.group(1)) if match else None
 
 
-async def remote_account(app: Quart) -> Any:
-    doc = json.loads((FIXTURES / "actor-person-gargron.json").read_text(encoding="utf-8"))
-    return await gapo(app).actors.store(parse_actor(doc))
-
-
 # --- local actions ---
 
 
 async def test_follow_of_open_account_notifies(app: Quart) -> None:
     """Following an unlocked account notifies it of a new follower; unfollowing withdraws it."""
     alice, bob = await user(app, "alice"), await user(app, "bob")
-    await act(bob, "/follow", account_id=str(await account_id(app, "alice")))
+    await act_ok(bob, "/follow", account_id=str(await account_id(app, "alice")))
     assert await kinds(app, "alice") == ["follow"]
-    await act(bob, "/unfollow", account_id=str(await account_id(app, "alice")))
+    await act_ok(bob, "/unfollow", account_id=str(await account_id(app, "alice")))
     assert await kinds(app, "alice") == []
     assert await kinds(app, "bob") == []
     del alice
@@ -86,11 +48,11 @@ async def test_follow_request_of_locked_account_notifies_then_becomes_follow(app
     alice, bob = await user(app, "alice"), await user(app, "bob")
     alice_id = await account_id(app, "alice")
     await gapo(app).db.execute("UPDATE accounts SET locked = 1 WHERE id = :id", {"id": alice_id})
-    await act(bob, "/follow", account_id=str(alice_id))
+    await act_ok(bob, "/follow", account_id=str(alice_id))
     assert await kinds(app, "alice") == ["follow_request"]
     body = await (await alice.get("/notifications")).get_data(as_text=True)
     assert "asked to follow you" in body
-    await act(alice, "/follow_requests/approve", account_id=str(await account_id(app, "bob")))
+    await act_ok(alice, "/follow_requests/approve", account_id=str(await account_id(app, "bob")))
     assert await kinds(app, "alice") == ["follow"]
 
 
@@ -111,15 +73,15 @@ async def test_like_and_share_notify_once_and_unlike_withdraws(app: Quart) -> No
     """The same like twice notifies once; unlike and unshare remove their notifications."""
     alice, bob = await user(app, "alice"), await user(app, "bob")
     post_id = await write(alice, "likeable")
-    await act(bob, f"/p/{post_id}/like")
-    await act(bob, f"/p/{post_id}/like")
-    await act(bob, f"/p/{post_id}/share")
+    await act_ok(bob, f"/p/{post_id}/like")
+    await act_ok(bob, f"/p/{post_id}/like")
+    await act_ok(bob, f"/p/{post_id}/share")
     assert await kinds(app, "alice") == ["share", "like"]
     body = await (await alice.get("/notifications")).get_data(as_text=True)
     assert "liked your post" in body and "shared your post" in body
     assert f"/p/{post_id}" in body
-    await act(bob, f"/p/{post_id}/unlike")
-    await act(bob, f"/p/{post_id}/unshare")
+    await act_ok(bob, f"/p/{post_id}/unlike")
+    await act_ok(bob, f"/p/{post_id}/unshare")
     assert await kinds(app, "alice") == []
 
 
@@ -127,8 +89,8 @@ async def test_no_self_notification(app: Quart) -> None:
     """Liking, sharing, replying to or mentioning oneself notifies nobody."""
     alice = await user(app, "alice")
     post_id = await write(alice, "me, myself")
-    await act(alice, f"/p/{post_id}/like")
-    await act(alice, f"/p/{post_id}/share")
+    await act_ok(alice, f"/p/{post_id}/like")
+    await act_ok(alice, f"/p/{post_id}/share")
     await write(alice, "@alice talking to myself", in_reply_to=str(post_id))
     assert await kinds(app, "alice") == []
     assert await nav_count(alice) is None
@@ -139,11 +101,11 @@ async def test_block_and_mute_silence_notifications(app: Quart) -> None:
     alice, bob = await user(app, "alice"), await user(app, "bob")
     carol = await user(app, "carol")
     post_id = await write(alice, "quiet please")
-    await act(bob, f"/p/{post_id}/like")
-    await act(alice, "/block", account_id=str(await account_id(app, "bob")))
+    await act_ok(bob, f"/p/{post_id}/like")
+    await act_ok(alice, "/block", account_id=str(await account_id(app, "bob")))
     assert await kinds(app, "alice") == []
-    await act(alice, "/mute", account_id=str(await account_id(app, "carol")))
-    await act(carol, f"/p/{post_id}/like")
+    await act_ok(alice, "/mute", account_id=str(await account_id(app, "carol")))
+    await act_ok(carol, f"/p/{post_id}/like")
     assert await kinds(app, "alice") == []
     assert await nav_count(alice) is None
 
@@ -154,7 +116,7 @@ async def test_notification_about_a_post_one_cannot_see_is_hidden(app: Quart) ->
     post_id = await write(bob, "hi @alice")
     assert await kinds(app, "alice") == ["mention"]
     assert await nav_count(alice) == 1
-    await act(bob, f"/p/{post_id}/delete")
+    await act_ok(bob, f"/p/{post_id}/delete")
     assert await kinds(app, "alice") == []
     assert await nav_count(alice) is None
 
@@ -163,9 +125,9 @@ async def test_unread_count_in_nav_resets_after_visiting_the_page(app: Quart) ->
     """The navigation shows the unread count with a label; viewing /notifications clears it."""
     alice, bob = await user(app, "alice"), await user(app, "bob")
     post_id = await write(alice, "count me")
-    await act(bob, f"/p/{post_id}/like")
-    await act(bob, f"/p/{post_id}/share")
-    await act(bob, "/follow", account_id=str(await account_id(app, "alice")))
+    await act_ok(bob, f"/p/{post_id}/like")
+    await act_ok(bob, f"/p/{post_id}/share")
+    await act_ok(bob, "/follow", account_id=str(await account_id(app, "alice")))
     assert await nav_count(alice) == 3
     body = await (await alice.get("/home")).get_data(as_text=True)
     assert 'aria-label="Notifications, 3 unread"' in body

@@ -4,37 +4,13 @@ requests name the person on each button."""
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import pytest
 from quart import Quart
 from quart.typing import TestClientProtocol as Client
 
 import instance.web.people as people
-from tests.conftest import post_form, signup
-
-
-def gapo(app: Quart) -> Any:
-    return app.extensions["gapo"]
-
-
-async def user(app: Quart, name: str) -> Client:
-    client = app.test_client()
-    response = await signup(client, name)
-    assert response.status_code in (302, 303), await response.get_data(as_text=True)
-    return client
-
-
-async def account_id(app: Quart, name: str) -> int:
-    return int((await gapo(app).accounts.profile(name))["id"])
-
-
-async def act(client: Client, path: str, **form: str) -> Any:
-    return await post_form(client, path, form, csrf_from="/home")
-
-
-def at(app: Quart, name: str) -> str:
-    return f"@{name}@{gapo(app).settings.host}"
+from tests.social import account_id, act, at, gapo, user
 
 
 async def walk(client: Client, path: str) -> list[str]:

@@ -8,52 +8,15 @@ from typing import Any
 
 import pytest
 from quart import Quart
-from quart.typing import TestClientProtocol as Client
 
-from tests.conftest import csrf_of, post_form, signup
-
-
-def gapo(app: Quart) -> Any:
-    return app.extensions["gapo"]
-
-
-async def user(app: Quart, name: str) -> Client:
-    client = app.test_client()
-    response = await signup(client, name)
-    assert response.status_code in (302, 303), await response.get_data(as_text=True)
-    return client
-
-
-async def account_id(app: Quart, name: str) -> int:
-    return int((await gapo(app).accounts.profile(name))["id"])
-
-
-async def write(client: Client, text: str, visibility: str = "public") -> int:
-    response = await post_form(
-        client, "/posts", {"text": text, "visibility": visibility}, csrf_from="/home"
-    )
-    assert response.status_code in (302, 303), await response.get_data(as_text=True)
-    return int(response.headers["Location"].rsplit("/", 1)[1])
-
-
-async def act(client: Client, path: str, **form: str) -> Any:
-    return await post_form(client, path, form, csrf_from="/home")
-
-
-async def page(client: Client, path: str, status: int = 200) -> str:
-    response = await client.get(path)
-    assert response.status_code == status, path
-    return str(await response.get_data(as_text=True))
+from tests.conftest import csrf_of, post_form
+from tests.social import account_id, act, at, gapo, page, user, write
 
 
 def card(html: str, post_id: int) -> str:
     """The HTML of one post's card on a feed page."""
     start = html.index(f'id="post-{post_id}-card"')
     return html[start : html.index("</article>", start)]
-
-
-def at(app: Quart, name: str) -> str:
-    return f"@{name}@{gapo(app).settings.host}"
 
 
 # --- 1. Reply, like and share on every card ---

@@ -3,26 +3,17 @@ only for signed-in viewers, and at most once per account every few minutes."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 from quart import Quart
-from quart.typing import TestClientProtocol as Client
 
 from activitypub.fetch import FetchError
-from activitypub.vocab import parse_actor
 from instance.federation import lookup as lookup_module
-from tests.conftest import signup
+from tests.social import gapo, remote_account, user
 
-FIXTURES = Path(__file__).parent / "fixtures" / "mastodon"
 ACTOR = "https://mastodon.social/users/Gargron"
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
-
-
-def gapo(app: Quart) -> Any:
-    return app.extensions["gapo"]
 
 
 def documents(followers: int = 1234, following: int = 56) -> dict[str, dict[str, Any]]:
@@ -67,18 +58,6 @@ class FakeRemote:
         if url not in self.docs:
             raise FetchError(f"404 on {url}")
         return self.docs[url]
-
-
-async def remote_account(app: Quart) -> Any:
-    doc = json.loads((FIXTURES / "actor-person-gargron.json").read_text(encoding="utf-8"))
-    return await gapo(app).actors.store(parse_actor(doc))
-
-
-async def signed_in(app: Quart, name: str) -> Client:
-    client = app.test_client()
-    response = await signup(client, name)
-    assert response.status_code in (302, 303)
-    return client
 
 
 async def test_preview_is_cached_per_account_for_a_few_minutes(
@@ -129,7 +108,7 @@ async def test_profile_fetches_remotely_only_for_signed_in_viewers(
     # Stored follows only: nobody here follows them.
     assert "Followers: 0" in anonymous
 
-    reader = await signed_in(app, "alice")
+    reader = await user(app, "alice")
     for _ in range(3):
         body = await (await reader.get(path)).get_data(as_text=True)
         assert "hello from the remote outbox" in body

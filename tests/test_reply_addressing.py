@@ -2,30 +2,17 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 from quart import Quart
 from quart.typing import TestClientProtocol as Client
 
-from activitypub.vocab import PUBLIC, parse_actor
-from tests.conftest import post_form, signup
+from activitypub.vocab import PUBLIC
+from tests.conftest import post_form
+from tests.social import deliveries, gapo, remote_account, user
 
-FIXTURES = Path(__file__).parent / "fixtures" / "mastodon"
 AP_ACCEPT = {"Accept": "application/activity+json"}
 GARGRON = "https://mastodon.social/users/Gargron"
-
-
-def gapo(app: Quart) -> Any:
-    return app.extensions["gapo"]
-
-
-async def user(app: Quart, name: str) -> Client:
-    client = app.test_client()
-    response = await signup(client, name)
-    assert response.status_code in (302, 303), await response.get_data(as_text=True)
-    return client
 
 
 async def reply(client: Client, parent_id: int, text: str, visibility: str) -> None:
@@ -47,15 +34,8 @@ async def newest_post_id(app: Quart, username: str) -> int:
     )
 
 
-async def deliveries(app: Quart, activity_type: str) -> list[dict[str, Any]]:
-    rows = await gapo(app).db.fetch_all("SELECT payload FROM jobs WHERE kind = 'deliver'")
-    payloads = [json.loads(r["payload"]) for r in rows]
-    return [p for p in payloads if p["activity"]["type"] == activity_type]
-
-
 async def remote_parent(app: Quart) -> tuple[Any, Any]:
-    doc = json.loads((FIXTURES / "actor-person-gargron.json").read_text(encoding="utf-8"))
-    gargron = await gapo(app).actors.store(parse_actor(doc))
+    gargron = await remote_account(app)
     note = {
         "id": f"{GARGRON}/statuses/42",
         "type": "Note",

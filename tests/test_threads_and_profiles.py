@@ -3,41 +3,12 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from quart import Quart
-from quart.typing import TestClientProtocol as Client
 
-from tests.conftest import signup
+from tests.social import create_post, gapo, page, user
 
 AP = {"Accept": "application/activity+json"}
-
-
-def gapo(app: Quart) -> Any:
-    return app.extensions["gapo"]
-
-
-async def user(app: Quart, name: str) -> Client:
-    client = app.test_client()
-    response = await signup(client, name)
-    assert response.status_code in (302, 303), await response.get_data(as_text=True)
-    return client
-
-
-async def write(
-    app: Quart, name: str, text: str, *, reply_to: int | None = None, visibility: str = "public"
-) -> int:
-    author = await gapo(app).accounts.profile(name)
-    post = await gapo(app).posts.create(
-        author, text, visibility=visibility, in_reply_to_id=reply_to
-    )
-    return int(post["id"])
-
-
-async def page(client: Client, path: str) -> str:
-    response = await client.get(path)
-    assert response.status_code == 200, path
-    return str(await response.get_data(as_text=True))
 
 
 def replies_section(html: str) -> str:
@@ -48,11 +19,11 @@ async def test_post_page_shows_the_reply_tree_nested(app: Quart) -> None:
     await user(app, "alice")
     bob = await user(app, "bob")
     await user(app, "carol")
-    root = await write(app, "alice", "root post")
-    first = await write(app, "bob", "first answer", reply_to=root)
-    nested = await write(app, "alice", "answer to bob", reply_to=first)
-    deeper = await write(app, "carol", "answer to alice", reply_to=nested)
-    second = await write(app, "carol", "second answer", reply_to=root)
+    root = await create_post(app, "alice", "root post")
+    first = await create_post(app, "bob", "first answer", reply_to=root)
+    nested = await create_post(app, "alice", "answer to bob", reply_to=first)
+    deeper = await create_post(app, "carol", "answer to alice", reply_to=nested)
+    second = await create_post(app, "carol", "second answer", reply_to=root)
 
     html = replies_section(await page(bob, f"/p/{root}"))
     order = [html.index(f"/p/{pid}") for pid in (first, nested, deeper, second)]
@@ -66,10 +37,12 @@ async def test_hidden_reply_hides_its_branch(app: Quart) -> None:
     await user(app, "alice")
     stranger = await user(app, "sam")
     bob = await user(app, "bob")
-    root = await write(app, "alice", "root post")
-    private = await write(app, "bob", "for my followers", reply_to=root, visibility="followers")
+    root = await create_post(app, "alice", "root post")
+    private = await create_post(
+        app, "bob", "for my followers", reply_to=root, visibility="followers"
+    )
     # A public answer under a hidden reply would still reveal the reply it answers.
-    under = await write(app, "bob", "public answer under it", reply_to=private)
+    under = await create_post(app, "bob", "public answer under it", reply_to=private)
 
     html = replies_section(await page(stranger, f"/p/{root}"))
     assert f"/p/{private}" not in html and f"/p/{under}" not in html
@@ -82,9 +55,11 @@ async def test_hidden_reply_hides_its_branch(app: Quart) -> None:
 async def test_replies_collection_lists_visible_replies(app: Quart) -> None:
     await user(app, "alice")
     await user(app, "bob")
-    root = await write(app, "alice", "root post")
-    public = await write(app, "bob", "public answer", reply_to=root)
-    hidden = await write(app, "bob", "followers answer", reply_to=root, visibility="followers")
+    root = await create_post(app, "alice", "root post")
+    public = await create_post(app, "bob", "public answer", reply_to=root)
+    hidden = await create_post(
+        app, "bob", "followers answer", reply_to=root, visibility="followers"
+    )
     client = app.test_client()
     base = gapo(app).urls.note("alice", root)
     path = base.split("localhost:8000", 1)[-1] if "localhost:8000" in base else base
@@ -100,7 +75,7 @@ async def test_replies_collection_lists_visible_replies(app: Quart) -> None:
     assert gapo(app).urls.note("bob", public) in first["items"]
     assert gapo(app).urls.note("bob", hidden) not in first["items"]
 
-    secret = await write(app, "alice", "direct", visibility="direct")
+    secret = await create_post(app, "alice", "direct", visibility="direct")
     secret_path = path.replace(str(root), str(secret))
     missing = await client.get(f"{secret_path}/replies", headers=AP)
     unknown = await client.get(f"{path.replace(str(root), '999999999')}/replies", headers=AP)
@@ -110,10 +85,10 @@ async def test_replies_collection_lists_visible_replies(app: Quart) -> None:
 async def test_profile_tabs_separate_replies_and_keep_threads(app: Quart) -> None:
     alice = await user(app, "alice")
     await user(app, "bob")
-    other = await write(app, "bob", "bob's post")
-    top = await write(app, "alice", "a top-level post")
-    reply = await write(app, "alice", "a reply to bob", reply_to=other)
-    thread = await write(app, "alice", "continuing my own thread", reply_to=top)
+    other = await create_post(app, "bob", "bob's post")
+    top = await create_post(app, "alice", "a top-level post")
+    reply = await create_post(app, "alice", "a reply to bob", reply_to=other)
+    thread = await create_post(app, "alice", "continuing my own thread", reply_to=top)
 
     posts_tab = await page(alice, "/@alice")
     assert f"/p/{top}" in posts_tab and f"/p/{thread}" in posts_tab
@@ -126,8 +101,8 @@ async def test_profile_tabs_separate_replies_and_keep_threads(app: Quart) -> Non
 async def test_profile_count_ignores_private_posts_and_pages_by_id(app: Quart) -> None:
     visitor = app.test_client()
     await user(app, "alice")
-    await write(app, "alice", "for followers", visibility="followers")
-    ids = [await write(app, "alice", f"post number {n}") for n in range(25)]
+    await create_post(app, "alice", "for followers", visibility="followers")
+    ids = [await create_post(app, "alice", f"post number {n}") for n in range(25)]
 
     first = await page(visitor, "/@alice")
     assert re.search(r"Posts: 25\b", first)

@@ -24,6 +24,7 @@ from instance.db import accounts as accounts_q
 from instance.db import follows as follows_q
 from instance.db.connection import Row
 from instance.ids import now
+from tests.social import gapo
 
 AP = "application/activity+json"
 LOCAL_BASE = "http://gapo.test"
@@ -184,10 +185,6 @@ class FakePeer:
             while len(self.received) < count:
                 await asyncio.sleep(0.02)
         return self.received
-
-
-def gapo(app: Quart) -> Any:
-    return app.extensions["gapo"]
 
 
 async def local_user(app: Quart, username: str, *, locked: bool = False) -> Row:

@@ -9,14 +9,8 @@ from quart import Quart
 
 from instance.db import hosts as hosts_q
 from instance.ids import now
-from tests.instance_federation.peer import (
-    FakePeer,
-    Received,
-    gapo,
-    jobs,
-    local_user,
-    remote_follower,
-)
+from tests.instance_federation.peer import FakePeer, Received, jobs, local_user, remote_follower
+from tests.social import gapo
 
 
 async def job_states(app: Quart) -> dict[str, list[str]]:

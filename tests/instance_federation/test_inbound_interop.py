@@ -22,13 +22,7 @@ from instance.db import posts as posts_q
 from instance.db.connection import Row
 from instance.federation.notes_in import render_content
 from instance.ids import now
-from tests.instance_federation.peer import (
-    LOCAL_BASE,
-    FakePeer,
-    gapo,
-    local_user,
-    remote_follower,
-)
+from tests.instance_federation.peer import LOCAL_BASE, FakePeer, local_user, remote_follower
 from tests.instance_federation.test_inbox_apply import (
     AS,
     PUBLIC,
@@ -38,6 +32,7 @@ from tests.instance_federation.test_inbox_apply import (
     stored,
     wrap,
 )
+from tests.social import gapo
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 
@@ -65,6 +60,33 @@ def local_note_id(username: str, post_id: int) -> str:
     return f"{LOCAL_BASE}/users/{username}/statuses/{post_id}"
 
 
+async def receive(
+    app: Quart, client: Client, peer: FakePeer, activity: dict[str, Any], name: str = "remote"
+) -> None:
+    """The peer's actor `name` posts the activity to the inbox, and the inbox job runs."""
+    await send(client, peer, activity, name=name)
+    await apply(app)
+
+
+async def block(app: Quart, account: Row, target: Row) -> None:
+    """`account` blocks `target`, stored directly."""
+    await blocks_q.add(
+        gapo(app).db,
+        block_id=gapo(app).ids.next_id(),
+        account_id=account["id"],
+        target_id=target["id"],
+        ap_id=None,
+        now=now(),
+    )
+
+
+def reply_to_local(
+    peer: FakePeer, n: int, content: str, username: str, post_id: int
+) -> dict[str, Any]:
+    """The peer's note `n`, a reply to the local post `post_id` by `username`."""
+    return note(peer, n, content) | {"inReplyTo": local_note_id(username, post_id)}
+
+
 async def notification_kinds(app: Quart, account: Row) -> list[str]:
     return [n["kind"] for n in await gapo(app).notifications.list(account["id"])]
 
@@ -77,23 +99,20 @@ async def test_list_valued_types_are_handled(app: Quart, client: Client, peer: F
     Update of the actor are each read by their first known type; nothing crashes."""
     created = {**note(peer, 1, "<p>typed as a list</p>"), "type": ["Note"]}
     create = {**wrap(peer, "Create", created, 1), "type": ["Create"]}
-    await send(client, peer, create)
-    await apply(app)
+    await receive(app, client, peer, create)
     assert (await result_of(app, create)).startswith("stored post")
     assert "typed as a list" in (await stored(app, created["id"]))["content_html"]
 
     actor_doc = {**peer.actor_doc("remote"), "type": ["Person"], "name": "Renamed"}
     update = wrap(peer, "Update", actor_doc, 2)
-    await send(client, peer, update)
-    await apply(app)
+    await receive(app, client, peer, update)
     assert await result_of(app, update) == "actor updated"
     row = await accounts_q.get_by_ap_id(gapo(app).db, peer.actor_id("remote"))
     assert row is not None and row["display_name"] == "Renamed"
 
     # An actor document sent as a Create's object is recognised through a list too.
     create_actor = wrap(peer, "Create", {**actor_doc, "id": peer.actor_id("remote")}, 3)
-    await send(client, peer, create_actor)
-    await apply(app)
+    await receive(app, client, peer, create_actor)
     assert await result_of(app, create_actor) == "ignored: Create of an actor"
 
 
@@ -102,12 +121,10 @@ async def test_undo_with_list_valued_inner_type(app: Quart, client: Client, peer
     alice = await local_user(app, "alice")
     post = await gapo(app).posts.create(alice, "like me", visibility="public")
     like = wrap(peer, "Like", local_note_id("alice", post["id"]), 1)
-    await send(client, peer, like)
-    await apply(app)
+    await receive(app, client, peer, like)
     inner = {k: v for k, v in like.items() if k != "@context"} | {"type": ["Like"]}
     undo = wrap(peer, "Undo", inner, 2)
-    await send(client, peer, undo)
-    await apply(app)
+    await receive(app, client, peer, undo)
     assert await result_of(app, undo) == "undid likes"
     assert (await stored_local(app, post["id"]))["likes_count"] == 0
 
@@ -128,14 +145,12 @@ async def test_update_keeps_attachment_links(app: Quart, client: Client, peer: F
             {"type": "Document", "mediaType": "image/png", "url": "https://cdn.example/a/cat.png"}
         ]
     }
-    await send(client, peer, wrap(peer, "Create", created, 1))
-    await apply(app)
+    await receive(app, client, peer, wrap(peer, "Create", created, 1))
     before = (await stored(app, created["id"]))["content_html"]
     assert "https://cdn.example/a/cat.png" in before and ">cat.png</a>" in before
 
     edited = {**created, "content": "<p>edited text</p>", "updated": "2025-01-03T00:00:00Z"}
-    await send(client, peer, wrap(peer, "Update", edited, 2))
-    await apply(app)
+    await receive(app, client, peer, wrap(peer, "Update", edited, 2))
     after = (await stored(app, created["id"]))["content_html"]
     assert "edited text" in after
     assert "https://cdn.example/a/cat.png" in after and ">cat.png</a>" in after
@@ -145,24 +160,20 @@ async def test_update_needs_a_newer_updated(app: Quart, client: Client, peer: Fa
     """No `updated` (Mastodon's poll-tally Updates): no edit recorded. An older `updated`
     than the stored one does not overwrite newer content."""
     created = note(peer, 1, "<p>original</p>")
-    await send(client, peer, wrap(peer, "Create", created, 1))
-    await apply(app)
+    await receive(app, client, peer, wrap(peer, "Create", created, 1))
     post = await stored(app, created["id"])
 
     no_edit = wrap(peer, "Update", {**created, "content": "<p>same post, new tally</p>"}, 2)
-    await send(client, peer, no_edit)
-    await apply(app)
+    await receive(app, client, peer, no_edit)
     assert (await result_of(app, no_edit)).startswith("ignored")
     assert "original" in (await stored(app, created["id"]))["content_html"]
     assert await posts_q.edits(gapo(app).db, post["id"]) == []
 
     newer = {**created, "content": "<p>second version</p>", "updated": "2025-01-05T00:00:00Z"}
-    await send(client, peer, wrap(peer, "Update", newer, 3))
-    await apply(app)
+    await receive(app, client, peer, wrap(peer, "Update", newer, 3))
     older = {**created, "content": "<p>first version</p>", "updated": "2025-01-04T00:00:00Z"}
     stale = wrap(peer, "Update", older, 4)
-    await send(client, peer, stale)
-    await apply(app)
+    await receive(app, client, peer, stale)
     assert (await result_of(app, stale)).startswith("ignored")
     row = await stored(app, created["id"])
     assert "second version" in row["content_html"] and "first version" not in row["content_html"]
@@ -174,14 +185,13 @@ async def test_update_of_deleted_post_is_ignored(
 ) -> None:
     """A late Update after Delete does not bring the post's text back."""
     created = note(peer, 1, "<p>soon gone</p>")
-    await send(client, peer, wrap(peer, "Create", created, 1))
-    await apply(app)
-    await send(client, peer, wrap(peer, "Delete", {"id": created["id"], "type": "Tombstone"}, 2))
-    await apply(app)
+    await receive(app, client, peer, wrap(peer, "Create", created, 1))
+    await receive(
+        app, client, peer, wrap(peer, "Delete", {"id": created["id"], "type": "Tombstone"}, 2)
+    )
     late = {**created, "content": "<p>back from the dead</p>", "updated": "2025-01-09T00:00:00Z"}
     update = wrap(peer, "Update", late, 3)
-    await send(client, peer, update)
-    await apply(app)
+    await receive(app, client, peer, update)
     assert (await result_of(app, update)).startswith("ignored")
     row = await stored(app, created["id"])
     assert row["deleted_at"] is not None and row["content_html"] == ""
@@ -219,8 +229,7 @@ async def test_group_announce_of_create_is_a_share(
         "object": page,
     }
     announce = wrap(peer, "Announce", create, 1, actor="community")
-    await send(client, peer, announce, name="community")
-    await apply(app)
+    await receive(app, client, peer, announce, name="community")
     assert await result_of(app, announce) == "shared"
     row = await stored(app, page["id"])
     assert "the body" in row["content_html"] and "A community post" in row["content_html"]
@@ -234,8 +243,7 @@ async def test_group_announce_of_create_is_a_share(
         "object": page["id"],
     }
     announced_like = wrap(peer, "Announce", like, 2, actor="community")
-    await send(client, peer, announced_like, name="community")
-    await apply(app)
+    await receive(app, client, peer, announced_like, name="community")
     assert (await result_of(app, announced_like)).startswith("ignored")
     assert (await stored(app, page["id"]))["likes_count"] == 0
 
@@ -255,8 +263,7 @@ async def test_announced_create_from_another_host_is_fetched(
         "object": forged,
     }
     announce = wrap(other_peer, "Announce", create, 1, actor="community")
-    await send(client, other_peer, announce, name="community")
-    await apply(app)
+    await receive(app, client, other_peer, announce, name="community")
     assert await result_of(app, announce) == "shared"
     assert "/post/8" in peer.gets
     content = (await stored(app, real["id"]))["content_html"]
@@ -269,18 +276,9 @@ async def test_announce_by_blocked_actor_is_not_counted(
     """A local user blocked the booster: the share is not counted and nobody is notified."""
     alice = await local_user(app, "alice")
     post = await gapo(app).posts.create(alice, "share me", visibility="public")
-    remote = await remote_row(app, peer)
-    await blocks_q.add(
-        gapo(app).db,
-        block_id=gapo(app).ids.next_id(),
-        account_id=alice["id"],
-        target_id=remote["id"],
-        ap_id=None,
-        now=now(),
-    )
+    await block(app, alice, await remote_row(app, peer))
     announce = wrap(peer, "Announce", local_note_id("alice", post["id"]), 1)
-    await send(client, peer, announce)
-    await apply(app)
+    await receive(app, client, peer, announce)
     assert (await result_of(app, announce)).startswith("ignored")
     assert (await stored_local(app, post["id"]))["shares_count"] == 0
     assert await notification_kinds(app, alice) == []
@@ -305,21 +303,18 @@ async def test_emoji_react_is_a_like_and_its_undo_takes_it_back(
     }
     second = first | {"id": f"{peer.base_url}/users/remote#reactions/2", "content": "🎉"}
     for activity in (first, second):
-        await send(client, peer, activity)
-        await apply(app)
+        await receive(app, client, peer, activity)
     assert await result_of(app, first) == "liked"
     assert (await stored_local(app, post["id"]))["likes_count"] == 1
     assert await notification_kinds(app, alice) == ["like"]
 
     strip = ("@context",)
     undo_second = wrap(peer, "Undo", {k: v for k, v in second.items() if k not in strip}, 1)
-    await send(client, peer, undo_second)
-    await apply(app)
+    await receive(app, client, peer, undo_second)
     assert (await stored_local(app, post["id"]))["likes_count"] == 1
 
     undo_first = wrap(peer, "Undo", {k: v for k, v in first.items() if k not in strip}, 2)
-    await send(client, peer, undo_first)
-    await apply(app)
+    await receive(app, client, peer, undo_first)
     assert await result_of(app, undo_first) == "undid likes"
     assert (await stored_local(app, post["id"]))["likes_count"] == 0
     assert await notification_kinds(app, alice) == []
@@ -401,8 +396,7 @@ async def test_inbound_article_is_stored_with_its_title(
         "name": "Big news",
         "url": f"{peer.base_url}/articles/big-news",
     }
-    await send(client, peer, wrap(peer, "Create", article, 1))
-    await apply(app)
+    await receive(app, client, peer, wrap(peer, "Create", article, 1))
     html = (await stored(app, article["id"]))["content_html"]
     assert html.startswith(f'<p><strong><a href="{peer.base_url}/articles/big-news"')
     assert html.index("Big news") < html.index("the article body")
@@ -418,11 +412,8 @@ async def test_reply_to_post_the_replier_may_not_see_is_not_linked(
     no reply notification, and shown no wider than the parent."""
     alice = await local_user(app, "alice")
     parent = await gapo(app).posts.create(alice, "for followers", visibility="followers")
-    reply = note(peer, 1, "<p>I should not see that</p>") | {
-        "inReplyTo": local_note_id("alice", parent["id"])
-    }
-    await send(client, peer, wrap(peer, "Create", reply, 1))
-    await apply(app)
+    reply = reply_to_local(peer, 1, "<p>I should not see that</p>", "alice", parent["id"])
+    await receive(app, client, peer, wrap(peer, "Create", reply, 1))
     row = await stored(app, reply["id"])
     assert row["in_reply_to_id"] is None
     assert row["visibility"] == "followers"
@@ -437,18 +428,9 @@ async def test_reply_from_blocked_actor_is_not_linked(
     """The parent's author blocked the replier: the reply is not put under the post."""
     alice = await local_user(app, "alice")
     parent = await gapo(app).posts.create(alice, "public but not for you", visibility="public")
-    remote = await remote_row(app, peer)
-    await blocks_q.add(
-        gapo(app).db,
-        block_id=gapo(app).ids.next_id(),
-        account_id=alice["id"],
-        target_id=remote["id"],
-        ap_id=None,
-        now=now(),
-    )
-    reply = note(peer, 1, "<p>hi anyway</p>") | {"inReplyTo": local_note_id("alice", parent["id"])}
-    await send(client, peer, wrap(peer, "Create", reply, 1))
-    await apply(app)
+    await block(app, alice, await remote_row(app, peer))
+    reply = reply_to_local(peer, 1, "<p>hi anyway</p>", "alice", parent["id"])
+    await receive(app, client, peer, wrap(peer, "Create", reply, 1))
     assert (await stored(app, reply["id"]))["in_reply_to_id"] is None
     assert (await stored_local(app, parent["id"]))["replies_count"] == 0
     assert await notification_kinds(app, alice) == []
@@ -462,16 +444,13 @@ async def test_public_reply_to_followers_only_post_is_clamped(
     alice = await local_user(app, "alice")
     await remote_follower(app, peer, "remote", alice)
     parent = await gapo(app).posts.create(alice, "for followers", visibility="followers")
-    reply = note(peer, 1, "<p>clamped reply</p>") | {
-        "inReplyTo": local_note_id("alice", parent["id"])
-    }
+    reply = reply_to_local(peer, 1, "<p>clamped reply</p>", "alice", parent["id"])
     await send(client, peer, wrap(peer, "Create", reply, 1))
     direct_parent = await gapo(app).posts.create(alice, "just for remote", visibility="direct")
-    direct_reply = note(peer, 2, "<p>reply to a direct post</p>") | {
-        "inReplyTo": local_note_id("alice", direct_parent["id"])
-    }
-    await send(client, peer, wrap(peer, "Create", direct_reply, 2))
-    await apply(app)
+    direct_reply = reply_to_local(
+        peer, 2, "<p>reply to a direct post</p>", "alice", direct_parent["id"]
+    )
+    await receive(app, client, peer, wrap(peer, "Create", direct_reply, 2))
 
     row = await stored(app, reply["id"])
     assert row["in_reply_to_id"] == parent["id"]
@@ -492,11 +471,8 @@ async def test_public_reply_to_public_post_stays_public(
     """The ordinary case is unchanged: linked, counted, notified, public."""
     alice = await local_user(app, "alice")
     parent = await gapo(app).posts.create(alice, "open to all", visibility="public")
-    reply = note(peer, 1, "<p>an open reply</p>") | {
-        "inReplyTo": local_note_id("alice", parent["id"])
-    }
-    await send(client, peer, wrap(peer, "Create", reply, 1))
-    await apply(app)
+    reply = reply_to_local(peer, 1, "<p>an open reply</p>", "alice", parent["id"])
+    await receive(app, client, peer, wrap(peer, "Create", reply, 1))
     row = await stored(app, reply["id"])
     assert row["in_reply_to_id"] == parent["id"] and row["visibility"] == "public"
     assert await notification_kinds(app, alice) == ["reply"]

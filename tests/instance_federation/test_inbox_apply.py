@@ -13,7 +13,8 @@ from instance.db import accounts as accounts_q
 from instance.db import follows as follows_q
 from instance.db import posts as posts_q
 from instance.db.connection import Row
-from tests.instance_federation.peer import AP, LOCAL_BASE, FakePeer, gapo, jobs, local_user
+from tests.instance_federation.peer import AP, LOCAL_BASE, FakePeer, jobs, local_user
+from tests.social import gapo
 
 AS = "https://www.w3.org/ns/activitystreams"
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"

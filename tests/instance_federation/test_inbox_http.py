@@ -15,10 +15,10 @@ from tests.instance_federation.peer import (
     LOCAL_HOST,
     FakePeer,
     count,
-    gapo,
     local_user,
     rsa_pems,
 )
+from tests.social import gapo
 
 AS = "https://www.w3.org/ns/activitystreams"
 

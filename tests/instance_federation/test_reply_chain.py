@@ -17,8 +17,9 @@ from quart.typing import TestClientProtocol as Client
 from instance.db import posts as posts_q
 from instance.db.connection import Row
 from instance.federation.notes_in import MAX_ANCESTORS
-from tests.instance_federation.peer import FakePeer, gapo
+from tests.instance_federation.peer import FakePeer
 from tests.instance_federation.test_inbox_apply import apply, note, send, wrap
+from tests.social import gapo
 
 
 def free_port() -> int:

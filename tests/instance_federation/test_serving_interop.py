@@ -17,10 +17,10 @@ from tests.instance_federation.peer import (
     LOCAL_BASE,
     LOCAL_HOST,
     FakePeer,
-    gapo,
     local_user,
     remote_follower,
 )
+from tests.social import gapo
 
 LD = 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
 PUBLIC_CACHE = "max-age=60, public"
