@@ -5,7 +5,7 @@ from __future__ import annotations
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from instance.pools import BoundedPool
+from instance.pools import BoundedPool, Slot
 
 
 def generate_rsa_pem() -> tuple[str, str]:
@@ -24,5 +24,8 @@ def generate_rsa_pem() -> tuple[str, str]:
     return private_pem, public_pem
 
 
-async def generate_keypair(pool: BoundedPool) -> tuple[str, str]:
+async def generate_keypair(pool: BoundedPool, slot: Slot | None = None) -> tuple[str, str]:
+    """A new RSA key pair (private, public PEM), on `slot` when a place is already held."""
+    if slot is not None:
+        return await slot.run(generate_rsa_pem)
     return await pool.run(generate_rsa_pem)

@@ -2,8 +2,9 @@
 
 Parameters (see docs/passwords.md and bench/bench_argon2.py): time_cost=2,
 memory 19 MiB, parallelism=1 — OWASP's argon2id baseline, measured at about
-20 ms per hash on one core here, so the pool's two threads admit ~80-90 sign-ups or
-logins a second.
+20 ms per hash on one core here, so the pool's two threads admit ~80-90 logins a
+second. A sign-up also makes an RSA-2048 key (~45 ms), which holds it to ~20 a second on
+two cores (docs/overload.md).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from instance.pools import BoundedPool
+from instance.pools import BoundedPool, Slot
 
 
 @dataclass(frozen=True)
@@ -34,8 +35,15 @@ class PasswordService:
         # Verifying against this keeps login time the same whether or not the user exists.
         self._dummy_hash = self._hasher.hash("not a real password")
 
-    async def hash(self, password: str) -> str:
+    async def hash(self, password: str, slot: Slot | None = None) -> str:
+        """The argon2id hash, on `slot` when the caller already holds a place in the pool."""
+        if slot is not None:
+            return await slot.run(self._hasher.hash, password)
         return await self._pool.run(self._hasher.hash, password)
+
+    @property
+    def pool(self) -> BoundedPool:
+        return self._pool
 
     async def verify(self, password_hash: str | None, password: str) -> bool:
         return await self._pool.run(
