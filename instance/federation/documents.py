@@ -133,15 +133,7 @@ class Documents:
     ) -> dict[str, Any]:
         note = await self.note(viewer, username, post_id)
         context = note.pop("@context")
-        return to_ap.activity(
-            "Create",
-            f"{note['id']}/activity",
-            note["attributedTo"],
-            note,
-            to=note["to"],
-            cc=note["cc"],
-            context=context,
-        )
+        return to_ap.create_of(note, context)
 
     async def outbox(
         self, viewer: Row | None, username: str, *, page: bool, max_id: int | None
@@ -174,15 +166,7 @@ class Documents:
             if not await can_see(self.db, viewer_id, row):
                 continue
             note = await self.posts.note_document(row, with_context=False)
-            item = to_ap.activity(
-                "Create",
-                f"{note['id']}/activity",
-                note["attributedTo"],
-                note,
-                to=note["to"],
-                cc=note["cc"],
-                context=None,
-            )
+            item = to_ap.create_of(note, context=None)
             item.pop("@context", None)  # the page's context covers its items
             items.append(item)
         page_id = f"{collection}?page=true" + (f"&max_id={max_id}" if max_id else "")

@@ -46,25 +46,33 @@ async def handle_like(ctx: FederationContext, activity: Activity, actor: Row) ->
     # A like of a post the actor may not see is dropped: counts must not leak existence.
     if post is None or not await can_see(ctx.db, actor["id"], post):
         return "ignored: unknown post"
+    await _record(ctx, "likes", post, actor, activity)
+    return "liked"
+
+
+async def _record(
+    ctx: FederationContext, table: str, post: Row, actor: Row, activity: Activity
+) -> None:
+    """Store a like or share once (by actor and post), count it and tell the author."""
+    column, notice = ("likes_count", "like") if table == "likes" else ("shares_count", "share")
     async with ctx.db.transaction() as tx:
         if await reactions_q.add(
             tx,
-            "likes",
+            table,
             row_id=ctx.ids.next_id(),
             account_id=actor["id"],
             post_id=post["id"],
             ap_id=activity.id,
             now=now(),
         ):
-            await posts_q.bump_count(tx, post["id"], "likes_count", 1)
+            await posts_q.bump_count(tx, post["id"], column, 1)
             await ctx.notifications.notify(
                 tx,
                 recipient=post["account_id"],
-                kind="like",
+                kind=notice,
                 from_account_id=actor["id"],
                 post_id=post["id"],
             )
-    return "liked"
 
 
 def _trusted_embedded(obj: Any, signer_ap_id: str) -> dict[str, Any] | None:
@@ -122,24 +130,7 @@ async def handle_announce(ctx: FederationContext, activity: Activity, actor: Row
         ctx.db, actor["id"], post
     ):
         return "ignored: not shareable"
-    async with ctx.db.transaction() as tx:
-        if await reactions_q.add(
-            tx,
-            "shares",
-            row_id=ctx.ids.next_id(),
-            account_id=actor["id"],
-            post_id=post["id"],
-            ap_id=activity.id,
-            now=now(),
-        ):
-            await posts_q.bump_count(tx, post["id"], "shares_count", 1)
-            await ctx.notifications.notify(
-                tx,
-                recipient=post["account_id"],
-                kind="share",
-                from_account_id=actor["id"],
-                post_id=post["id"],
-            )
+    await _record(ctx, "shares", post, actor, activity)
     return "shared"
 
 

@@ -184,6 +184,19 @@ def activity(
     return doc
 
 
+def create_of(note: dict[str, Any], context: Any = AS_CONTEXT) -> dict[str, Any]:
+    """The Create activity of a note, at the id Mastodon uses (`<note id>/activity`)."""
+    return activity(
+        "Create",
+        f"{note['id']}/activity",
+        note["attributedTo"],
+        note,
+        to=note["to"],
+        cc=note["cc"],
+        context=context,
+    )
+
+
 def strip_context(doc: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in doc.items() if k != "@context"}
 

@@ -267,7 +267,7 @@ class PostService:
             )
             post = await posts_q.get(tx, post_id)
             assert post is not None
-            await self._federate(tx, author, post, "Create", addressed, parent)
+            await self._federate(tx, author, post, "Create", addressed)
         return post
 
     async def _replied_to(self, author: Row, parent: Row | None) -> list[Row]:
@@ -285,9 +285,10 @@ class PostService:
         author: Row,
         post: Row,
         kind: str,
-        mentioned: list[Row],
-        parent: Row | None,
+        addressed: list[Row],
     ) -> None:
+        """Create or Update of the note, to its audience; `addressed` already holds the
+        mentioned and the author of the post it answers (see `_replied_to`)."""
         note = await self._note_in_tx(ex, post)
         to, cc = note["to"], note["cc"]
         activity_id = (
@@ -305,18 +306,19 @@ class PostService:
             published=post["updated_at"] or post["created_at"],
             context=note.pop("@context"),
         )
-        also = list(mentioned)
-        if parent is not None and not parent["author_local"]:
-            parent_author = await accounts_q.get_by_id(ex, parent["account_id"])
-            if parent_author is not None:
-                also.append(parent_author)
+        await self._send(ex, author, post, activity, addressed)
+
+    async def _send(
+        self, ex: Executor, author: Row, post: Row, activity: dict[str, Any], addressed: list[Row]
+    ) -> None:
+        """A direct post's activity goes to its addressees only; any other to followers too."""
         if post["visibility"] == "direct":
             await self.outbox.to_accounts(
-                ex, signer_account_id=author["id"], activity=activity, accounts=also
+                ex, signer_account_id=author["id"], activity=activity, accounts=addressed
             )
         else:
             await self.outbox.to_followers(
-                ex, account_id=author["id"], activity=activity, also=also
+                ex, account_id=author["id"], activity=activity, also=addressed
             )
 
     async def _note_in_tx(self, ex: Executor, post: Row) -> dict[str, Any]:
@@ -408,7 +410,7 @@ class PostService:
             await store_post_tags(tx, self.ids, post_id, find_hashtags(text), now())
             updated = await posts_q.get(tx, post_id)
             assert updated is not None
-            await self._federate(tx, author, updated, "Update", addressed, parent)
+            await self._federate(tx, author, updated, "Update", addressed)
         return updated
 
     async def history(self, viewer_account_id: int | None, post_id: int) -> list[Row]:
@@ -441,14 +443,7 @@ class PostService:
             await posts_q.mark_deleted(tx, post_id, now())
             if post["in_reply_to_id"]:
                 await posts_q.bump_count(tx, post["in_reply_to_id"], "replies_count", -1)
-            if post["visibility"] == "direct":
-                await self.outbox.to_accounts(
-                    tx, signer_account_id=author["id"], activity=activity, accounts=mentioned
-                )
-            else:
-                await self.outbox.to_followers(
-                    tx, account_id=author["id"], activity=activity, also=mentioned
-                )
+            await self._send(tx, author, post, activity, mentioned)
 
     # --- likes and shares ---
 

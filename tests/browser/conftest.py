@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
 from tests.processes import Server, running_server
 
@@ -66,22 +66,45 @@ def server(tmp_path: Path) -> Iterator[Server]:
     assert "Traceback" not in running.output, running.output
 
 
+class Tabs:
+    """Browser contexts opened by one test, each checked for script errors and 5xx answers."""
+
+    def __init__(self, browser: Browser) -> None:
+        self.browser = browser
+        self.contexts: list[BrowserContext] = []
+        self.problems: list[str] = []
+
+    def open(self, base_url: str) -> Page:
+        """A fresh context (no cookies) whose relative URLs go to `base_url`."""
+        context = self.browser.new_context(base_url=base_url, locale="en-US")
+        context.set_default_timeout(10_000)
+        self.contexts.append(context)
+        tab = context.new_page()
+        # 4xx answers are part of what the tests check; script errors and 5xx never are.
+        tab.on("pageerror", lambda exc: self.problems.append(f"script error: {exc}"))
+        tab.on(
+            "response",
+            lambda r: self.problems.append(f"{r.status} on {r.url}") if r.status >= 500 else None,
+        )
+        return tab
+
+    def close(self) -> None:
+        for context in self.contexts:
+            context.close()
+
+
 @pytest.fixture
-def page(browser: Browser, server: Server) -> Iterator[Page]:
+def tabs(browser: Browser) -> Iterator[Tabs]:
+    opened = Tabs(browser)
+    yield opened
+    opened.close()
+    assert not opened.problems, opened.problems
+
+
+@pytest.fixture
+def page(tabs: Tabs, server: Server) -> Page:
     """A fresh browser context (no cookies) whose relative URLs go to `server`."""
-    context = browser.new_context(base_url=server.base_url, locale="en-US")
-    context.set_default_timeout(10_000)
-    tab = context.new_page()
-    # 4xx answers are part of what the tests check; script errors and 5xx never are.
-    problems: list[str] = []
-    tab.on("pageerror", lambda exc: problems.append(f"script error: {exc}"))
-    tab.on(
-        "response",
-        lambda r: problems.append(f"{r.status} on {r.url}") if r.status >= 500 else None,
-    )
-    yield tab
-    context.close()
-    assert not problems, problems
+    return tabs.open(server.base_url)
 
 
 def sign_up(page: Page, username: str, password: str = "a good long passphrase") -> None:

@@ -13,8 +13,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Page, expect
 
+from tests.browser.conftest import Tabs
 from tests.federation.harness import PASSWORD, GapoInstance
 
 pytestmark = pytest.mark.federation
@@ -38,39 +39,6 @@ def instances(tmp_path: Path) -> Iterator[tuple[GapoInstance, GapoInstance]]:
     for instance in (one, two):
         log = instance.log_path.read_text(errors="replace")
         assert "Traceback" not in log, f"{instance.name}:\n{log[-4000:]}"
-
-
-class Tabs:
-    """Browser contexts opened by one test, each checked for script errors and 5xx answers."""
-
-    def __init__(self, browser: Browser) -> None:
-        self.browser = browser
-        self.contexts: list[BrowserContext] = []
-        self.problems: list[str] = []
-
-    def open(self, base_url: str) -> Page:
-        context = self.browser.new_context(base_url=base_url, locale="en-US")
-        context.set_default_timeout(10_000)
-        self.contexts.append(context)
-        tab = context.new_page()
-        tab.on("pageerror", lambda exc: self.problems.append(f"script error: {exc}"))
-        tab.on(
-            "response",
-            lambda r: self.problems.append(f"{r.status} on {r.url}") if r.status >= 500 else None,
-        )
-        return tab
-
-    def close(self) -> None:
-        for context in self.contexts:
-            context.close()
-
-
-@pytest.fixture
-def tabs(browser: Browser) -> Iterator[Tabs]:
-    opened = Tabs(browser)
-    yield opened
-    opened.close()
-    assert not opened.problems, opened.problems
 
 
 def log_in(page: Page, username: str) -> None:

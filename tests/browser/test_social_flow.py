@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator
 from urllib.parse import unquote, urlsplit
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import sign_up
+from tests.browser.conftest import Tabs, sign_up
 from tests.processes import Server
 
 CW = "Bóng đá, có thể tiết lộ kết quả"
@@ -24,20 +23,9 @@ REPLY = "Mình cũng đi, hẹn gặp ở sân nhé!"
 
 
 @pytest.fixture
-def second_page(browser: Browser, server: Server) -> Iterator[Page]:
+def second_page(tabs: Tabs, server: Server) -> Page:
     """Another browser context (its own cookies) on the same server: a second person."""
-    context = browser.new_context(base_url=server.base_url, locale="en-US")
-    context.set_default_timeout(10_000)
-    tab = context.new_page()
-    problems: list[str] = []
-    tab.on("pageerror", lambda exc: problems.append(f"script error: {exc}"))
-    tab.on(
-        "response",
-        lambda r: problems.append(f"{r.status} on {r.url}") if r.status >= 500 else None,
-    )
-    yield tab
-    context.close()
-    assert not problems, problems
+    return tabs.open(server.base_url)
 
 
 def nfc(text: str) -> str:
