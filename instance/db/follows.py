@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from instance.db.accounts import ACCOUNT_COLUMNS
 from instance.db.connection import Row
 from instance.db.executor import Executor
@@ -51,6 +53,22 @@ async def get_follow(ex: Executor, follower_id: int, followee_id: int) -> Row | 
         " WHERE follower_id = :fr AND followee_id = :fe",
         {"fr": follower_id, "fe": followee_id},
     )
+
+
+async def accepted_among(ex: Executor, follower_id: int, followee_ids: set[int]) -> set[int]:
+    """Which of these accounts the follower follows (accepted, not merely requested)."""
+    if not followee_ids:
+        return set()
+    ids = sorted(followee_ids)
+    names = ", ".join(f":f{i}" for i in range(len(ids)))
+    params: dict[str, Any] = {f"f{i}": followee for i, followee in enumerate(ids)}
+    params["me"] = follower_id
+    rows = await ex.fetch_all(
+        "SELECT followee_id FROM follows WHERE follower_id = :me AND state = 'accepted'"
+        f" AND followee_id IN ({names})",
+        params,
+    )
+    return {int(r["followee_id"]) for r in rows}
 
 
 async def get_by_ap_id(ex: Executor, ap_id: str) -> Row | None:

@@ -48,6 +48,20 @@ async def recipients(ex: Executor, post_id: int) -> list[int]:
     return [int(r["account_id"]) for r in rows]
 
 
+async def addressed_among(ex: Executor, account_id: int, post_ids: list[int]) -> set[int]:
+    """Which of these posts name the account among their recipients."""
+    if not post_ids:
+        return set()
+    names = ", ".join(f":p{i}" for i in range(len(post_ids)))
+    params: dict[str, Any] = {f"p{i}": post_id for i, post_id in enumerate(post_ids)}
+    params["a"] = account_id
+    rows = await ex.fetch_all(
+        f"SELECT post_id FROM post_recipients WHERE account_id = :a AND post_id IN ({names})",
+        params,
+    )
+    return {int(r["post_id"]) for r in rows}
+
+
 async def get(ex: Executor, post_id: int) -> Row | None:
     return await ex.fetch_one(f"{WITH_AUTHOR} WHERE p.id = :id", {"id": post_id})
 

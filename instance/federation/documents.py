@@ -24,7 +24,7 @@ from instance.federation import to_ap
 from instance.federation.remote_actors import RemoteActors
 from instance.federation.urls import LocalUrls
 from instance.posts.service import PostService
-from instance.posts.visibility import can_see, visibilities_for
+from instance.posts.visibility import can_see, visibilities_for, visible_posts
 
 # A note's replies collection is served as one page; longer threads are read from their
 # authors' servers by peers that want them.
@@ -119,7 +119,9 @@ class Documents:
             }
         rows = await posts_q.replies_to(self.db, post_id, limit=REPLIES_PAGE_SIZE)
         viewer_id = viewer["id"] if viewer else None
-        items = [await self.posts.ap_id_of(r) for r in rows if await can_see(self.db, viewer_id, r)]
+        items = [
+            await self.posts.ap_id_of(r) for r in await visible_posts(self.db, viewer_id, rows)
+        ]
         return {
             "@context": AS_CONTEXT,
             "id": page_id,
@@ -162,9 +164,7 @@ class Documents:
             max_id=max_id,
         )
         items = []
-        for row in rows:
-            if not await can_see(self.db, viewer_id, row):
-                continue
+        for row in await visible_posts(self.db, viewer_id, rows):
             note = await self.posts.note_document(row, with_context=False)
             item = to_ap.create_of(note, context=None)
             item.pop("@context", None)  # the page's context covers its items

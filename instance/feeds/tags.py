@@ -9,7 +9,7 @@ from instance.db import Database
 from instance.db import hashtags as hashtags_q
 from instance.db.connection import Row
 from instance.posts.reply_counts import with_visible_reply_counts
-from instance.posts.visibility import can_see
+from instance.posts.visibility import visible_posts
 
 PAGE = 20
 
@@ -37,7 +37,7 @@ class TagFeed:
         )
         # Only public posts are selected, without the authors the viewer blocked, muted or is
         # blocked by; can_see stays the one rule that decides.
-        visible = [r for r in rows if await can_see(self.db, viewer_account_id, r)]
+        visible = await visible_posts(self.db, viewer_account_id, rows)
         visible = await with_visible_reply_counts(self.db, viewer_account_id, visible)
         # Paging follows the rows read, not the rows shown, so a filtered page never ends
         # the listing early.

@@ -26,7 +26,7 @@ from instance.ids import IdGenerator, now
 from instance.posts.hashtags import hashtag_tag, store_post_tags, tag_href
 from instance.posts.languages import normalize_language
 from instance.posts.reply_counts import with_visible_reply_counts
-from instance.posts.visibility import can_see
+from instance.posts.visibility import can_see, visible_posts
 
 log = logging.getLogger(__name__)
 
@@ -547,9 +547,7 @@ class PostService:
                 max_id=max_id,
                 with_replies=with_replies,
             )
-            for row in rows:
-                if await can_see(self.db, viewer_account_id, row):
-                    visible.append(row)
+            visible.extend(await visible_posts(self.db, viewer_account_id, rows))
             if len(rows) < limit or len(visible) >= limit:
                 break
             max_id = int(rows[-1]["id"])
@@ -559,10 +557,6 @@ class PostService:
         """Posts shown in the profile's count: public and unlisted only, so the number
         never tells a stranger how much an account writes for its followers."""
         return await posts_q.count_by_account(self.db, account["id"], ("public", "unlisted"))
-
-    async def replies(self, viewer_account_id: int | None, post_id: int) -> list[Row]:
-        rows = await posts_q.replies_to(self.db, post_id)
-        return [r for r in rows if await can_see(self.db, viewer_account_id, r)]
 
     async def reply_tree(
         self,
@@ -585,9 +579,7 @@ class PostService:
         for _ in range(max_depth):
             rows = await posts_q.replies_to_any(self.db, level, limit=max_nodes - seen)
             level = []
-            for row in rows:
-                if not await can_see(self.db, viewer_account_id, row):
-                    continue
+            for row in await visible_posts(self.db, viewer_account_id, rows):
                 node = ReplyNode(post=row, children=[])
                 children_of[int(row["in_reply_to_id"])].append(node)
                 children_of[int(row["id"])] = node.children

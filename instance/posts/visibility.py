@@ -39,6 +39,43 @@ async def can_see(ex: Executor, viewer_account_id: int | None, post: Row) -> boo
     return False
 
 
+async def visible_posts(ex: Executor, viewer_account_id: int | None, posts: list[Row]) -> list[Row]:
+    """The posts `can_see` allows, in order, in at most three queries for the whole list.
+
+    The same rule as `can_see`, read in bulk: a page of twenty posts would otherwise cost
+    a block look-up per post, plus a recipients and a follow look-up per private one.
+    """
+    live = [p for p in posts if p["deleted_at"] is None]
+    if viewer_account_id is None:
+        return [p for p in live if p["visibility"] in OPEN_VISIBILITIES]
+    others = [p for p in live if p["account_id"] != viewer_account_id]
+    blocked = await blocks_q.related_ids(ex, viewer_account_id) if others else set()
+    closed = [
+        p
+        for p in others
+        if p["account_id"] not in blocked and p["visibility"] not in OPEN_VISIBILITIES
+    ]
+    addressed = await posts_q.addressed_among(ex, viewer_account_id, [p["id"] for p in closed])
+    followers_only = {
+        int(p["account_id"])
+        for p in closed
+        if p["visibility"] == "followers" and p["id"] not in addressed
+    }
+    followed = await follows_q.accepted_among(ex, viewer_account_id, followers_only)
+
+    def allowed(post: Row) -> bool:
+        author = post["account_id"]
+        if author == viewer_account_id:
+            return True
+        if author in blocked:
+            return False
+        if post["visibility"] in OPEN_VISIBILITIES or post["id"] in addressed:
+            return True
+        return post["visibility"] == "followers" and author in followed
+
+    return [p for p in live if allowed(p)]
+
+
 def visibilities_for(*, is_self: bool, is_follower: bool) -> tuple[str, ...]:
     """Which visibilities of an author's posts a viewer may list (direct ones checked apart)."""
     if is_self:
