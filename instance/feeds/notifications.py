@@ -18,7 +18,7 @@ from instance.db import posts as posts_q
 from instance.db.connection import Row
 from instance.db.executor import Executor
 from instance.ids import IdGenerator, now
-from instance.posts.visibility import can_see
+from instance.posts.visibility import visible_posts
 
 KINDS = ("follow", "follow_request", "mention", "reply", "like", "share")
 PAGE = 30
@@ -138,20 +138,19 @@ class NotificationService:
 
     async def page(self, account_id: int, max_id: int | None = None) -> NotificationPage:
         rows = await notifications_q.page(self.db, account_id, limit=PAGE, max_id=max_id)
-        visible: list[Row] = []
-        for row in rows:
-            if row["post_id"] is not None:
-                if row["post_account_id"] is None:
-                    continue
-                post = {
-                    "id": row["post_id"],
-                    "account_id": row["post_account_id"],
-                    "visibility": row["post_visibility"],
-                    "deleted_at": row["post_deleted_at"],
-                }
-                if not await can_see(self.db, account_id, post):
-                    continue
-            visible.append(row)
+        # A notification about a post shows only while the recipient may see that post.
+        posts = [
+            {
+                "id": row["post_id"],
+                "account_id": row["post_account_id"],
+                "visibility": row["post_visibility"],
+                "deleted_at": row["post_deleted_at"],
+            }
+            for row in rows
+            if row["post_id"] is not None and row["post_account_id"] is not None
+        ]
+        seen = {int(p["id"]) for p in await visible_posts(self.db, account_id, posts)}
+        visible = [row for row in rows if row["post_id"] is None or row["post_id"] in seen]
         return NotificationPage(visible, rows[-1]["id"] if len(rows) == PAGE else None)
 
     async def unread_count(self, account_id: int) -> int:
