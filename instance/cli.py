@@ -1,4 +1,4 @@
-"""The `gapo` command: serve, migrate, and user and invite administration."""
+"""The `gapo` command: serve, worker, migrate, and user and invite administration."""
 
 from __future__ import annotations
 
@@ -48,7 +48,15 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     from instance.serve import serve
 
+    if args.no_jobs:
+        settings = settings.with_(run_jobs=False)
     return serve(settings, host=args.host, port=args.port, workers=args.workers)
+
+
+def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
+    from instance.worker import run_worker
+
+    return run_worker(settings)
 
 
 def cmd_user_create(settings: Settings, args: argparse.Namespace) -> int:
@@ -154,7 +162,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument(
+        "--no-jobs", action="store_true", help="serve only; `gapo worker` runs the jobs"
+    )
     serve.set_defaults(func=cmd_serve)
+    commands.add_parser(
+        "worker", help="run background jobs (deliveries, inbox processing) without HTTP"
+    ).set_defaults(func=cmd_worker)
 
     commands.add_parser("migrate", help="bring the database schema up to date").set_defaults(
         func=cmd_migrate

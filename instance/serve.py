@@ -30,6 +30,7 @@ def serve(settings: Settings, *, host: str, port: int, workers: int) -> int:
     os.environ["GAPO_DATA_DIR"] = str(settings.data_dir.resolve())
     os.environ["GAPO_BASE_URL"] = settings.base_url
     os.environ["GAPO_DATABASE_URL"] = settings.database_url
+    os.environ["GAPO_RUN_JOBS"] = "1" if settings.run_jobs else "0"
     config = Config()
     config.application_path = "instance.asgi:app"
     config.bind = [f"[{host}]:{port}" if ":" in host else f"{host}:{port}"]

@@ -38,6 +38,7 @@ from instance.feeds.tags import TagFeed
 from instance.ids import IdGenerator, now
 from instance.jobs.queue import JobQueue
 from instance.jobs.runner import JobRunner
+from instance.jobs.unix_wakeup import UnixSocketWakeup, wake_dir
 from instance.media.service import MediaService
 from instance.media.storage import LocalStorage
 from instance.pools import BoundedPool
@@ -125,7 +126,7 @@ async def open_services(settings: Settings) -> Services:
         allow_private=settings.allow_private_addresses,
         user_agent=f"Gapo/{__version__} (+{settings.base_url})",
     )
-    queue = JobQueue(ids)
+    queue = JobQueue(ids, UnixSocketWakeup(wake_dir(settings.data_dir)))
     outbox = Outbox(queue)
     actors = RemoteActors(
         db, ids, fetcher, urls, KeySigner(instance_key["key_id"], instance_key["private_pem"])
@@ -194,7 +195,7 @@ async def open_services(settings: Settings) -> Services:
         feeds=FeedService(db),
         tags=TagFeed(db),
         notifications=notifications,
-        federation_admin=FederationAdmin(db),
+        federation_admin=FederationAdmin(db, queue.wakeup),
         profile_federation=ProfileFederation(db, ids, outbox, urls),
         mutes=MuteService(db, ids),
         media=media,

@@ -7,17 +7,22 @@ from instance.db import hosts as hosts_q
 from instance.db import jobs as jobs_q
 from instance.db.connection import Row
 from instance.ids import now
+from instance.jobs.wakeup import JobWakeup
 
 
 class FederationAdmin:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, wakeup: JobWakeup) -> None:
         self.db = db
+        self.wakeup = wakeup
 
     async def job_counts(self) -> list[Row]:
         return await jobs_q.counts_by_state(self.db)
 
     async def retry_now(self) -> int:
-        return await jobs_q.retry_now(self.db, now())
+        count = await jobs_q.retry_now(self.db, now())
+        if count:
+            self.wakeup.notify()  # runners in other processes start them now, not at a poll
+        return count
 
     async def block_domain(self, domain: str, blocked: bool = True) -> None:
         await hosts_q.set_blocked(self.db, domain.strip().lower(), blocked, now())

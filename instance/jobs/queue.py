@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Any
 
@@ -10,13 +9,14 @@ from instance.db import jobs as jobs_q
 from instance.db.connection import Transaction
 from instance.db.executor import Executor
 from instance.ids import IdGenerator, now
+from instance.jobs.wakeup import JobWakeup, LocalWakeup
 
 
 class JobQueue:
-    def __init__(self, ids: IdGenerator) -> None:
+    def __init__(self, ids: IdGenerator, wakeup: JobWakeup | None = None) -> None:
         self.ids = ids
-        # Set when this process enqueues, so its runner starts at once instead of at the next poll.
-        self.wakeup = asyncio.Event()
+        # Notified when jobs are committed, so runners start them at once, not at the next poll.
+        self.wakeup: JobWakeup = wakeup or LocalWakeup()
 
     async def enqueue(
         self, ex: Executor, kind: str, payload: dict[str, Any], *, host: str = "", delay: int = 0
@@ -32,10 +32,11 @@ class JobQueue:
             run_at=ts + delay,
             now=ts,
         )
-        # Inside a transaction the runner must wait for the commit: woken earlier, it reads
-        # before the job is visible and then sleeps a whole poll interval.
-        if isinstance(ex, Transaction):
-            ex.after_commit(self.wakeup.set)
-        else:
-            self.wakeup.set()
+        # Inside a transaction runners must wait for the commit: woken earlier, they read
+        # before the job is visible and then sleep a whole poll interval. One notification
+        # per transaction, however many jobs it adds (a fan-out adds hundreds).
+        if not isinstance(ex, Transaction):
+            self.wakeup.notify()
+        elif self.wakeup.notify not in ex.committed_callbacks:
+            ex.after_commit(self.wakeup.notify)
         return job_id

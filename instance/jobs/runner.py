@@ -69,6 +69,7 @@ class JobRunner:
         lease: int = 300,
         poll_interval: float = 1.0,
         max_attempts: int = MAX_ATTEMPTS + 1,
+        stop_grace: float = 10.0,
     ) -> None:
         self.db = db
         self.queue = queue
@@ -78,6 +79,7 @@ class JobRunner:
         self.lease = lease
         self.poll_interval = poll_interval
         self.max_attempts = max_attempts
+        self.stop_grace = stop_grace
         self.name = f"{os.uname().nodename}:{os.getpid()}:{random.getrandbits(32):08x}"
         self._running: dict[int, asyncio.Task[None]] = {}
         self._host_load: Counter[str] = Counter()
@@ -85,30 +87,43 @@ class JobRunner:
         self._stopping = False
 
     def start(self) -> None:
+        self.queue.wakeup.listen()
         self._loop_task = asyncio.create_task(self._loop(), name="job-runner")
 
     async def stop(self) -> None:
+        """Claims nothing more; jobs in flight get `stop_grace` seconds to finish, and the
+        rest are cancelled and released at once rather than left leased for `lease` seconds."""
         self._stopping = True
-        self.queue.wakeup.set()
+        self.queue.wakeup.wake_local()
         if self._loop_task is not None:
-            self._loop_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._loop_task
-        # Jobs still in flight keep their lease; another runner reclaims them if we die.
+            # Let a round end on its own: cancelled between a claim and its task, the claimed
+            # job would stay leased with nothing running it.
+            done, _ = await asyncio.wait([self._loop_task], timeout=self.stop_grace)
+            if not done:
+                self._loop_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._loop_task
+        if self._running:
+            await asyncio.wait(list(self._running.values()), timeout=self.stop_grace)
+        unfinished = list(self._running)
         for task in list(self._running.values()):
             task.cancel()
         await asyncio.gather(*self._running.values(), return_exceptions=True)
+        for job_id in unfinished:
+            await jobs_q.release(self.db, job_id, self.name)
+        self.queue.wakeup.close()
 
     async def _loop(self) -> None:
+        wakeup = self.queue.wakeup
         while not self._stopping:
             # Cleared before the round, so a job enqueued while it runs wakes the next one.
-            self.queue.wakeup.clear()
+            wakeup.clear()
             try:
                 await self.run_once()
             except Exception:
                 log.exception("job runner round failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.queue.wakeup.wait(), self.poll_interval)
+            if not self._stopping:
+                await wakeup.wait(self.poll_interval)
 
     async def run_once(self) -> int:
         """Claim and start what is due and fits the limits; returns how many were started."""
@@ -117,7 +132,7 @@ class JobRunner:
         # hosts that are now at their cap, so the others' jobs are reached this round.
         for _ in range(MAX_LOOKS_PER_ROUND):
             free = self.concurrency - len(self._running)
-            if free <= 0:
+            if free <= 0 or self._stopping:
                 break
             saturated = [h for h, load in self._host_load.items() if h and load >= self.per_host]
             window = await jobs_q.due(self.db, now(), limit=free * 4, exclude_hosts=saturated)
@@ -125,7 +140,7 @@ class JobRunner:
                 break
             progress = False
             for job in window:
-                if len(self._running) >= self.concurrency:
+                if self._stopping or len(self._running) >= self.concurrency:
                     break
                 if job["id"] in self._running:
                     continue
@@ -188,7 +203,7 @@ class JobRunner:
             self._host_load[job["host"]] -= 1
             self._running.pop(job["id"], None)
             # A freed slot (or host slot) may let a waiting job start now, not at the next poll.
-            self.queue.wakeup.set()
+            self.queue.wakeup.wake_local()
 
     async def run_until_idle(self, limit_seconds: float = 30.0) -> None:
         """Run every due job, and the jobs they enqueue, until nothing is due (tests, CLI)."""

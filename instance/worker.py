@@ -1,0 +1,52 @@
+"""`gapo worker`: the job runner (deliveries, inbox processing, fetches) in a process of its
+own, without HTTP, until SIGINT or SIGTERM.
+
+Any number of workers and `gapo serve --no-jobs` processes share one database: a job is
+claimed with a lease by exactly one runner, and a runner that is killed loses its leases
+when they run out. On a signal the worker claims nothing more, lets jobs in flight finish
+for a grace period and hands the rest back to the queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+
+from instance.config import Settings
+from instance.serve import configure_logging
+from instance.services import open_services
+
+log = logging.getLogger(__name__)
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def run_worker(settings: Settings) -> int:
+    configure_logging()
+    return asyncio.run(_work(settings))
+
+
+async def _work(settings: Settings) -> int:
+    # Refuses a database whose schema is not current, before anything runs.
+    services = await open_services(settings)
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for signum in STOP_SIGNALS:
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        services.runner.start()
+        print(
+            f"Gapo worker {os.getpid()} is running jobs for {settings.base_url}"
+            f" ({services.runner.concurrency} at a time)",
+            flush=True,
+        )
+        await stop.wait()
+        log.info("stopping: jobs in flight get %ss to finish", services.runner.stop_grace)
+    finally:
+        await services.close()
+        for signum in STOP_SIGNALS:
+            loop.remove_signal_handler(signum)
+    print(f"Gapo worker {os.getpid()} stopped.", flush=True)
+    return 0
