@@ -13,7 +13,8 @@ carries the HTTP status and a reason safe to show the sender:
    for key rotation (401);
 7. the signer is the activity's actor (401);
 8. origins: the activity id, and the object ids of Create/Update/Delete, on the
-   actor's origin; Update of an actor only by that actor (403).
+   actor's origin; Update of an actor only by that actor; an object created or
+   updated is attributed to the actor (403).
 
 Storage, deduplication and applying the activity are the caller's business.
 Collaborators (key lookup, block list, thread pool) come in as arguments.
@@ -34,10 +35,13 @@ from activitypub.signatures import (
     parse_request_signature,
     verify_parsed,
 )
+from activitypub.vocab import attributed_actor_ids
 
 # Activities whose object the actor claims to author: it must live on the actor's origin.
 AUTHORED_OBJECT_TYPES = frozenset({"Create", "Update", "Delete"})
 ACTOR_TYPES = frozenset({"Person", "Service", "Application", "Group", "Organization"})
+# Activities that make their object what it is: its author must be their actor.
+AUTHORING_TYPES = frozenset({"Create", "Update"})
 
 
 class InboxError(Exception):
@@ -286,6 +290,23 @@ def check_signer(key_id: str, owner: str, actor_id: str) -> None:
         raise Unauthorized("key is not on the actor's host")
 
 
+def check_authorship(activity: dict[str, Any], actor_id: str) -> None:
+    """The author of an object created or updated is the activity's actor (its signer).
+
+    An embedded object whose `attributedTo` names others only (a post "by" a neighbour on
+    the signer's host) is refused; one naming nobody is the actor's. A list may name
+    several actors (PeerTube: account and channel): the actor must be among them.
+    """
+    target = activity.get("object")
+    if not isinstance(target, dict) or not _types_of(activity) & AUTHORING_TYPES:
+        return
+    if _types_of(target) & ACTOR_TYPES:
+        return  # an actor document has no author; "only itself" is checked above
+    authors = attributed_actor_ids(target.get("attributedTo"))
+    if authors and actor_id not in authors:
+        raise OriginMismatch("the object is attributed to someone other than the actor")
+
+
 def check_origins(activity: dict[str, Any], actor_id: str) -> None:
     """What the actor claims must live where the actor lives."""
     actor_origin = origin_of(actor_id)
@@ -301,6 +322,7 @@ def check_origins(activity: dict[str, Any], actor_id: str) -> None:
             raise OriginMismatch("object is not on the actor's host")
         if "Update" in types and _types_of(target) & ACTOR_TYPES and object_id != actor_id:
             raise OriginMismatch("an actor may update only itself")
+        check_authorship(activity, actor_id)
     elif "Undo" in types and isinstance(target, dict):
         # Undo wraps the activity it takes back: only its own actor may undo it.
         inner_actor = _id_of(target.get("actor"))

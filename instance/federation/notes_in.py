@@ -21,6 +21,7 @@ from activitypub.vocab import (
     Note,
     Visibility,
     VocabError,
+    attributed_actor_ids,
     origin_of,
     parse_note,
     visibility_of,
@@ -52,6 +53,10 @@ _VISIBILITY_ORDER: tuple[Visibility, ...] = ("public", "unlisted", "followers", 
 
 class NoteRejected(Exception):
     """The note cannot be stored (bad shape, wrong origin, unknown author)."""
+
+
+class NoteForged(NoteRejected):
+    """The note is attributed to someone other than the actor that sent it."""
 
 
 class NoteIgnored(Exception):
@@ -104,6 +109,19 @@ def _check_edit_applies(post: Row, edited_at: int) -> None:
         raise NoteIgnored("not newer than the stored version")
 
 
+def _author_of(note: Note, signer: Row | None) -> str:
+    """Whose note this is: the signer's, who must be among its `attributedTo` (a missing
+    one is the signer's); without a signer, the author it names."""
+    claimed = attributed_actor_ids(note.raw.get("attributedTo"))
+    if signer is not None:
+        if claimed and signer["ap_id"] not in claimed:
+            raise NoteForged("the note is attributed to someone other than the actor")
+        return str(signer["ap_id"])
+    if not note.attributed_to:
+        raise NoteRejected("the note names no author")
+    return note.attributed_to
+
+
 def _narrowest(a: Visibility, b: Visibility) -> Visibility:
     return max(a, b, key=_VISIBILITY_ORDER.index)
 
@@ -145,6 +163,10 @@ class RemoteNotes:
     ) -> Row:
         """Store a remote note (or return it when known); returns the post row.
 
+        `author` is the signer of the activity that brought the note, who must be its
+        author (`NoteForged` otherwise); without it the note was fetched from its origin
+        and its `attributedTo` is believed.
+
         `_chain` holds the ids of the notes whose ingest led here (their replies), so a
         parent chain that loops back is cut instead of fetched round and round.
         """
@@ -154,13 +176,14 @@ class RemoteNotes:
             raise NoteRejected(str(exc)) from exc
         if note.type not in NOTE_TYPES:
             raise NoteRejected(f"unsupported object type {note.type}")
-        if not note.attributed_to or origin_of(note.attributed_to) != origin_of(note.id):
+        author_ap_id = _author_of(note, author)
+        if origin_of(author_ap_id) != origin_of(note.id):
             raise NoteRejected("the note and its author are on different hosts")
         if self.urls.is_local(note.id):
             raise NoteRejected("a remote server cannot create our notes")
-        if author is None or author["ap_id"] != note.attributed_to:
+        if author is None:
             try:
-                author = await self.actors.get_or_fetch(note.attributed_to)
+                author = await self.actors.get_or_fetch(author_ap_id)
             except ActorFetchFailed as exc:
                 raise NoteRejected(f"author unavailable: {exc}") from exc
         existing = await posts_q.get_by_ap_id(self.db, note.id)
@@ -267,6 +290,9 @@ class RemoteNotes:
             note = parse_note(doc)
         except VocabError as exc:
             raise NoteRejected(str(exc)) from exc
+        claimed = attributed_actor_ids(note.raw.get("attributedTo"))
+        if claimed and actor_ap_id not in claimed:
+            raise NoteForged("the note is attributed to someone other than the actor")
         existing = await posts_q.get_by_ap_id(self.db, note.id)
         if existing is None or existing["author_ap_id"] != actor_ap_id:
             return None

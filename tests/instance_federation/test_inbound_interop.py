@@ -217,24 +217,27 @@ def page_of(peer: FakePeer, n: int, author: str = "remote") -> dict[str, Any]:
 async def test_group_announce_of_create_is_a_share(
     app: Quart, client: Client, peer: FakePeer
 ) -> None:
-    """Lemmy's `Announce{Create{Page}}` from a community on the Page's own host: the Page is
-    stored from the embedded copy (no fetch) and the community shares it; an announced
-    activity of another kind is no share."""
+    """Lemmy's `Announce{Create{Page}}` from a community on the Page's own host: the
+    community is not the Page's author, so the embedded copy is not taken as sent; the Page
+    is fetched from its origin by id and the community shares it. An announced activity of
+    another kind is no share."""
     page = page_of(peer, 7)
+    peer.extra_docs["/post/7"] = page
     create = {
         "id": f"{peer.base_url}/activities/create/7",
         "type": "Create",
         "actor": peer.actor_id("remote"),
         "to": [PUBLIC],
-        "object": page,
+        "object": page | {"content": "<p>what the community says it says</p>"},
     }
     announce = wrap(peer, "Announce", create, 1, actor="community")
     await receive(app, client, peer, announce, name="community")
     assert await result_of(app, announce) == "shared"
     row = await stored(app, page["id"])
     assert "the body" in row["content_html"] and "A community post" in row["content_html"]
+    assert "community says" not in row["content_html"]
     assert row["shares_count"] == 1
-    assert [p for p in peer.gets if p.startswith("/post/")] == []
+    assert [p for p in peer.gets if p.startswith("/post/")] == ["/post/7"]
 
     like = {
         "id": f"{peer.base_url}/activities/like/1",
