@@ -308,6 +308,47 @@ async def test_update_of_someone_else_refused(alice_pems: tuple[str, str], keys:
     assert error.reason == "an actor may update only itself"
 
 
+@pytest.mark.parametrize(
+    "attributed",
+    [
+        CAROL,
+        {"id": CAROL, "type": "Person"},
+        [{"type": "Person", "id": CAROL}, {"type": "Group", "id": f"{ALICE}/channel"}],
+    ],
+)
+@pytest.mark.parametrize("kind", ["Create", "Update"])
+async def test_object_attributed_to_someone_else_refused(
+    alice_pems: tuple[str, str], keys: FakeKeys, attributed: Any, kind: str
+) -> None:
+    # Alice signs a note "by" Carol, her neighbour on remote.example.
+    activity = create_note(type=kind)
+    activity["object"]["attributedTo"] = attributed
+    headers, body = signed(activity, alice_pems[0])
+    error = await refused(403, headers, body, keys)
+    assert error.reason == "the object is attributed to someone other than the actor"
+
+
+@pytest.mark.parametrize(
+    "attributed",
+    [
+        None,
+        [ALICE],
+        [{"type": "Person", "id": ALICE}, {"type": "Group", "id": f"{ALICE}/channel"}],
+        [{"type": "Collection", "id": f"{CAROL}/moderators"}],
+    ],
+)
+async def test_object_attributed_to_the_actor_or_nobody_accepted(
+    alice_pems: tuple[str, str], keys: FakeKeys, attributed: Any
+) -> None:
+    activity = create_note()
+    if attributed is None:
+        del activity["object"]["attributedTo"]
+    else:
+        activity["object"]["attributedTo"] = attributed
+    headers, body = signed(activity, alice_pems[0])
+    assert (await run(headers, body, keys)).actor_id == ALICE
+
+
 async def test_undo_of_someone_elses_activity_refused(
     alice_pems: tuple[str, str], keys: FakeKeys
 ) -> None:
