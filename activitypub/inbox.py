@@ -4,7 +4,10 @@
 carries the HTTP status and a reason safe to show the sender:
 
 1. size limit (413) — before any parsing;
-2. signature headers parsed, cheap checks (401);
+2. the request made to this server: its Host (which a cavage signature must cover)
+   and its URL's authority (which RFC 9421's `@authority`/`@target-uri` cover) are
+   ours, so a request signed for another server cannot be replayed here (401);
+   signature headers parsed, cheap checks (401);
 3. the signing key's host, and the actor's, not blocked (403);
 4. JSON with a depth limit, an object with id, type, actor (400);
 5. key looked up (503 when it cannot be had; 202 and nothing more for the
@@ -23,7 +26,7 @@ Collaborators (key lookup, block list, thread pool) come in as arguments.
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlsplit
@@ -148,6 +151,36 @@ def check_size(body: bytes, headers: Mapping[str, str], max_body: int) -> None:
         declared = value.strip()
         if name.lower() == "content-length" and declared.isdigit() and int(declared) > max_body:
             raise TooLarge(f"body larger than {max_body} bytes")
+
+
+def _authorities(origin: str) -> set[str]:
+    """The Host values naming `origin`: with and without its default port."""
+    found = origin_of(origin)
+    if found is None:
+        raise ValueError(f"not an http(s) origin: {origin!r}")
+    scheme, host, port = found
+    name = f"[{host}]" if ":" in host else host
+    default = 443 if scheme == "https" else 80
+    return {f"{name}:{port}"} | ({name} if port == default else set())
+
+
+def check_addressed_here(
+    url: str, headers: Mapping[str, str], origins: Collection[str] | None
+) -> None:
+    """The request was made to one of `origins` (None: no check)."""
+    if origins is None:
+        return
+    ours = set().union(*(_authorities(origin) for origin in origins))
+    host = next((v for k, v in headers.items() if k.lower() == "host"), None)
+    url_is_ours = origin_of(url) is not None and bool(_authorities(url) & ours)
+    if not url_is_ours or (host is not None and host.strip().lower() not in ours):
+        raise Unauthorized("request is not addressed to this server")
+
+
+def check_host_covered(parsed: ParsedSignature, origins: Collection[str] | None) -> None:
+    """A cavage signature that leaves out `host` would verify on any server: refused."""
+    if origins is not None and parsed.scheme == "cavage" and "host" not in parsed.covered:
+        raise Unauthorized("signature must cover host")
 
 
 def parse_signature(
@@ -349,15 +382,20 @@ async def verify_inbox_request(
     max_depth: int = 30,
     now: float | None = None,
     run_blocking: Callable[..., Awaitable[Any]] | None = None,
+    origins: Collection[str] | None = None,
 ) -> VerifiedActivity:
     """Run every check on an inbox POST; raises an `InboxError` or returns the activity.
 
     `url` is the full URL the sender requested. `run_blocking(fn, *args)` should
     run `fn` in a thread pool (e.g. `asyncio.to_thread`); without it the RSA
-    check runs on the event loop.
+    check runs on the event loop. `origins` (`scheme://host[:port]`) are where this
+    server answers: a request addressed elsewhere, or a cavage signature not covering
+    `host`, is refused; None skips that check (a library user with its own routing).
     """
     check_size(body, headers, max_body)
+    check_addressed_here(url, headers, origins)
     parsed = parse_signature(method, url, headers, body, now)
+    check_host_covered(parsed, origins)
     await check_not_blocked([parsed.key_id], is_blocked_domain)
     activity = parse_activity(body, max_depth)
     actor_id = check_shape(activity)

@@ -362,6 +362,15 @@ async def test_undo_of_someone_elses_activity_refused(
     assert isinstance(await refused(403, headers, body, keys), OriginMismatch)
 
 
+async def test_request_bound_to_our_origins(alice_pems: tuple[str, str], keys: FakeKeys) -> None:
+    headers, body = signed(create_note(), alice_pems[0])
+    ours = await run(headers, body, keys, origins=("https://local.example", "http://x.onion"))
+    assert ours.actor_id == ALICE
+    error = await refused(401, headers, body, keys, origins=("https://gapo.example",))
+    assert error.reason == "request is not addressed to this server"
+    assert keys.calls == [(ALICE_KEY, False)]  # the second was refused before any lookup
+
+
 async def test_oversized_body_refused_before_parsing(keys: FakeKeys) -> None:
     body = b"{" + b" " * 2000 + b"}"
     error = await refused(413, {}, body, keys, max_body=1000)
