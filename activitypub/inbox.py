@@ -10,8 +10,8 @@ carries the HTTP status and a reason safe to show the sender:
    signature headers parsed, cheap checks (401);
 3. the signing key's host, and the actor's, not blocked (403);
 4. JSON with a depth limit, an object with id, type, actor (400);
-5. key looked up (503 when it cannot be had; 202 and nothing more for the
-   self-`Delete` of an actor whose key is gone);
+5. key looked up (503 when it cannot be had, 401 when its owner does not list
+   it; 202 and nothing more for the self-`Delete` of an actor whose key is gone);
 6. signature verified off the event loop; on failure the key is re-fetched once,
    for key rotation (401);
 7. the signer is the activity's actor (401);
@@ -61,6 +61,13 @@ class Unauthorized(InboxError):
     """Unsigned, badly signed, or signed by someone other than the activity's actor."""
 
     status = 401
+
+
+class KeyNotListed(Unauthorized):
+    """The key's owner, fetched from its origin, does not list the key: 401, final.
+
+    Not 503: the owner answered, and asking again for days would change nothing.
+    """
 
 
 class ActorUnavailable(InboxError):
@@ -119,7 +126,8 @@ class KeyLookup(Protocol):
     """Finds a key by id: (owner actor id, public key PEM), or None when it cannot be had.
 
     `refresh=True` asks for a fresh fetch, bypassing any cache (key rotation).
-    Raising means "temporarily unavailable".
+    Raising an `InboxError` (such as `KeyNotListed`) refuses with its status; raising
+    anything else means "temporarily unavailable".
     """
 
     async def __call__(self, key_id: str, *, refresh: bool) -> tuple[str, str] | None: ...
@@ -269,6 +277,8 @@ async def lookup(
 ) -> tuple[str, str]:
     try:
         found = await lookup_key(key_id, refresh=False)
+    except InboxError:
+        raise
     except Exception as exc:
         # Whatever failed (timeout, 5xx, DNS), the sender should retry, not give up.
         raise ActorUnavailable("could not fetch the signing key") from exc

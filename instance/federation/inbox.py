@@ -91,7 +91,7 @@ class InboxService:
             self._as_requested(url, headers),
             headers,
             body,
-            lookup_key=self.ctx.actors.lookup_key,
+            lookup_key=self.ctx.actors.lookup_key_or_refuse,
             is_blocked_domain=self._is_blocked,
             max_body=self.max_body,
             run_blocking=asyncio.to_thread,

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from activitypub.fetch import Fetcher, FetchError
 from activitypub.html import sanitize_html
+from activitypub.inbox import KeyNotListed
 from activitypub.vocab import Actor, VocabError, origin_of, parse_actor, types_of
 from instance.db import Database
 from instance.db import accounts as accounts_q
@@ -178,7 +179,16 @@ class RemoteActors:
         return True
 
     async def lookup_key(self, key_id: str, *, refresh: bool) -> tuple[str, str] | None:
-        """(owner actor id, public PEM) for a key id, fetching the owner when needed."""
+        """(owner actor id, public PEM) for a key id, fetching the owner when needed; None
+        when it cannot be had or its owner does not list it."""
+        try:
+            return await self.lookup_key_or_refuse(key_id, refresh=refresh)
+        except KeyNotListed:
+            return None
+
+    async def lookup_key_or_refuse(self, key_id: str, *, refresh: bool) -> tuple[str, str] | None:
+        """As `lookup_key`, but raises `KeyNotListed` when the owner does not list the key
+        (the inbox answers that 401, not 503)."""
         if not refresh:
             row = await keys_q.get_by_key_id(self.db, key_id)
             if row is not None:
@@ -209,4 +219,8 @@ class RemoteActors:
         except (ActorFetchFailed, VocabError):
             return None
         row = await keys_q.get_by_key_id(self.db, key_id)
-        return (row["owner_ap_id"], row["public_pem"]) if row is not None else None
+        if row is None:
+            # The owner's own document, just fetched, does not list this key: a final
+            # answer (401), where 503 would invite the sender to retry for days.
+            raise KeyNotListed("the key's owner does not list this key")
+        return row["owner_ap_id"], row["public_pem"]

@@ -16,6 +16,7 @@ from activitypub.inbox import (
     BadActivity,
     BlockedDomain,
     InboxError,
+    KeyNotListed,
     OriginMismatch,
     TooLarge,
     Unauthorized,
@@ -227,6 +228,18 @@ async def test_unfetchable_key_is_503(alice_pems: tuple[str, str], keys: FakeKey
     assert isinstance(await refused(503, headers, body, keys), ActorUnavailable)
     keys.fail = True
     assert isinstance(await refused(503, headers, body, keys), ActorUnavailable)
+
+
+async def test_key_not_listed_by_its_owner_is_401(
+    alice_pems: tuple[str, str], keys: FakeKeys
+) -> None:
+    async def unlisted(key_id: str, *, refresh: bool) -> tuple[str, str] | None:
+        raise KeyNotListed("the key's owner does not list this key")
+
+    headers, body = signed(create_note(), alice_pems[0])
+    with pytest.raises(KeyNotListed) as info:
+        await verify_inbox_request("POST", INBOX, headers, body, lookup_key=unlisted, now=NOW)
+    assert info.value.status == 401
 
 
 async def test_self_delete_of_vanished_actor_is_202(
