@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterable
 from html import escape
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -142,9 +143,9 @@ class RemoteNotes:
         self.urls = urls
         self.notifications = notifications
 
-    async def _local_recipients(self, note: Note) -> list[int]:
+    async def _local_accounts(self, addresses: Iterable[str]) -> list[int]:
         ids: list[int] = []
-        for addr in [*note.to, *note.cc, *(m.href for m in note.mentions)]:
+        for addr in addresses:
             username = self.urls.parse_actor(addr)
             if username is None:
                 continue
@@ -152,6 +153,14 @@ class RemoteNotes:
             if account is not None:
                 ids.append(int(account["id"]))
         return list(dict.fromkeys(ids))
+
+    async def _local_recipients(self, note: Note) -> tuple[list[int], list[int]]:
+        """(mentioned, silent) local accounts: a `Mention` tag notifies; being only in
+        `to`/`cc` gives sight of the post and no notification (as Mastodon's silent
+        mentions), or any server could notify anyone here of anything."""
+        mentioned = await self._local_accounts(m.href for m in note.mentions)
+        addressed = await self._local_accounts([*note.to, *note.cc])
+        return mentioned, [i for i in addressed if i not in mentioned]
 
     async def ingest(
         self,
@@ -204,7 +213,7 @@ class RemoteNotes:
             parent_id = await self._parent(note.in_reply_to, fetch_budget, _chain | {note.id})
         content = render_content(note)
         post_id = self.ids.next_id()
-        recipients = await self._local_recipients(note)
+        mentioned, silent = await self._local_recipients(note)
         async with self.db.transaction() as tx:
             if await posts_q.get_by_ap_id(tx, note.id) is not None:
                 found = await posts_q.get_by_ap_id(tx, note.id)
@@ -230,7 +239,8 @@ class RemoteNotes:
                     "ap_json": json.dumps(note.raw)[:200_000],
                 },
             )
-            await posts_q.add_recipients(tx, post_id, recipients)
+            await posts_q.add_recipients(tx, post_id, mentioned)
+            await posts_q.add_recipients(tx, post_id, silent, mentioned=False)
             # Peers send names with the sign ("#tag"); the key makes `#ViệtNam` from Mastodon
             # and `#việtnam` from here one tag.
             await store_post_tags(tx, self.ids, post_id, (h.name for h in note.hashtags), now())
@@ -240,7 +250,7 @@ class RemoteNotes:
                 tx,
                 author_id=author["id"],
                 post_id=post_id,
-                mentioned_ids=recipients,
+                mentioned_ids=mentioned,
                 parent_id=parent_id,
             )
             await posts_q.attach_orphan_replies(tx, post_id, note.id)
