@@ -79,6 +79,12 @@ async def update_content(ex: Executor, post_id: int, values: dict[str, Any]) -> 
     await ex.execute(f"UPDATE posts SET {sets} WHERE id = :post_id", {**values, "post_id": post_id})
 
 
+async def ap_json(ex: Executor, post_id: int) -> str | None:
+    """The ActivityPub document a remote post was stored from (None for local posts)."""
+    value = await ex.fetch_value("SELECT ap_json FROM posts WHERE id = :id", {"id": post_id})
+    return None if value is None else str(value)
+
+
 async def add_edit(
     ex: Executor, *, edit_id: int, post_id: int, content_html: str, summary: str, now: int
 ) -> None:

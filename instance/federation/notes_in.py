@@ -24,6 +24,7 @@ from activitypub.vocab import (
     VocabError,
     attributed_actor_ids,
     origin_of,
+    parse_datetime,
     parse_note,
     visibility_of,
 )
@@ -31,6 +32,7 @@ from instance.db import Database
 from instance.db import accounts as accounts_q
 from instance.db import posts as posts_q
 from instance.db.connection import Row
+from instance.db.executor import Executor
 from instance.federation.remote_actors import ActorFetchFailed, RemoteActors, web_url_or_none
 from instance.federation.urls import LocalUrls
 from instance.feeds.notifications import NotificationService
@@ -102,12 +104,42 @@ def render_content(note: Note) -> str:
     return "".join(sanitize_html(part) for part in parts)
 
 
-def _check_edit_applies(post: Row, edited_at: int) -> None:
-    """`NoteIgnored` unless an edit made at `edited_at` is news for the stored post."""
+def _micros(seconds: float) -> int:
+    return round(seconds * 1_000_000)
+
+
+async def _version_time(ex: Executor, post: Row) -> int:
+    """When the stored version was written, in µs, at the precision its peer gave.
+
+    The `updated_at`/`created_at` columns hold whole seconds; the stored document keeps
+    the timestamps as sent (Mastodon sends milliseconds), so it is read first.
+    """
+    try:
+        raw = json.loads(await posts_q.ap_json(ex, post["id"]) or "{}")
+    except ValueError:
+        raw = None  # cut at 200 kB: whole seconds will do
+    if isinstance(raw, dict):
+        stamp = parse_datetime(raw.get("updated")) or parse_datetime(raw.get("published"))
+        if stamp is not None:
+            return _micros(stamp)
+    return _micros(int(post["updated_at"] or post["created_at"] or 0))
+
+
+async def _check_edit_applies(ex: Executor, post: Row, edited_at: float, content_html: str) -> None:
+    """`NoteIgnored` unless an edit made at `edited_at` is news for the stored post.
+
+    The rule (Mastodon's: an Update applies unless it is older than what is held):
+    newer than the stored version applies; older is ignored (updates arrive out of
+    order); equal applies only when it changes the text, so a repeated delivery is no
+    edit while a second edit stamped in the same millisecond is not lost.
+    """
     if post["deleted_at"] is not None:
         raise NoteIgnored("the post was deleted")
-    if edited_at <= int(post["updated_at"] or post["created_at"] or 0):
-        raise NoteIgnored("not newer than the stored version")
+    edited, stored = _micros(edited_at), await _version_time(ex, post)
+    if edited < stored:
+        raise NoteIgnored("older than the stored version")
+    if edited == stored and content_html == post["content_html"]:
+        raise NoteIgnored("the stored version already")
 
 
 def _author_of(note: Note, signer: Row | None) -> str:
@@ -308,12 +340,12 @@ class RemoteNotes:
             return None
         if note.updated is None:
             raise NoteIgnored("no edit time: not an edit")
-        edited_at = int(note.updated)
-        _check_edit_applies(existing, edited_at)
+        content = render_content(note)
+        await _check_edit_applies(self.db, existing, note.updated, content)
         async with self.db.transaction() as tx:
             current = await posts_q.get(tx, existing["id"])
             assert current is not None  # posts are tombstoned, never removed
-            _check_edit_applies(current, edited_at)  # again, now that we hold the lock
+            await _check_edit_applies(tx, current, note.updated, content)  # again, locked
             await posts_q.add_edit(
                 tx,
                 edit_id=self.ids.next_id(),
@@ -326,10 +358,10 @@ class RemoteNotes:
                 tx,
                 current["id"],
                 {
-                    "content_html": render_content(note),
+                    "content_html": content,
                     "summary": (note.summary or "")[:1000],
                     "sensitive": 1 if note.sensitive else 0,
-                    "updated_at": edited_at,
+                    "updated_at": int(note.updated),
                     "ap_json": json.dumps(note.raw)[:200_000],
                 },
             )

@@ -180,6 +180,38 @@ async def test_update_needs_a_newer_updated(app: Quart, client: Client, peer: Fa
     assert len(await posts_q.edits(gapo(app).db, post["id"])) == 1
 
 
+async def test_updates_within_a_second_compare_at_millisecond_precision(
+    app: Quart, client: Client, peer: FakePeer
+) -> None:
+    """A typo fix 56 ms after publishing applies; one 20 ms older than the held version
+    (out of order) does not; one stamped the same millisecond applies only if it changes
+    the text (a repeated delivery is no edit)."""
+    created = note(peer, 1, "<p>teh typo</p>") | {"published": "2025-01-02T03:04:05.000Z"}
+    await receive(app, client, peer, wrap(peer, "Create", created, 1))
+    post = await stored(app, created["id"])
+
+    fixed = created | {"content": "<p>the typo</p>", "updated": "2025-01-02T03:04:05.056Z"}
+    await receive(app, client, peer, wrap(peer, "Update", fixed, 2))
+    assert "the typo" in (await stored(app, created["id"]))["content_html"]
+
+    again = created | {"content": "<p>the typo, fixed twice</p>"}
+    later = again | {"updated": "2025-01-02T03:04:05.080Z"}
+    await receive(app, client, peer, wrap(peer, "Update", later, 3))
+    earlier = created | {"content": "<p>in between</p>", "updated": "2025-01-02T03:04:05.060Z"}
+    stale = wrap(peer, "Update", earlier, 4)
+    await receive(app, client, peer, stale)
+    assert (await result_of(app, stale)).startswith("ignored")
+    assert "fixed twice" in (await stored(app, created["id"]))["content_html"]
+
+    repeated = wrap(peer, "Update", later, 5)
+    await receive(app, client, peer, repeated)
+    assert (await result_of(app, repeated)).startswith("ignored")
+    same_ms = later | {"content": "<p>same millisecond, new text</p>"}
+    await receive(app, client, peer, wrap(peer, "Update", same_ms, 6))
+    assert "same millisecond" in (await stored(app, created["id"]))["content_html"]
+    assert len(await posts_q.edits(gapo(app).db, post["id"])) == 3
+
+
 async def test_update_of_deleted_post_is_ignored(
     app: Quart, client: Client, peer: FakePeer
 ) -> None:
