@@ -29,12 +29,29 @@ def _as_bool(value: Any) -> bool:
     raise ConfigError(f"not a boolean: {value!r}")
 
 
+def _alternate_origins(scheme: str, text: str) -> list[str]:
+    """`GAPO_ALTERNATE_HOSTS` as origins; an entry without a scheme takes the base URL's."""
+    found: list[str] = []
+    for entry in text.split(","):
+        entry = entry.strip().lower().rstrip("/")
+        if not entry:
+            continue
+        parts = urlsplit(entry if "://" in entry else f"{scheme}://{entry}")
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.path:
+            raise ConfigError(f"GAPO_ALTERNATE_HOSTS entries must be hosts or origins: {entry!r}")
+        found.append(f"{parts.scheme}://{parts.netloc}")
+    return found
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything an admin can set. Field name `x` is env var `GAPO_X` and TOML key `x`."""
 
     data_dir: Path = Path("./data")
     base_url: str = "http://localhost:8000"
+    # Other origins this instance answers on (an onion address…), comma-separated:
+    # signed requests made to them verify too. Ids are always built from base_url.
+    alternate_hosts: str = ""
     database_url: str = ""
     allow_private_addresses: bool = False
     registrations: str = "open"
@@ -68,6 +85,8 @@ class Settings:
                 f"GAPO_BASE_URL must be an origin like https://example.org, not {self.base_url!r}"
             )
         object.__setattr__(self, "base_url", f"{parts.scheme}://{parts.netloc.lower()}")
+        alternates = _alternate_origins(parts.scheme, self.alternate_hosts)
+        object.__setattr__(self, "alternate_hosts", ",".join(alternates))
         object.__setattr__(self, "data_dir", Path(self.data_dir))
         if not self.database_url:
             db_path = (Path(self.data_dir) / "gapo.sqlite3").resolve()
@@ -77,6 +96,12 @@ class Settings:
     def host(self) -> str:
         """The instance's host (with port when not default): the domain part of handles."""
         return urlsplit(self.base_url).netloc
+
+    @property
+    def origins(self) -> tuple[str, ...]:
+        """Where this instance answers: the base URL, then the alternate hosts."""
+        alternates = [o for o in self.alternate_hosts.split(",") if o]
+        return tuple(dict.fromkeys([self.base_url, *alternates]))
 
     @property
     def secure_cookies(self) -> bool:

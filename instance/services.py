@@ -142,7 +142,9 @@ async def open_services(settings: Settings) -> Services:
         outbox=outbox,
         notifications=notifications,
     )
-    inbox = InboxService(federation, queue, max_body=settings.max_body_bytes)
+    inbox = InboxService(
+        federation, queue, max_body=settings.max_body_bytes, origins=settings.origins
+    )
     runner = JobRunner(
         db,
         queue,

@@ -26,12 +26,16 @@ async def insert_post(ex: Executor, values: dict[str, Any]) -> None:
     await ex.execute(f"INSERT INTO posts ({columns}) VALUES ({placeholders})", values)
 
 
-async def add_recipients(ex: Executor, post_id: int, account_ids: list[int]) -> None:
+async def add_recipients(
+    ex: Executor, post_id: int, account_ids: list[int], *, mentioned: bool = True
+) -> None:
+    """Addressees who may see the post; `mentioned=False` records silent ones (addressed
+    without a mention: they see it and are not notified)."""
     for account_id in dict.fromkeys(account_ids):
         await ex.execute(
-            "INSERT INTO post_recipients (post_id, account_id, mentioned) VALUES (:p, :a, 1)"
+            "INSERT INTO post_recipients (post_id, account_id, mentioned) VALUES (:p, :a, :m)"
             " ON CONFLICT (post_id, account_id) DO NOTHING",
-            {"p": post_id, "a": account_id},
+            {"p": post_id, "a": account_id, "m": 1 if mentioned else 0},
         )
 
 
@@ -73,6 +77,12 @@ async def get_by_ap_id(ex: Executor, ap_id: str) -> Row | None:
 async def update_content(ex: Executor, post_id: int, values: dict[str, Any]) -> None:
     sets = ", ".join(f"{k} = :{k}" for k in values)
     await ex.execute(f"UPDATE posts SET {sets} WHERE id = :post_id", {**values, "post_id": post_id})
+
+
+async def ap_json(ex: Executor, post_id: int) -> str | None:
+    """The ActivityPub document a remote post was stored from (None for local posts)."""
+    value = await ex.fetch_value("SELECT ap_json FROM posts WHERE id = :id", {"id": post_id})
+    return None if value is None else str(value)
 
 
 async def add_edit(

@@ -9,6 +9,7 @@ from activitypub.vocab import (
     ACTIVITY_TYPES,
     Activity,
     VocabError,
+    attributed_actor_ids,
     classify,
     id_of,
     origin_of,
@@ -76,12 +77,15 @@ async def _record(
 
 
 def _trusted_embedded(obj: Any, signer_ap_id: str) -> dict[str, Any] | None:
-    """An embedded object we may take as sent: one on the signer's own host.
+    """An embedded object we may take as sent: one the signer authored, on its own host.
 
-    Anything else is fetched from its origin by id, never trusted as relayed.
+    Anything else (a neighbour's post on the signer's host, a Group's copy of a member's
+    post) is fetched from its origin by id, never trusted as relayed.
     """
     object_id = id_of(obj)
     if not isinstance(obj, dict) or object_id is None:
+        return None
+    if signer_ap_id not in attributed_actor_ids(obj.get("attributedTo")):
         return None
     try:
         same_host = origin_of(object_id) == origin_of(signer_ap_id)
@@ -113,9 +117,9 @@ async def _shared_post(ctx: FederationContext, activity: Activity, actor: Row) -
     # The fetcher checks that a fetched document's id is on the origin it came from.
     doc = _trusted_embedded(obj, actor["ap_id"])
     try:
-        if doc is None:
-            doc = await ctx.actors.fetch_document(object_id)
-        return await ctx.notes.ingest(doc)
+        if doc is not None:
+            return await ctx.notes.ingest(doc, author=actor)
+        return await ctx.notes.ingest(await ctx.actors.fetch_document(object_id))
     except (FetchError, NoteRejected) as exc:
         return f"ignored: {exc}"
 
