@@ -127,3 +127,53 @@ def test_nothing_of_the_client_is_kept(tmp_path: Path, access_log: str) -> None:
         assert mark not in output, f"{mark!r} in the server's output"
         for path, content in files.items():
             assert mark.encode() not in content, f"{mark!r} in {path.relative_to(data_dir)}"
+
+
+def _apply_up_to(database_url: str, last: str) -> None:
+    """The schema as it was at migration `last`, applied by yoyo as `gapo migrate` does."""
+    from yoyo import get_backend, read_migrations
+
+    from instance.db.migrate import MIGRATIONS_DIR
+
+    backend = get_backend(database_url)
+    migrations = read_migrations(str(MIGRATIONS_DIR)).filter(lambda m: m.id <= last)
+    with backend.lock():
+        backend.apply_migrations(backend.to_apply(migrations))
+
+
+async def test_migration_wipes_addresses_already_stored(tmp_path: Path) -> None:
+    """Sessions written before 0006 lose their address and user agent, in every file of the
+    data dir (free pages and old WAL frames too), and keep working otherwise."""
+    import sqlite3
+
+    from instance.db.connection import enable_wal
+    from instance.db.migrate import migrate
+
+    path = tmp_path / "data" / "gapo.sqlite3"
+    path.parent.mkdir()
+    url = f"sqlite:///{path}"
+    await enable_wal(path)
+    _apply_up_to(url, "0005_relationships_media")
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        for n in range(200):
+            conn.execute(
+                "INSERT INTO sessions (id, token_hash, user_id, created_at, last_seen_at,"
+                " expires_at, ip, user_agent) VALUES (?, ?, 1, 0, 0, 4000000000, ?, ?)",
+                (n, f"hash{n}", f"{MARKED_IP}", f"{MARKED_AGENT} #{n}"),
+            )
+    finally:
+        conn.close()
+    assert any(MARKED_IP.encode() in c for c in every_byte(path.parent).values())
+
+    applied = await migrate(url, path)
+
+    assert applied == ["0006_sessions_without_addresses"]
+    for name, content in every_byte(path.parent).items():
+        assert MARKED_IP.encode() not in content, name
+        assert b"QzxMarkedAgent" not in content, name
+    conn = sqlite3.connect(path)
+    try:
+        assert conn.execute("SELECT COUNT(*) FROM sessions WHERE device = ''").fetchone()[0] == 200
+    finally:
+        conn.close()

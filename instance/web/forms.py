@@ -56,13 +56,13 @@ def _printable_ascii(text: str) -> bool:
 
 
 def safe_next(target: str | None, default: str | None = None) -> str:
-    """A same-site path to go to after a form; anything else goes to `default` (home).
+    """A same-site path to go to after a form; anything else gives `default` (home if None).
 
     Called before the form's action, so a bad `next` changes where the person lands, never
     whether the action happened. Only a local path is kept: no scheme or host but our own,
     no `//` or backslash (other hosts to a browser), nothing but printable ASCII.
     """
-    fallback = default or url_for("home.index")
+    fallback = url_for("home.index") if default is None else default
     if not target or len(target) > MAX_NEXT or not _printable_ascii(target):
         return fallback
     parts = urlsplit(target)

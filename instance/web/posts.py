@@ -63,7 +63,7 @@ async def create() -> Response:
     values = await form_fields("text", "summary", "visibility", "language", "in_reply_to", "next")
     reply_to = parse_id(values["in_reply_to"])
     # Checked before posting: a bad `next` must not turn a saved post into an error page.
-    next_url = safe_next(values["next"]) if values["next"] else None
+    next_url = safe_next(values["next"], default="")  # "": the new post, once it has an id
     try:
         if values["in_reply_to"] and reply_to is None:
             # Never post top-level when the form meant a reply.
