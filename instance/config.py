@@ -64,10 +64,14 @@ class Settings:
     password_queue: int = 64
     signup_rate_per_hour: int = 10
     login_rate_per_5min: int = 20
+    # Wrong passwords for one account from anywhere, per hour (docs/security.md).
+    login_failures_per_account_hour: int = 25
     instance_name: str = "Gapo"
     # Number of reverse proxies in front of Gapo whose X-Forwarded-For may be believed.
     trusted_proxies: int = 0
     job_workers: int = 4
+    # Off by default; when on, lines carry no address, user agent or query (docs/privacy.md).
+    access_log: bool = False
     run_jobs: bool = True
     extra: Mapping[str, Any] = field(default_factory=dict)
 

@@ -9,6 +9,7 @@ import os
 from hypercorn.config import Config
 from hypercorn.run import run
 
+from instance.access_log import PrivateAccessLogger
 from instance.config import Settings
 from instance.db.migrate import pending_migrations
 from instance.services import SchemaOutOfDate
@@ -35,7 +36,9 @@ def serve(settings: Settings, *, host: str, port: int, workers: int) -> int:
     config.bind = [f"[{host}]:{port}" if ":" in host else f"{host}:{port}"]
     # One worker runs in this process (signals reach it directly); more are spawned children.
     config.workers = 0 if workers <= 1 else workers
-    config.accesslog = "-"
+    # Off unless the admin asks; when on, a line never names the client (instance/access_log.py).
+    config.logger_class = PrivateAccessLogger
+    config.accesslog = "-" if settings.access_log else None
     # Given a name, Hypercorn adds its own handler and still propagates to the root one, so
     # each line printed twice; given the logger, its lines go through the root handler once.
     config.errorlog = logging.getLogger("hypercorn.error")

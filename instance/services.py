@@ -8,6 +8,7 @@ from pathlib import Path
 
 from activitypub.fetch import Fetcher
 from instance import __version__
+from instance.accounts.login_throttle import LoginThrottle
 from instance.accounts.mutes import MuteService
 from instance.accounts.passwords import Argon2Params, PasswordService
 from instance.accounts.service import AccountService
@@ -77,6 +78,7 @@ class Services:
     secret_key: str
     signup_limiter: RateLimiter
     login_limiter: RateLimiter
+    login_throttle: LoginThrottle
     urls: LocalUrls
     fetcher: Fetcher
     queue: JobQueue
@@ -164,6 +166,9 @@ async def open_services(settings: Settings) -> Services:
     # Decoding and resizing images is CPU-bound: a small pool that refuses past its queue.
     image_pool = BoundedPool("images", 2, 16)
     media = MediaService(LocalStorage(settings.data_dir / "media", settings.base_url), image_pool)
+    login_throttle = LoginThrottle(
+        settings.login_failures_per_account_hour, load_or_create_secret(settings.data_dir)
+    )
     passwords = PasswordService(
         password_pool,
         Argon2Params(time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib),
@@ -175,8 +180,16 @@ async def open_services(settings: Settings) -> Services:
         password_pool=password_pool,
         key_pool=key_pool,
         accounts=AccountService(
-            settings, db, ids, passwords, key_pool, media=media, render_text=posts.render_text
+            settings,
+            db,
+            ids,
+            passwords,
+            key_pool,
+            media=media,
+            render_text=posts.render_text,
+            login_throttle=login_throttle,
         ),
+        login_throttle=login_throttle,
         sessions=SessionService(db, ids),
         secret_key=load_or_create_secret(settings.data_dir),
         signup_limiter=RateLimiter(settings.signup_rate_per_hour, 3600),

@@ -117,8 +117,9 @@ async def _target() -> tuple[dict, dict, str]:  # type: ignore[type-arg]
         raise NotFound()
     me = await services().accounts.account(user["account_id"])
     target = await services().accounts.account(target_id)
-    next_url = values["next"] or url_for("people.account_page", account_id=target["id"])
-    return me, target, safe_next(next_url)
+    # Decided before the action: a bad `next` only changes where the person lands.
+    next_url = safe_next(values["next"], url_for("people.account_page", account_id=target["id"]))
+    return me, target, next_url
 
 
 @blueprint.post("/follow")

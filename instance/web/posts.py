@@ -62,6 +62,8 @@ async def create() -> Response:
     me = await _me()
     values = await form_fields("text", "summary", "visibility", "language", "in_reply_to", "next")
     reply_to = parse_id(values["in_reply_to"])
+    # Checked before posting: a bad `next` must not turn a saved post into an error page.
+    next_url = safe_next(values["next"], default="")  # "": the new post, once it has an id
     try:
         if values["in_reply_to"] and reply_to is None:
             # Never post top-level when the form meant a reply.
@@ -77,8 +79,8 @@ async def create() -> Response:
     except GapoError as exc:
         # The compose form again, with what was typed, so nothing is lost.
         return await form_with_error("compose.html", exc, draft=values)
-    target = url_for("posts.show_any", post_id=reply_to or post["id"])
-    return redirect(safe_next(values["next"]) if values["next"] else target)  # type: ignore[return-value]
+    target = next_url or url_for("posts.show_any", post_id=reply_to or post["id"])
+    return redirect(target)  # type: ignore[return-value]
 
 
 async def _thread_page(post_id: int) -> str:
@@ -171,12 +173,7 @@ async def react(post_id: int, action: str) -> Response:
         raise NotFound()
     me = await _me()
     kind, undo = kinds[action]
-    await services().posts.react(me, post_id, kind, undo=undo)
     values = await form_fields("next")
-    return redirect(
-        safe_next(values["next"])
-        if values["next"]
-        else url_for(  # type: ignore[return-value]
-            "posts.show_any", post_id=post_id
-        )
-    )
+    next_url = safe_next(values["next"], url_for("posts.show_any", post_id=post_id))
+    await services().posts.react(me, post_id, kind, undo=undo)
+    return redirect(next_url)  # type: ignore[return-value]
