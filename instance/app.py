@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from pathlib import Path
+from typing import Any
 
 from quart import Quart
 
@@ -55,6 +56,16 @@ def create_app(settings: Settings | None = None) -> Quart:
     from instance.web import register_web
 
     register_web(app)
+    from instance.web.body_guard import BodyGuard
+
+    # Outermost, so that a slow body is cut before Quart waits for it (docs/overload.md).
+    guard: Any = BodyGuard(
+        app.asgi_app,
+        timeout=settings.body_timeout,
+        min_rate=settings.body_min_rate,
+        max_in_flight=settings.max_body_reads,
+    )
+    app.asgi_app = guard  # type: ignore[method-assign]
 
     @app.before_serving
     async def start() -> None:

@@ -58,6 +58,11 @@ class Settings:
     sqlite_synchronous: str = "FULL"
     max_post_chars: int = 5000
     max_body_bytes: int = 1_048_576
+    # A request body must arrive within `body_timeout` seconds plus one second per
+    # `body_min_rate` bytes received; at most `max_body_reads` bodies arrive at once per process.
+    body_timeout: int = 10
+    body_min_rate: int = 8192
+    max_body_reads: int = 256
     password_workers: int = 2
     argon2_time_cost: int = 2
     argon2_memory_kib: int = 19 * 1024
@@ -83,6 +88,9 @@ class Settings:
             )
         if self.sqlite_synchronous.upper() not in SYNCHRONOUS_MODES:
             raise ConfigError("GAPO_SQLITE_SYNCHRONOUS must be FULL or NORMAL")
+        for name in ("body_timeout", "body_min_rate", "max_body_reads"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"GAPO_{name.upper()} must be at least 1")
         parts = urlsplit(self.base_url)
         if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/"):
             raise ConfigError(

@@ -12,6 +12,7 @@ from hypercorn.run import run
 from instance.access_log import PrivateAccessLogger
 from instance.config import Settings
 from instance.db.migrate import pending_migrations
+from instance.server_limits import install_fd_exhaustion_filter, raise_open_file_limit, tune
 from instance.services import SchemaOutOfDate
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -20,6 +21,7 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 def configure_logging() -> None:
     """One handler on the root logger, in this process and in each spawned worker."""
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    install_fd_exhaustion_filter()
 
 
 def serve(settings: Settings, *, host: str, port: int, workers: int) -> int:
@@ -46,4 +48,6 @@ def serve(settings: Settings, *, host: str, port: int, workers: int) -> int:
     print(
         f"Gapo is serving {settings.base_url} on http://{host}:{port} ({max(1, workers)} worker(s))"
     )
+    tune(config)  # connection limits, and more open files (docs/overload.md)
+    raise_open_file_limit()
     return run(config)
