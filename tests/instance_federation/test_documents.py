@@ -212,7 +212,7 @@ async def test_host_meta_and_nodeinfo(app: Quart, client: Client) -> None:
         "UPDATE users SET last_active_at = :t WHERE account_id = :a",
         {"t": now(), "a": alice["id"]},
     )
-    assert await posts_q.count_local(gapo(app).db) == 3
+    assert await posts_q.count_local_listed(gapo(app).db) == 3
     for version in ("2.0", "2.1"):
         response = await client.get(f"/nodeinfo/{version}")
         assert response.status_code == 200
@@ -223,6 +223,22 @@ async def test_host_meta_and_nodeinfo(app: Quart, client: Client) -> None:
         assert info["usage"]["localPosts"] == 3
         assert info["openRegistrations"] is True
     assert (await client.get("/nodeinfo/9.9")).status_code == 404
+
+
+async def test_nodeinfo_counts_only_posts_anyone_may_read(app: Quart, client: Client) -> None:
+    """`localPosts` counts public and unlisted posts: not followers-only, direct or deleted."""
+    alice = await local_user(app, "alice")
+    await local_user(app, "bob")
+    posts = gapo(app).posts
+    await posts.create(alice, "public one")
+    await posts.create(alice, "unlisted one", visibility="unlisted")
+    await posts.create(alice, "for followers", visibility="followers")
+    await posts.create(alice, "@bob just you", visibility="direct")
+    gone = await posts.create(alice, "soon deleted")
+    await posts.delete(alice, gone["id"])
+    for version in ("2.0", "2.1"):
+        info = await (await client.get(f"/nodeinfo/{version}")).get_json()
+        assert info["usage"]["localPosts"] == 2, version
 
 
 async def test_nodeinfo_closed_registrations(make_app: Any) -> None:
