@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from activitypub.delivery import HostHealth, classify_response
 from activitypub.fetch import BlockedAddress, Fetcher, FetchError, InvalidUrl
+from activitypub.outgoing import omit_empty_arrays
 from instance.db import Database
 from instance.db import hosts as hosts_q
 from instance.db import keys as keys_q
@@ -60,7 +61,7 @@ class DeliveryJob:
         if health.is_open(ts):
             # This job holds the half-open probe; the claim must be visible to other runners.
             await self._save_health(host, health)
-        body = json.dumps(payload["activity"], separators=(",", ":")).encode()
+        body = json.dumps(omit_empty_arrays(payload["activity"]), separators=(",", ":")).encode()
 
         status, text = await self._post(inbox, body, key, scheme)
         verdict = classify_response(status) if status else "retry"

@@ -11,6 +11,7 @@ from quart.wrappers import Response
 
 from activitypub.fetch import AP_CONTENT_TYPE
 from activitypub.inbox import InboxError
+from activitypub.outgoing import omit_empty_arrays
 from activitypub.vocab import PUBLIC
 from instance.errors import NotFound
 from instance.federation.documents import Gone
@@ -44,7 +45,9 @@ def ap_response(
     caches must key it on the ``Signature`` header too.
     """
     response = Response(
-        json.dumps(doc, ensure_ascii=False), status=status, content_type=AP_CONTENT_TYPE
+        json.dumps(omit_empty_arrays(doc), ensure_ascii=False),
+        status=status,
+        content_type=AP_CONTENT_TYPE,
     )
     response.vary.add("Accept")
     if signed:
