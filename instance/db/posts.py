@@ -166,10 +166,13 @@ async def count_by_account(ex: Executor, account_id: int, visibilities: tuple[st
     )
 
 
-async def count_local(ex: Executor) -> int:
+async def count_local_listed(ex: Executor) -> int:
+    """Local posts anyone may read (public and unlisted, not deleted): NodeInfo's
+    `localPosts`. Followers-only and direct posts are not announced, not even as a number."""
     return int(
         await ex.fetch_value(
             "SELECT COUNT(*) AS n FROM posts WHERE local = 1 AND deleted_at IS NULL"
+            " AND visibility IN ('public', 'unlisted')"
         )
     )
 

@@ -70,7 +70,7 @@ class Discovery:
             users_total=await accounts_q.count_local(self.db),
             users_active_month=await users_q.count_active_since(self.db, ts - MONTH),
             users_active_halfyear=await users_q.count_active_since(self.db, ts - HALF_YEAR),
-            local_posts=await posts_q.count_local(self.db),
+            local_posts=await posts_q.count_local_listed(self.db),
             open_registrations=self.settings.registrations in ("open", "approval"),
             node_name=self.settings.instance_name,
         )

@@ -9,6 +9,7 @@ from instance.errors import N_, BadRequest, GapoError, NotFound
 from instance.feeds.service import FeedPage
 from instance.web.context import require_user, services
 from instance.web.forms import form_fields, form_with_error, parse_id, query_id, safe_next
+from instance.web.negotiation import request_prefers_activitypub
 
 blueprint = Blueprint("posts", __name__)
 
@@ -97,10 +98,10 @@ async def _thread_page(post_id: int) -> str:
 
 @blueprint.get("/@<username>/<int:post_id>")
 async def show(username: str, post_id: int) -> str | Response:
-    from instance.web.activitypub_routes import note_response, wants_activitypub
+    from instance.web.activitypub_routes import note_response
 
     # The note's `url`: an ActivityPub client gets the note, as from its canonical id.
-    if wants_activitypub():
+    if request_prefers_activitypub(canonical=False):
         return await note_response(username, post_id)
     post = await services().posts.get_visible(_viewer_id(), post_id)
     if not post["local"] or post["username"] != username:
