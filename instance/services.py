@@ -25,6 +25,7 @@ from instance.federation.discovery import Discovery
 from instance.federation.documents import Documents
 from instance.federation.inbox import INBOX_JOB, InboxService
 from instance.federation.instance_actor import ensure_instance_actor
+from instance.federation.interaction import RemoteInteraction
 from instance.federation.lookup import Lookup
 from instance.federation.notes_in import RemoteNotes
 from instance.federation.outbox import DELIVER, Outbox
@@ -94,6 +95,7 @@ class Services:
     discovery: Discovery
     actors: RemoteActors
     lookup: Lookup
+    interactions: RemoteInteraction
     feeds: FeedService
     tags: TagFeed
     notifications: NotificationService
@@ -206,6 +208,7 @@ async def open_services(settings: Settings) -> Services:
         documents=Documents(db, urls, actors, posts, settings.host),
         discovery=Discovery(settings, db, urls),
         lookup=lookup,
+        interactions=RemoteInteraction(db, lookup, actors, federation.notes, urls),
         feeds=FeedService(db),
         tags=TagFeed(db),
         notifications=notifications,
