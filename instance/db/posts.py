@@ -104,13 +104,16 @@ async def edits(ex: Executor, post_id: int) -> list[Row]:
 
 
 async def mark_deleted(ex: Executor, post_id: int, now: int) -> None:
-    """Keep a tombstone row (id, ap_id, deleted_at) so later fetches answer 410."""
+    """Keep a tombstone row (id, ap_id, deleted_at) so later fetches answer 410.
+
+    The content goes; the addressees stay (account ids only), because who could have seen
+    the post decides who is told it was deleted (410) and who gets a plain 404.
+    """
     await ex.execute(
         "UPDATE posts SET deleted_at = :now, content_html = '', content_source = '', summary = '',"
         " ap_json = NULL WHERE id = :id",
         {"id": post_id, "now": now},
     )
-    await ex.execute("DELETE FROM post_recipients WHERE post_id = :id", {"id": post_id})
     await ex.execute("DELETE FROM likes WHERE post_id = :id", {"id": post_id})
     await ex.execute("DELETE FROM shares WHERE post_id = :id", {"id": post_id})
 
