@@ -9,10 +9,8 @@ import pytest
 
 from activitypub.delivery import HostHealth
 from activitypub.vocab import parse_actor
-from instance.db import follows as follows_q
 from instance.db import hosts as hosts_q
-from instance.ids import now
-from tests.instance_federation.peer import LOCAL_BASE, FakePeer, jobs, local_user
+from tests.instance_federation.peer import LOCAL_BASE, FakePeer, accepted_follow, jobs, local_user
 from tests.social import gapo
 
 
@@ -29,16 +27,7 @@ async def test_a_refused_inbox_fails_at_once_with_its_reason(
     doc = json.loads(json.dumps(peer.actor_doc("fan")).replace(peer.base_url, origin))
     # Stored as if it had come with a signed Follow: the guard is met only at delivery.
     fan = await services.actors.store(parse_actor(doc))
-    follow_id = services.ids.next_id()
-    await follows_q.upsert_follow(
-        services.db,
-        follow_id=follow_id,
-        follower_id=fan["id"],
-        followee_id=alice["id"],
-        state="accepted",
-        ap_id=f"{fan['ap_id']}#follows/{follow_id}",
-        now=now(),
-    )
+    await accepted_follow(app, fan, alice)
 
     await services.posts.create(alice, "hello followers")
     await services.runner.run_until_idle(limit_seconds=10)
