@@ -9,7 +9,6 @@ from pathlib import Path
 from activitypub.fetch import Fetcher
 from instance import __version__
 from instance.accounts.login_throttle import LoginThrottle
-from instance.accounts.mutes import MuteService
 from instance.accounts.passwords import Argon2Params, PasswordService
 from instance.accounts.service import AccountService
 from instance.accounts.sessions import SessionService
@@ -20,7 +19,6 @@ from instance.db.connection import Row
 from instance.db.migrate import pending_migrations
 from instance.db.nodes import claim_node
 from instance.federation.context import FederationContext
-from instance.federation.deliver_job import DeliveryJob
 from instance.federation.discovery import Discovery
 from instance.federation.documents import Documents
 from instance.federation.inbox import INBOX_JOB, InboxService
@@ -28,12 +26,7 @@ from instance.federation.instance_actor import ensure_instance_actor
 from instance.federation.interaction import RemoteInteraction
 from instance.federation.lookup import Lookup
 from instance.federation.notes_in import RemoteNotes
-from instance.federation.outbox import DELIVER, Outbox
-from instance.federation.profile_updates import ProfileFederation
-from instance.federation.relationships import Relationships
 from instance.federation.remote_actors import RemoteActors
-from instance.federation.signing import KeySigner
-from instance.federation.urls import LocalUrls
 from instance.feeds.notifications import NotificationService
 from instance.feeds.service import FeedService
 from instance.feeds.tags import TagFeed
@@ -42,10 +35,18 @@ from instance.jobs.queue import JobQueue
 from instance.jobs.runner import JobRunner
 from instance.media.service import MediaService
 from instance.media.storage import LocalStorage
+from instance.notifications.writer import Notifier
+from instance.outbound.deliver_job import DeliveryJob
+from instance.outbound.outbox import DELIVER, Outbox
+from instance.outbound.profile_updates import ProfileFederation
+from instance.outbound.signing import KeySigner
 from instance.pools import BoundedPool
 from instance.posts.reactions_list import Reactions
 from instance.posts.service import PostService
 from instance.ratelimit import RateLimiter
+from instance.relationships.mutes import MuteService
+from instance.relationships.service import Relationships
+from instance.urls import LocalUrls
 
 
 class SchemaOutOfDate(Exception):
@@ -134,17 +135,17 @@ async def open_services(settings: Settings) -> Services:
     actors = RemoteActors(
         db, ids, fetcher, urls, KeySigner(instance_key["key_id"], instance_key["private_pem"])
     )
-    notifications = NotificationService(db, ids)
-    relationships = Relationships(db, ids, outbox, urls, notifications=notifications)
+    notifier = Notifier(ids)
+    relationships = Relationships(db, ids, outbox, urls, notifications=notifier)
     federation = FederationContext(
         db=db,
         ids=ids,
         urls=urls,
         actors=actors,
-        notes=RemoteNotes(db, ids, actors, urls, notifications=notifications),
+        notes=RemoteNotes(db, ids, actors, urls, notifications=notifier),
         relationships=relationships,
         outbox=outbox,
-        notifications=notifications,
+        notifications=notifier,
     )
     inbox = InboxService(
         federation, queue, max_body=settings.max_body_bytes, origins=settings.origins
@@ -162,7 +163,7 @@ async def open_services(settings: Settings) -> Services:
         outbox,
         urls,
         settings.max_post_chars,
-        notifications=notifications,
+        notifications=notifier,
         lookup=lookup,
     )
     # Decoding and resizing images is CPU-bound: a small pool that refuses past its queue.
@@ -211,7 +212,7 @@ async def open_services(settings: Settings) -> Services:
         interactions=RemoteInteraction(db, lookup, actors, federation.notes, urls),
         feeds=FeedService(db),
         tags=TagFeed(db),
-        notifications=notifications,
+        notifications=NotificationService(db),
         federation_admin=FederationAdmin(db),
         profile_federation=ProfileFederation(db, ids, outbox, urls),
         mutes=MuteService(db, ids),

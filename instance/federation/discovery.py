@@ -12,9 +12,9 @@ from instance.db import accounts as accounts_q
 from instance.db import posts as posts_q
 from instance.db import users as users_q
 from instance.errors import NotFound
-from instance.federation import to_ap
-from instance.federation.urls import LocalUrls
 from instance.ids import now
+from instance.outbound import to_ap
+from instance.urls import LocalUrls
 from webfinger.server import build_application_jrd, build_jrd, parse_resource
 
 MONTH = 30 * 86400

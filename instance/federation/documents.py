@@ -21,11 +21,11 @@ from instance.db import keys as keys_q
 from instance.db import posts as posts_q
 from instance.db.connection import Row
 from instance.errors import NotFound
-from instance.federation import to_ap
 from instance.federation.remote_actors import RemoteActors
-from instance.federation.urls import LocalUrls
+from instance.outbound import to_ap
 from instance.posts.service import PostService
 from instance.posts.visibility import can_see, could_have_seen, visibilities_for, visible_posts
+from instance.urls import LocalUrls
 
 # A note's replies collection is served as one page; longer threads are read from their
 # authors' servers by peers that want them.

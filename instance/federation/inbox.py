@@ -22,14 +22,11 @@ from instance.db import hosts as hosts_q
 from instance.db import inbox as inbox_q
 from instance.db.connection import Row
 from instance.federation.context import FederationContext
+from instance.federation.handle_blocks import handle_block
 from instance.federation.handle_follows import handle_accept, handle_follow, handle_reject
 from instance.federation.handle_notes import handle_create, handle_delete, handle_update
-from instance.federation.handle_reactions import (
-    handle_announce,
-    handle_block,
-    handle_like,
-    handle_undo,
-)
+from instance.federation.handle_reactions import handle_announce, handle_like
+from instance.federation.handle_undo import handle_undo
 from instance.federation.remote_actors import ActorFetchFailed
 from instance.ids import now
 from instance.jobs.queue import JobQueue

@@ -21,7 +21,7 @@ from instance.errors import N_, NotFound
 from instance.federation.lookup import Lookup
 from instance.federation.notes_in import NoteRejected, RemoteNotes
 from instance.federation.remote_actors import ActorFetchFailed, RemoteActors
-from instance.federation.urls import LocalUrls
+from instance.urls import LocalUrls
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from instance.db import accounts as accounts_q
 from instance.db.connection import Row
 from instance.errors import N_, NotFound
 from instance.federation.remote_actors import ActorFetchFailed, RemoteActors
-from instance.federation.urls import LocalUrls
+from instance.urls import LocalUrls
 from webfinger.client import WebFingerError, parse_handle, resolve
 
 log = logging.getLogger(__name__)

@@ -34,12 +34,12 @@ from instance.db import posts as posts_q
 from instance.db.connection import Row
 from instance.db.executor import Executor
 from instance.federation.remote_actors import ActorFetchFailed, RemoteActors, web_url_or_none
-from instance.federation.urls import LocalUrls
-from instance.feeds.notifications import NotificationService
 from instance.ids import IdGenerator, now
+from instance.notifications.writer import Notifier
 from instance.posts.hashtags import store_post_tags
 from instance.posts.languages import normalize_language
 from instance.posts.visibility import can_see
+from instance.urls import LocalUrls
 
 log = logging.getLogger(__name__)
 
@@ -167,7 +167,7 @@ class RemoteNotes:
         actors: RemoteActors,
         urls: LocalUrls,
         *,
-        notifications: NotificationService,
+        notifications: Notifier,
     ) -> None:
         self.db = db
         self.ids = ids

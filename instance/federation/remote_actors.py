@@ -21,10 +21,10 @@ from instance.db import Database
 from instance.db import accounts as accounts_q
 from instance.db import keys as keys_q
 from instance.db.connection import Row
-from instance.federation.signing import KeySigner
 from instance.federation.single_flight import SingleFlight
-from instance.federation.urls import LocalUrls
 from instance.ids import IdGenerator, now
+from instance.outbound.signing import KeySigner
+from instance.urls import LocalUrls
 
 REFRESH_AFTER = 24 * 3600
 # Bounds on a peer's profile HTML, applied to the input before sanitising.

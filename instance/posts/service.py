@@ -18,15 +18,15 @@ from instance.db import reactions as reactions_q
 from instance.db.connection import Row
 from instance.db.executor import Executor
 from instance.errors import N_, Forbidden, GapoError, NotFound, PostDeleted, ValidationFailed
-from instance.federation import to_ap
-from instance.federation.outbox import Outbox
-from instance.federation.urls import LocalUrls
-from instance.feeds.notifications import NotificationService
 from instance.ids import IdGenerator, now
+from instance.notifications.writer import Notifier
+from instance.outbound import to_ap
+from instance.outbound.outbox import Outbox
 from instance.posts.hashtags import hashtag_tag, store_post_tags, tag_href
 from instance.posts.languages import normalize_language
 from instance.posts.reply_counts import with_visible_reply_counts
 from instance.posts.visibility import can_see, could_have_seen, visible_posts
+from instance.urls import LocalUrls
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +74,7 @@ class PostService:
         max_chars: int,
         *,
         lookup: AccountFinder | None = None,
-        notifications: NotificationService,
+        notifications: Notifier,
     ) -> None:
         self.db = db
         self.ids = ids

@@ -21,9 +21,9 @@ from instance.db import Database
 from instance.db import hosts as hosts_q
 from instance.db import keys as keys_q
 from instance.db.connection import Row
-from instance.federation.signing import KeySigner, other_scheme
 from instance.ids import now
 from instance.jobs.runner import Defer, GiveUp, RetryLater
+from instance.outbound.signing import KeySigner, other_scheme
 
 log = logging.getLogger(__name__)
 
