@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint check clean messages
+.PHONY: run test lint check clean messages system-packages
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,7 +24,12 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-test: lint
+# The system programs the tests drive (Debian's chromium): installed when this user may
+# install packages, otherwise the script names the one command to run.
+system-packages:
+	@sh scripts/system-packages.sh
+
+test: lint system-packages
 	$(BIN)/python -m pytest -q; rc=$$?; if [ $$rc -eq 5 ]; then exit 0; else exit $$rc; fi
 
 # Re-extract translatable strings into the template and merge them into each catalogue;

@@ -10,9 +10,15 @@ import nh3
 
 from activitypub.entities import Entity, entities
 
-# Mastodon's allowlist for incoming content.
+# Mastodon's allowlist for incoming content, with the inline marks it also keeps
+# (strike-through, insertion, super/subscript, small print).
 ALLOWED_TAGS = {
     "p",
+    "s",
+    "ins",
+    "sup",
+    "sub",
+    "small",
     "br",
     "span",
     "a",
@@ -43,10 +49,44 @@ ALLOWED_CLASSES = {
 }
 
 
+# Block elements outside the allowlist would vanish with nothing between their texts
+# (`<h1>a</h1><h2>b</h2>` read "ab"): headings become bold paragraphs, other blocks
+# paragraph boundaries, before the allowlist runs. The regexes only move text between
+# paragraphs; nh3 still parses and cleans the result, so a malformed tag cannot get through.
+_HEADING_OPEN = re.compile(r"(?i)<h[1-6](?:\s[^>]*)?>")
+_HEADING_CLOSE = re.compile(r"(?i)</h[1-6]\s*>")
+_BLOCK_TAG = re.compile(
+    r"(?i)</?(?:div|section|article|header|footer|main|nav|aside|figure|figcaption|table|"
+    r"thead|tbody|tfoot|tr|dl|dt|dd|details|summary|address|hr)(?:\s[^>]*)?/?>"
+)
+_CELL_END = re.compile(r"(?i)</t[dh]\s*>")
+_EMPTY_PARAGRAPH = re.compile(r"<p>\s*</p>")
+# An inline image is not kept (a reader's browser would load it from a third party), but
+# its alt text is what the author wrote for people who cannot see it: keep it as text.
+_IMAGE_WITH_ALT = re.compile(
+    r"""(?is)<img\b[^>]*?\salt\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))[^>]*>"""
+)
+# Allowed classes are filtered value by value; when none is left nh3 keeps `class=""`.
+_EMPTY_CLASS = re.compile(r' class=""')
+
+
+def _image_alt_text(match: re.Match[str]) -> str:
+    alt = next((group for group in match.groups() if group is not None), "")
+    return html.escape(html.unescape(alt), quote=False)
+
+
+def _separate_blocks(raw: str) -> str:
+    raw = _IMAGE_WITH_ALT.sub(_image_alt_text, raw)
+    raw = _HEADING_OPEN.sub("<p><strong>", raw)
+    raw = _HEADING_CLOSE.sub("</strong></p>", raw)
+    raw = _CELL_END.sub(" ", raw)
+    return _BLOCK_TAG.sub("<p>", raw)
+
+
 def sanitize_html(raw: str) -> str:
     """Remote HTML reduced to the allowlist; links get rel=nofollow noopener noreferrer."""
-    return nh3.clean(
-        raw,
+    clean = nh3.clean(
+        _separate_blocks(raw),
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes=ALLOWED_SCHEMES,
@@ -54,13 +94,7 @@ def sanitize_html(raw: str) -> str:
         link_rel="nofollow noopener noreferrer",
         strip_comments=True,
     )
-
-
-def html_to_text(raw: str) -> str:
-    """Plain text of an HTML fragment (for previews, notifications and search)."""
-    with_breaks = re.sub(r"(?i)<br\s*/?>|</p>\s*<p[^>]*>", "\n", raw)
-    stripped = nh3.clean(with_breaks, tags=set())
-    return html.unescape(stripped).strip()
+    return _EMPTY_PARAGRAPH.sub("", _EMPTY_CLASS.sub("", clean))
 
 
 # Given a tag (as written, no sign) or a mention (username, host or None), the URL to

@@ -4,16 +4,20 @@
 carries the HTTP status and a reason safe to show the sender:
 
 1. size limit (413) — before any parsing;
-2. signature headers parsed, cheap checks (401);
+2. the request made to this server: its Host (which a cavage signature must cover)
+   and its URL's authority (which RFC 9421's `@authority`/`@target-uri` cover) are
+   ours, so a request signed for another server cannot be replayed here (401);
+   signature headers parsed, cheap checks (401);
 3. the signing key's host, and the actor's, not blocked (403);
 4. JSON with a depth limit, an object with id, type, actor (400);
-5. key looked up (503 when it cannot be had; 202 and nothing more for the
-   self-`Delete` of an actor whose key is gone);
+5. key looked up (503 when it cannot be had, 401 when its owner does not list
+   it; 202 and nothing more for the self-`Delete` of an actor whose key is gone);
 6. signature verified off the event loop; on failure the key is re-fetched once,
    for key rotation (401);
 7. the signer is the activity's actor (401);
 8. origins: the activity id, and the object ids of Create/Update/Delete, on the
-   actor's origin; Update of an actor only by that actor (403).
+   actor's origin; Update of an actor only by that actor; an object created or
+   updated is attributed to the actor (403).
 
 Storage, deduplication and applying the activity are the caller's business.
 Collaborators (key lookup, block list, thread pool) come in as arguments.
@@ -22,7 +26,7 @@ Collaborators (key lookup, block list, thread pool) come in as arguments.
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlsplit
@@ -34,10 +38,13 @@ from activitypub.signatures import (
     parse_request_signature,
     verify_parsed,
 )
+from activitypub.vocab import attributed_actor_ids
 
 # Activities whose object the actor claims to author: it must live on the actor's origin.
 AUTHORED_OBJECT_TYPES = frozenset({"Create", "Update", "Delete"})
 ACTOR_TYPES = frozenset({"Person", "Service", "Application", "Group", "Organization"})
+# Activities that make their object what it is: its author must be their actor.
+AUTHORING_TYPES = frozenset({"Create", "Update"})
 
 
 class InboxError(Exception):
@@ -54,6 +61,13 @@ class Unauthorized(InboxError):
     """Unsigned, badly signed, or signed by someone other than the activity's actor."""
 
     status = 401
+
+
+class KeyNotListed(Unauthorized):
+    """The key's owner, fetched from its origin, does not list the key: 401, final.
+
+    Not 503: the owner answered, and asking again for days would change nothing.
+    """
 
 
 class ActorUnavailable(InboxError):
@@ -112,7 +126,8 @@ class KeyLookup(Protocol):
     """Finds a key by id: (owner actor id, public key PEM), or None when it cannot be had.
 
     `refresh=True` asks for a fresh fetch, bypassing any cache (key rotation).
-    Raising means "temporarily unavailable".
+    Raising an `InboxError` (such as `KeyNotListed`) refuses with its status; raising
+    anything else means "temporarily unavailable".
     """
 
     async def __call__(self, key_id: str, *, refresh: bool) -> tuple[str, str] | None: ...
@@ -144,6 +159,36 @@ def check_size(body: bytes, headers: Mapping[str, str], max_body: int) -> None:
         declared = value.strip()
         if name.lower() == "content-length" and declared.isdigit() and int(declared) > max_body:
             raise TooLarge(f"body larger than {max_body} bytes")
+
+
+def _authorities(origin: str) -> set[str]:
+    """The Host values naming `origin`: with and without its default port."""
+    found = origin_of(origin)
+    if found is None:
+        raise ValueError(f"not an http(s) origin: {origin!r}")
+    scheme, host, port = found
+    name = f"[{host}]" if ":" in host else host
+    default = 443 if scheme == "https" else 80
+    return {f"{name}:{port}"} | ({name} if port == default else set())
+
+
+def check_addressed_here(
+    url: str, headers: Mapping[str, str], origins: Collection[str] | None
+) -> None:
+    """The request was made to one of `origins` (None: no check)."""
+    if origins is None:
+        return
+    ours = set().union(*(_authorities(origin) for origin in origins))
+    host = next((v for k, v in headers.items() if k.lower() == "host"), None)
+    url_is_ours = origin_of(url) is not None and bool(_authorities(url) & ours)
+    if not url_is_ours or (host is not None and host.strip().lower() not in ours):
+        raise Unauthorized("request is not addressed to this server")
+
+
+def check_host_covered(parsed: ParsedSignature, origins: Collection[str] | None) -> None:
+    """A cavage signature that leaves out `host` would verify on any server: refused."""
+    if origins is not None and parsed.scheme == "cavage" and "host" not in parsed.covered:
+        raise Unauthorized("signature must cover host")
 
 
 def parse_signature(
@@ -232,6 +277,8 @@ async def lookup(
 ) -> tuple[str, str]:
     try:
         found = await lookup_key(key_id, refresh=False)
+    except InboxError:
+        raise
     except Exception as exc:
         # Whatever failed (timeout, 5xx, DNS), the sender should retry, not give up.
         raise ActorUnavailable("could not fetch the signing key") from exc
@@ -286,6 +333,23 @@ def check_signer(key_id: str, owner: str, actor_id: str) -> None:
         raise Unauthorized("key is not on the actor's host")
 
 
+def check_authorship(activity: dict[str, Any], actor_id: str) -> None:
+    """The author of an object created or updated is the activity's actor (its signer).
+
+    An embedded object whose `attributedTo` names others only (a post "by" a neighbour on
+    the signer's host) is refused; one naming nobody is the actor's. A list may name
+    several actors (PeerTube: account and channel): the actor must be among them.
+    """
+    target = activity.get("object")
+    if not isinstance(target, dict) or not _types_of(activity) & AUTHORING_TYPES:
+        return
+    if _types_of(target) & ACTOR_TYPES:
+        return  # an actor document has no author; "only itself" is checked above
+    authors = attributed_actor_ids(target.get("attributedTo"))
+    if authors and actor_id not in authors:
+        raise OriginMismatch("the object is attributed to someone other than the actor")
+
+
 def check_origins(activity: dict[str, Any], actor_id: str) -> None:
     """What the actor claims must live where the actor lives."""
     actor_origin = origin_of(actor_id)
@@ -301,6 +365,7 @@ def check_origins(activity: dict[str, Any], actor_id: str) -> None:
             raise OriginMismatch("object is not on the actor's host")
         if "Update" in types and _types_of(target) & ACTOR_TYPES and object_id != actor_id:
             raise OriginMismatch("an actor may update only itself")
+        check_authorship(activity, actor_id)
     elif "Undo" in types and isinstance(target, dict):
         # Undo wraps the activity it takes back: only its own actor may undo it.
         inner_actor = _id_of(target.get("actor"))
@@ -327,15 +392,20 @@ async def verify_inbox_request(
     max_depth: int = 30,
     now: float | None = None,
     run_blocking: Callable[..., Awaitable[Any]] | None = None,
+    origins: Collection[str] | None = None,
 ) -> VerifiedActivity:
     """Run every check on an inbox POST; raises an `InboxError` or returns the activity.
 
     `url` is the full URL the sender requested. `run_blocking(fn, *args)` should
     run `fn` in a thread pool (e.g. `asyncio.to_thread`); without it the RSA
-    check runs on the event loop.
+    check runs on the event loop. `origins` (`scheme://host[:port]`) are where this
+    server answers: a request addressed elsewhere, or a cavage signature not covering
+    `host`, is refused; None skips that check (a library user with its own routing).
     """
     check_size(body, headers, max_body)
+    check_addressed_here(url, headers, origins)
     parsed = parse_signature(method, url, headers, body, now)
+    check_host_covered(parsed, origins)
     await check_not_blocked([parsed.key_id], is_blocked_domain)
     activity = parse_activity(body, max_depth)
     actor_id = check_shape(activity)

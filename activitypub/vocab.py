@@ -46,6 +46,7 @@ from activitypub.vocab_note import (
     Hashtag,
     Mention,
     Note,
+    attributed_actor_ids,
     parse_note,
 )
 
@@ -73,6 +74,7 @@ __all__ = [
     "Visibility",
     "VocabError",
     "as_list",
+    "attributed_actor_ids",
     "classify",
     "first_str",
     "id_of",

@@ -188,6 +188,25 @@ def _attributed_to(value: Any) -> str | None:
     return id_of(entries)
 
 
+def attributed_actor_ids(value: Any) -> tuple[str, ...]:
+    """Every actor an `attributedTo` names, in order: strings, and objects that are actors.
+
+    A list may name several (PeerTube: the account, a Person, and its channel, a Group);
+    typed objects that are no actor (Lemmy's moderators collection) claim nobody. The
+    empty tuple means the object names no author.
+    """
+    found: list[str] = []
+    for entry in as_list(value):
+        if isinstance(entry, dict):
+            types = types_of(entry)
+            if types and not any(t in ACTOR_TYPES for t in types):
+                continue
+        entry_id = id_of(entry)
+        if entry_id and entry_id not in found:
+            found.append(entry_id)
+    return tuple(found)
+
+
 def _language(doc: dict[str, Any], content_map: dict[str, str]) -> str | None:
     if content_map:
         return next(iter(content_map))

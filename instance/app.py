@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from pathlib import Path
+from typing import Any
 
 from quart import Quart
 
@@ -53,6 +56,16 @@ def create_app(settings: Settings | None = None) -> Quart:
     from instance.web import register_web
 
     register_web(app)
+    from instance.web.body_guard import BodyGuard
+
+    # Outermost, so that a slow body is cut before Quart waits for it (docs/overload.md).
+    guard: Any = BodyGuard(
+        app.asgi_app,
+        timeout=settings.body_timeout,
+        min_rate=settings.body_min_rate,
+        max_in_flight=settings.max_body_reads,
+    )
+    app.asgi_app = guard  # type: ignore[method-assign]
 
     @app.before_serving
     async def start() -> None:
@@ -60,9 +73,18 @@ def create_app(settings: Settings | None = None) -> Quart:
         app.extensions["gapo"] = services
         if settings.run_jobs:
             services.runner.start()
+        # Expired sessions leave the database within the hour, even if nobody logs in.
+        app.extensions["gapo_session_purge"] = asyncio.create_task(
+            services.sessions.purge_periodically()
+        )
 
     @app.after_serving
     async def stop() -> None:
+        purge = app.extensions.pop("gapo_session_purge", None)
+        if purge is not None:
+            purge.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await purge
         services = app.extensions.pop("gapo", None)
         if services is not None:
             await services.close()

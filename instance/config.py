@@ -29,28 +29,54 @@ def _as_bool(value: Any) -> bool:
     raise ConfigError(f"not a boolean: {value!r}")
 
 
+def _alternate_origins(scheme: str, text: str) -> list[str]:
+    """`GAPO_ALTERNATE_HOSTS` as origins; an entry without a scheme takes the base URL's."""
+    found: list[str] = []
+    for entry in text.split(","):
+        entry = entry.strip().lower().rstrip("/")
+        if not entry:
+            continue
+        parts = urlsplit(entry if "://" in entry else f"{scheme}://{entry}")
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.path:
+            raise ConfigError(f"GAPO_ALTERNATE_HOSTS entries must be hosts or origins: {entry!r}")
+        found.append(f"{parts.scheme}://{parts.netloc}")
+    return found
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything an admin can set. Field name `x` is env var `GAPO_X` and TOML key `x`."""
 
     data_dir: Path = Path("./data")
     base_url: str = "http://localhost:8000"
+    # Other origins this instance answers on (an onion address…), comma-separated:
+    # signed requests made to them verify too. Ids are always built from base_url.
+    alternate_hosts: str = ""
     database_url: str = ""
     allow_private_addresses: bool = False
     registrations: str = "open"
     sqlite_synchronous: str = "FULL"
     max_post_chars: int = 5000
     max_body_bytes: int = 1_048_576
+    # A request body must arrive within `body_timeout` seconds plus one second per
+    # `body_min_rate` bytes received; at most `max_body_reads` bodies arrive at once per process.
+    body_timeout: int = 10
+    body_min_rate: int = 8192
+    max_body_reads: int = 256
     password_workers: int = 2
     argon2_time_cost: int = 2
     argon2_memory_kib: int = 19 * 1024
     password_queue: int = 64
     signup_rate_per_hour: int = 10
     login_rate_per_5min: int = 20
+    # Wrong passwords for one account from anywhere, per hour (docs/security.md).
+    login_failures_per_account_hour: int = 25
     instance_name: str = "Gapo"
     # Number of reverse proxies in front of Gapo whose X-Forwarded-For may be believed.
     trusted_proxies: int = 0
     job_workers: int = 4
+    # Off by default; when on, lines carry no address, user agent or query (docs/privacy.md).
+    access_log: bool = False
     run_jobs: bool = True
     extra: Mapping[str, Any] = field(default_factory=dict)
 
@@ -62,12 +88,17 @@ class Settings:
             )
         if self.sqlite_synchronous.upper() not in SYNCHRONOUS_MODES:
             raise ConfigError("GAPO_SQLITE_SYNCHRONOUS must be FULL or NORMAL")
+        for name in ("body_timeout", "body_min_rate", "max_body_reads"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"GAPO_{name.upper()} must be at least 1")
         parts = urlsplit(self.base_url)
         if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/"):
             raise ConfigError(
                 f"GAPO_BASE_URL must be an origin like https://example.org, not {self.base_url!r}"
             )
         object.__setattr__(self, "base_url", f"{parts.scheme}://{parts.netloc.lower()}")
+        alternates = _alternate_origins(parts.scheme, self.alternate_hosts)
+        object.__setattr__(self, "alternate_hosts", ",".join(alternates))
         object.__setattr__(self, "data_dir", Path(self.data_dir))
         if not self.database_url:
             db_path = (Path(self.data_dir) / "gapo.sqlite3").resolve()
@@ -77,6 +108,12 @@ class Settings:
     def host(self) -> str:
         """The instance's host (with port when not default): the domain part of handles."""
         return urlsplit(self.base_url).netloc
+
+    @property
+    def origins(self) -> tuple[str, ...]:
+        """Where this instance answers: the base URL, then the alternate hosts."""
+        alternates = [o for o in self.alternate_hosts.split(",") if o]
+        return tuple(dict.fromkeys([self.base_url, *alternates]))
 
     @property
     def secure_cookies(self) -> bool:

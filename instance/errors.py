@@ -72,6 +72,14 @@ class NotFound(GapoError):
     message = N_("Not found.")
 
 
+class PostDeleted(NotFound):
+    """The post existed and was deleted. Only someone who could have seen it is told so;
+    anyone else gets a plain NotFound, exactly as for a post that never existed."""
+
+    status = 410
+    message = N_("This post was deleted.")
+
+
 class PayloadTooLarge(GapoError):
     status = 413
     message = N_("The request is too large.")

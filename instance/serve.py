@@ -9,8 +9,10 @@ import os
 from hypercorn.config import Config
 from hypercorn.run import run
 
+from instance.access_log import PrivateAccessLogger
 from instance.config import Settings
 from instance.db.migrate import pending_migrations
+from instance.server_limits import install_fd_exhaustion_filter, raise_open_file_limit, tune
 from instance.services import SchemaOutOfDate
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -19,6 +21,7 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 def configure_logging() -> None:
     """One handler on the root logger, in this process and in each spawned worker."""
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    install_fd_exhaustion_filter()
 
 
 def serve(settings: Settings, *, host: str, port: int, workers: int) -> int:
@@ -36,7 +39,9 @@ def serve(settings: Settings, *, host: str, port: int, workers: int) -> int:
     config.bind = [f"[{host}]:{port}" if ":" in host else f"{host}:{port}"]
     # One worker runs in this process (signals reach it directly); more are spawned children.
     config.workers = 0 if workers <= 1 else workers
-    config.accesslog = "-"
+    # Off unless the admin asks; when on, a line never names the client (instance/access_log.py).
+    config.logger_class = PrivateAccessLogger
+    config.accesslog = "-" if settings.access_log else None
     # Given a name, Hypercorn adds its own handler and still propagates to the root one, so
     # each line printed twice; given the logger, its lines go through the root handler once.
     config.errorlog = logging.getLogger("hypercorn.error")
@@ -44,4 +49,6 @@ def serve(settings: Settings, *, host: str, port: int, workers: int) -> int:
     print(
         f"Gapo is serving {settings.base_url} on http://{host}:{port} ({max(1, workers)} worker(s))"
     )
+    tune(config)  # connection limits, and more open files (docs/overload.md)
+    raise_open_file_limit()
     return run(config)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from activitypub.fetch import Fetcher
 from instance import __version__
-from instance.accounts.mutes import MuteService
+from instance.accounts.login_throttle import LoginThrottle
 from instance.accounts.passwords import Argon2Params, PasswordService
 from instance.accounts.service import AccountService
 from instance.accounts.sessions import SessionService
@@ -19,19 +19,14 @@ from instance.db.connection import Row
 from instance.db.migrate import pending_migrations
 from instance.db.nodes import claim_node
 from instance.federation.context import FederationContext
-from instance.federation.deliver_job import DeliveryJob
 from instance.federation.discovery import Discovery
 from instance.federation.documents import Documents
 from instance.federation.inbox import INBOX_JOB, InboxService
 from instance.federation.instance_actor import ensure_instance_actor
+from instance.federation.interaction import RemoteInteraction
 from instance.federation.lookup import Lookup
 from instance.federation.notes_in import RemoteNotes
-from instance.federation.outbox import DELIVER, Outbox
-from instance.federation.profile_updates import ProfileFederation
-from instance.federation.relationships import Relationships
 from instance.federation.remote_actors import RemoteActors
-from instance.federation.signing import KeySigner
-from instance.federation.urls import LocalUrls
 from instance.feeds.notifications import NotificationService
 from instance.feeds.service import FeedService
 from instance.feeds.tags import TagFeed
@@ -41,10 +36,18 @@ from instance.jobs.runner import JobRunner
 from instance.jobs.unix_wakeup import UnixSocketWakeup, wake_dir
 from instance.media.service import MediaService
 from instance.media.storage import LocalStorage
+from instance.notifications.writer import Notifier
+from instance.outbound.deliver_job import DeliveryJob
+from instance.outbound.outbox import DELIVER, Outbox
+from instance.outbound.profile_updates import ProfileFederation
+from instance.outbound.signing import KeySigner
 from instance.pools import BoundedPool
 from instance.posts.reactions_list import Reactions
 from instance.posts.service import PostService
 from instance.ratelimit import RateLimiter
+from instance.relationships.mutes import MuteService
+from instance.relationships.service import Relationships
+from instance.urls import LocalUrls
 
 
 class SchemaOutOfDate(Exception):
@@ -78,6 +81,7 @@ class Services:
     secret_key: str
     signup_limiter: RateLimiter
     login_limiter: RateLimiter
+    login_throttle: LoginThrottle
     urls: LocalUrls
     fetcher: Fetcher
     queue: JobQueue
@@ -93,6 +97,7 @@ class Services:
     discovery: Discovery
     actors: RemoteActors
     lookup: Lookup
+    interactions: RemoteInteraction
     feeds: FeedService
     tags: TagFeed
     notifications: NotificationService
@@ -131,19 +136,21 @@ async def open_services(settings: Settings) -> Services:
     actors = RemoteActors(
         db, ids, fetcher, urls, KeySigner(instance_key["key_id"], instance_key["private_pem"])
     )
-    notifications = NotificationService(db, ids)
-    relationships = Relationships(db, ids, outbox, urls, notifications=notifications)
+    notifier = Notifier(ids)
+    relationships = Relationships(db, ids, outbox, urls, notifications=notifier)
     federation = FederationContext(
         db=db,
         ids=ids,
         urls=urls,
         actors=actors,
-        notes=RemoteNotes(db, ids, actors, urls, notifications=notifications),
+        notes=RemoteNotes(db, ids, actors, urls, notifications=notifier),
         relationships=relationships,
         outbox=outbox,
-        notifications=notifications,
+        notifications=notifier,
     )
-    inbox = InboxService(federation, queue, max_body=settings.max_body_bytes)
+    inbox = InboxService(
+        federation, queue, max_body=settings.max_body_bytes, origins=settings.origins
+    )
     runner = JobRunner(
         db,
         queue,
@@ -157,12 +164,15 @@ async def open_services(settings: Settings) -> Services:
         outbox,
         urls,
         settings.max_post_chars,
-        notifications=notifications,
+        notifications=notifier,
         lookup=lookup,
     )
     # Decoding and resizing images is CPU-bound: a small pool that refuses past its queue.
     image_pool = BoundedPool("images", 2, 16)
     media = MediaService(LocalStorage(settings.data_dir / "media", settings.base_url), image_pool)
+    login_throttle = LoginThrottle(
+        settings.login_failures_per_account_hour, load_or_create_secret(settings.data_dir)
+    )
     passwords = PasswordService(
         password_pool,
         Argon2Params(time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib),
@@ -174,8 +184,16 @@ async def open_services(settings: Settings) -> Services:
         password_pool=password_pool,
         key_pool=key_pool,
         accounts=AccountService(
-            settings, db, ids, passwords, key_pool, media=media, render_text=posts.render_text
+            settings,
+            db,
+            ids,
+            passwords,
+            key_pool,
+            media=media,
+            render_text=posts.render_text,
+            login_throttle=login_throttle,
         ),
+        login_throttle=login_throttle,
         sessions=SessionService(db, ids),
         secret_key=load_or_create_secret(settings.data_dir),
         signup_limiter=RateLimiter(settings.signup_rate_per_hour, 3600),
@@ -192,9 +210,10 @@ async def open_services(settings: Settings) -> Services:
         documents=Documents(db, urls, actors, posts, settings.host),
         discovery=Discovery(settings, db, urls),
         lookup=lookup,
+        interactions=RemoteInteraction(db, lookup, actors, federation.notes, urls),
         feeds=FeedService(db),
         tags=TagFeed(db),
-        notifications=notifications,
+        notifications=NotificationService(db),
         federation_admin=FederationAdmin(db, queue.wakeup),
         profile_federation=ProfileFederation(db, ids, outbox, urls),
         mutes=MuteService(db, ids),

@@ -6,9 +6,10 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -68,24 +69,50 @@ def wait_for_health(port: int, proc: subprocess.Popen[str], seconds: float = 30)
 class Server:
     """A running `gapo serve`: its base URL, data dir and (after it stops) its output."""
 
-    def __init__(self, base_url: str, data_dir: Path, proc: subprocess.Popen[str]) -> None:
+    def __init__(
+        self, base_url: str, data_dir: Path, proc: subprocess.Popen[str], drain: _Drain
+    ) -> None:
         self.base_url = base_url
         self.data_dir = data_dir
         self.proc = proc
+        self.drain = drain
         self.output = ""
 
 
-def _stop(proc: subprocess.Popen[str]) -> str:
+class _Drain:
+    """Reads a child's output while it runs: a full pipe (64 KiB) would block its logging."""
+
+    def __init__(self, proc: subprocess.Popen[str]) -> None:
+        self.chunks: list[str] = []
+        self.thread = threading.Thread(target=self._read, args=(proc,), daemon=True)
+        self.thread.start()
+
+    def _read(self, proc: subprocess.Popen[str]) -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            self.chunks.append(line)
+
+
+def _stop(proc: subprocess.Popen[str], drain: _Drain) -> str:
     proc.terminate()
     try:
-        output, _ = proc.communicate(timeout=20)
+        proc.wait(timeout=20)
     except subprocess.TimeoutExpired:
         proc.kill()
-        output, _ = proc.communicate()
-    return output or ""
+        proc.wait()
+    drain.thread.join(timeout=20)
+    if proc.stdout is not None:
+        proc.stdout.close()
+    return "".join(drain.chunks)
 
 
-def _start(data_dir: Path, args: tuple[str, ...], workers: int, env: dict[str, str]) -> Server:
+def _start(
+    data_dir: Path,
+    args: tuple[str, ...],
+    workers: int,
+    env: dict[str, str],
+    preexec_fn: Callable[[], None] | None = None,
+) -> Server:
     """Starts `gapo serve` on a free port; retries when another process took the port first."""
     for _attempt in range(3):
         port = free_port()
@@ -97,25 +124,36 @@ def _start(data_dir: Path, args: tuple[str, ...], workers: int, env: dict[str, s
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
+            preexec_fn=preexec_fn,
         )
+        drain = _Drain(proc)
         try:
             wait_for_health(port, proc)
         except AssertionError as exc:
-            output = _stop(proc)
+            output = _stop(proc, drain)
             if "address already in use" in output.lower():
                 continue
             raise AssertionError(f"{exc}\n{output}") from None
-        return Server(base_url, data_dir, proc)
+        return Server(base_url, data_dir, proc, drain)
     raise AssertionError("no free port for gapo serve after 3 attempts")
 
 
 @contextmanager
-def running_server(data_dir: Path, *args: str, workers: int = 1, **env: str) -> Iterator[Server]:
-    """`gapo migrate`, then `gapo [ARGS] serve` on a free loopback port until the block ends."""
+def running_server(
+    data_dir: Path,
+    *args: str,
+    workers: int = 1,
+    preexec_fn: Callable[[], None] | None = None,
+    **env: str,
+) -> Iterator[Server]:
+    """`gapo migrate`, then `gapo [ARGS] serve` on a free loopback port until the block ends.
+
+    `preexec_fn` runs in the server's process before it starts (to lower a resource limit).
+    """
     migrated = gapo(data_dir, "migrate", **env)
     assert migrated.returncode == 0, migrated.stderr
-    server = _start(data_dir, args, workers, env)
+    server = _start(data_dir, args, workers, env, preexec_fn)
     try:
         yield server
     finally:
-        server.output = _stop(server.proc)
+        server.output = _stop(server.proc, server.drain)

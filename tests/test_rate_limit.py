@@ -94,3 +94,17 @@ async def test_trusted_proxy_forwarded_address_is_limited_per_client(tmp_path) -
             "/login", form={"login": "x", "password": "y", "csrf_token": token}, headers=headers
         )
         assert fresh.status_code == 401
+
+
+def test_limiter_keeps_keyed_hashes_not_addresses() -> None:
+    """The limiter's table holds HMACs under a key of its own: neither the address nor its
+    plain hash, and another process (limiter) files the same address elsewhere."""
+    import hashlib
+
+    first, second = RateLimiter(5, 60), RateLimiter(5, 60)
+    first.hit("203.0.113.9")
+    second.hit("203.0.113.9")
+    [stored] = first.keys_in_memory()
+    assert b"203.0.113.9" not in stored
+    assert stored not in hashlib.sha256(b"203.0.113.9").digest()
+    assert second.keys_in_memory() != [stored]

@@ -107,3 +107,74 @@ async def test_login_next_is_same_site_only(client) -> None:
         away = await post_form(client, "/login", {**good, "next": target})
         assert away.headers["Location"] == "/"
         await post_form(client, "/logout", {}, csrf_from="/")
+
+
+async def test_session_keeps_only_a_coarse_browser_label(client, app: Quart) -> None:
+    """A session row holds a label such as "Firefox on Android", never the user agent."""
+    agent = "Mozilla/5.0 (Android 14; Mobile; rv:128.0) Gecko/128.0 Firefox/128.0"
+    await signup(client, "sen", request_kwargs={"headers": {"User-Agent": agent}})
+    db = app.extensions["gapo"].db
+    columns = {
+        r["name"] for r in await db.fetch_all("SELECT name FROM pragma_table_info('sessions')")
+    }
+    assert "ip" not in columns and "user_agent" not in columns
+    assert await db.fetch_value("SELECT device FROM sessions") == "Firefox on Android"
+
+
+def test_device_labels_come_from_a_fixed_list() -> None:
+    """Common browsers get their family and system; anything else a generic label, and no
+    byte of an unusual user agent comes through."""
+    from instance.accounts.devices import device_label
+
+    chrome_linux = (
+        "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko)"
+        " Chrome/131.0.0.0 Safari/537.36"
+    )
+    iphone_safari = (
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15"
+        " (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"
+    )
+    edge_windows = (
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko)"
+        " Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0"
+    )
+    assert device_label(chrome_linux) == "Chromium on Linux"
+    assert device_label(iphone_safari) == "Safari on iOS"
+    assert device_label(edge_windows) == "Edge on Windows"
+    assert device_label(None) == "A browser on an unknown system"
+    assert device_label("QzxTool/1.0 host-4412") == "A browser on an unknown system"
+
+
+async def test_expired_sessions_are_purged_at_login(client, app: Quart) -> None:
+    """A log-in deletes every expired session row, whoever it belonged to."""
+    await signup(client, "tam")
+    db = app.extensions["gapo"].db
+    await db.execute("UPDATE sessions SET expires_at = 1")  # tam's browser was left alone
+    other = app.test_client()
+    await signup(other, "tuan")
+    assert await db.fetch_value("SELECT COUNT(*) FROM sessions WHERE expires_at <= 1") == 0
+    assert await count_rows(app, "sessions") == 1
+
+
+async def test_expired_sessions_are_purged_on_a_timer(make_app: AppFactory, tmp_path) -> None:
+    """The app purges expired sessions when it starts and every hour, without any log-in."""
+    import asyncio
+
+    app = await make_app(data_dir=tmp_path / "timer")
+    await signup(app.test_client(), "uyen")
+    db = app.extensions["gapo"].db
+    await db.execute("UPDATE sessions SET expires_at = 1")
+    purged = await app.extensions["gapo"].sessions.purge_expired()
+    assert purged == 1
+    # And the lifespan runs that purge itself: a second app on the same data dir starts it.
+    await db.execute(
+        "INSERT INTO sessions (id, token_hash, user_id, created_at, last_seen_at, expires_at)"
+        " SELECT 1, 'x', id, 0, 0, 1 FROM users"
+    )
+    again = await make_app(data_dir=tmp_path / "timer")
+    task = again.extensions["gapo_session_purge"]
+    for _ in range(200):
+        if not await count_rows(again, "sessions"):
+            break
+        await asyncio.sleep(0.05)
+    assert await count_rows(again, "sessions") == 0 and not task.done()

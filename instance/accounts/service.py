@@ -9,8 +9,10 @@ from typing import Any
 
 from activitypub.html import text_to_html
 from instance.accounts.keys import generate_keypair
+from instance.accounts.login_throttle import LoginThrottle, account_key
 from instance.accounts.passwords import PasswordService
 from instance.accounts.profile_fields import clean_fields, fields_json
+from instance.accounts.sessions import token_hash
 from instance.accounts.validation import (
     BIO_MAX,
     DISPLAY_NAME_MAX,
@@ -64,6 +66,7 @@ class AccountService:
         *,
         media: MediaService | None = None,
         render_text: Callable[[str], Awaitable[str]] | None = None,
+        login_throttle: LoginThrottle | None = None,
     ) -> None:
         self.settings = settings
         self.db = db
@@ -73,6 +76,7 @@ class AccountService:
         self.media = media
         # Renders a bio like a post (mentions resolved); plain linking when not given.
         self.render_text = render_text
+        self.login_throttle = login_throttle
 
     def actor_url(self, username: str) -> str:
         return f"{self.settings.base_url}/users/{username}"
@@ -167,16 +171,25 @@ class AccountService:
         if await users_q.email_taken(self.db, email):
             raise Conflict(N_("That email address is already registered."), field="email")
 
-    async def authenticate(self, login: str, password: str) -> Row:
-        """The user for a username or email and password; refuses pending and suspended ones."""
+    async def authenticate(self, login: str, password: str, *, device: str | None = None) -> Row:
+        """The user for a username or email and password; refuses pending and suspended ones.
+
+        Failures count against the account (LoginThrottle); `device` is the browser's device
+        cookie, which keeps the owner's attempts apart from a stranger's.
+        """
         login = login.strip()
         user = (
             await users_q.get_by_email(self.db, login.lower())
             if "@" in login
             else await users_q.get_by_username(self.db, login.lower())
         )
+        key = account_key(user["user_id"] if user else None, login)
+        if self.login_throttle is not None:
+            self.login_throttle.check(key, device)
         ok = await self.passwords.verify(user["password_hash"] if user else None, password)
         if user is None or not ok:
+            if self.login_throttle is not None:
+                self.login_throttle.failed(key, device)
             raise NotAuthenticated(N_("Wrong username or password."))
         if user["suspended_at"] is not None:
             raise Forbidden(N_("This account is suspended."))
@@ -255,10 +268,38 @@ class AccountService:
         return user
 
     async def set_password(self, username: str, password: str) -> None:
+        """The admin's reset (`gapo user set-password`): every session of the user ends."""
         user = await self._user(username)
+        await self._replace_password(user, password, keep_token=None)
+
+    async def change_password(
+        self, user_id: int, current: str, new: str, *, keep_token: str | None
+    ) -> None:
+        """The user's own change: the current password first; other sessions end.
+
+        Whoever knew the old password (or holds a stolen cookie) is logged out everywhere;
+        only the session holding `keep_token`, the one making the change, stays.
+        """
+        user = await users_q.get_by_id(self.db, user_id)
+        if user is None:
+            raise NotFound()
+        # Someone holding a stolen cookie must not get unlimited guesses here either.
+        key = account_key(user_id, "")
+        if self.login_throttle is not None:
+            self.login_throttle.check(key, None)
+        if not await self.passwords.verify(user["password_hash"], current):
+            if self.login_throttle is not None:
+                self.login_throttle.failed(key, None)
+            raise NotAuthenticated(N_("The current password is not right."), field="current")
+        await self._replace_password(user, new, keep_token=keep_token)
+
+    async def _replace_password(self, user: Row, password: str, *, keep_token: str | None) -> None:
         validate_password(password, user["username"])
         password_hash = await self.passwords.hash(password)
-        await users_q.set_fields(self.db, user["user_id"], {"password_hash": password_hash})
+        keep = token_hash(keep_token) if keep_token else None
+        async with self.db.transaction() as tx:
+            await users_q.set_fields(tx, user["user_id"], {"password_hash": password_hash})
+            await sessions_q.delete_for_user(tx, user["user_id"], except_hash=keep)
 
     async def promote(self, username: str, role: str = "admin") -> None:
         user = await self._user(username)

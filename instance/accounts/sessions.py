@@ -1,10 +1,17 @@
-"""Login sessions: a random token in an HttpOnly cookie, its SHA-256 in the database."""
+"""Login sessions: a random token in an HttpOnly cookie, its SHA-256 in the database.
+
+A session row holds no client address and no user agent, only a coarse label of the
+browser (instance/accounts/devices.py); expired rows are deleted, not kept.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import logging
 import secrets
 
+from instance.accounts.devices import device_label
 from instance.db import Database
 from instance.db import sessions as sessions_q
 from instance.db import users as users_q
@@ -14,9 +21,14 @@ from instance.ids import IdGenerator, now
 SESSION_LIFETIME = 30 * 86400
 # Writing last-seen on every request would make each page view a write; once an hour is enough.
 ACTIVITY_WRITE_INTERVAL = 3600
+# Expired sessions are also purged at each log-in; the timer catches instances nobody logs in to.
+PURGE_INTERVAL = 3600
+
+log = logging.getLogger(__name__)
 
 
-def _hash(token: str) -> str:
+def token_hash(token: str) -> str:
+    """What the database keeps of a session token: its SHA-256, never the token."""
     return hashlib.sha256(token.encode("ascii", "replace")).hexdigest()
 
 
@@ -25,26 +37,28 @@ class SessionService:
         self.db = db
         self.ids = ids
 
-    async def create(self, user_id: int, *, ip: str | None, user_agent: str | None) -> str:
+    async def create(self, user_id: int, *, user_agent: str | None) -> str:
+        """A new session's token; only a coarse label of `user_agent` is kept."""
         token = secrets.token_urlsafe(32)
         ts = now()
-        await sessions_q.insert_session(
-            self.db,
-            session_id=self.ids.next_id(),
-            token_hash=_hash(token),
-            user_id=user_id,
-            now=ts,
-            expires_at=ts + SESSION_LIFETIME,
-            ip=ip,
-            user_agent=(user_agent or "")[:300],
-        )
+        async with self.db.transaction() as tx:
+            await sessions_q.delete_expired(tx, ts)
+            await sessions_q.insert_session(
+                tx,
+                session_id=self.ids.next_id(),
+                token_hash=token_hash(token),
+                user_id=user_id,
+                now=ts,
+                expires_at=ts + SESSION_LIFETIME,
+                device=device_label(user_agent),
+            )
         return token
 
     async def user_for(self, token: str | None) -> Row | None:
         if not token or len(token) > 100:
             return None
         ts = now()
-        user = await sessions_q.get_user_for_token(self.db, _hash(token), ts)
+        user = await sessions_q.get_user_for_token(self.db, token_hash(token), ts)
         if user is None or user["suspended_at"] is not None:
             return None
         if (user["last_active_at"] or 0) < ts - ACTIVITY_WRITE_INTERVAL:
@@ -53,4 +67,25 @@ class SessionService:
 
     async def end(self, token: str | None) -> None:
         if token:
-            await sessions_q.delete_by_token(self.db, _hash(token))
+            await sessions_q.delete_by_token(self.db, token_hash(token))
+
+    async def others(self, user_id: int, token: str | None) -> list[Row]:
+        """The user's live sessions other than the one holding `token`: label and start."""
+        keep = token_hash(token) if token else ""
+        rows = await sessions_q.list_for_user(self.db, user_id, now())
+        return [r for r in rows if r["token_hash"] != keep]
+
+    async def purge_expired(self) -> int:
+        return await sessions_q.delete_expired(self.db, now())
+
+    async def purge_periodically(self, interval: float = PURGE_INTERVAL) -> None:
+        """Deletes expired sessions every `interval` seconds until cancelled."""
+        while True:
+            try:
+                removed = await self.purge_expired()
+            except Exception:  # a busy or closing database: try again next time
+                log.exception("purging expired sessions failed")
+            else:
+                if removed:
+                    log.info("purged %d expired session(s)", removed)
+            await asyncio.sleep(interval)

@@ -38,14 +38,6 @@ async def replace_for_post(ex: Executor, post_id: int, hashtag_ids: list[int]) -
         )
 
 
-async def of_post(ex: Executor, post_id: int) -> list[Row]:
-    return await ex.fetch_all(
-        "SELECT h.id, h.name_key, h.display_name FROM post_hashtags ph"
-        " JOIN hashtags h ON h.id = ph.hashtag_id WHERE ph.post_id = :p ORDER BY h.name_key",
-        {"p": post_id},
-    )
-
-
 async def public_posts(
     ex: Executor,
     hashtag_id: int,

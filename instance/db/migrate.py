@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from pathlib import Path
 
 from yoyo import get_backend, read_migrations
@@ -32,12 +33,26 @@ def _pending_sync(database_url: str) -> list[str]:
     return [m.id for m in backend.to_apply(migrations)]
 
 
+def _compact_sync(sqlite_path: Path) -> None:
+    """Rewrites the file and empties the WAL: what a migration wiped (the session addresses
+    of 0006) must not linger in free pages or old WAL frames of the data directory."""
+    conn = sqlite3.connect(sqlite_path, isolation_level=None)
+    try:
+        conn.execute("VACUUM")
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        conn.close()
+
+
 async def migrate(database_url: str, sqlite_path: Path | None = None) -> list[str]:
     """Bring the schema up to date; returns the ids applied (empty when already current)."""
     if sqlite_path is not None:
         sqlite_path.parent.mkdir(parents=True, exist_ok=True)
         await enable_wal(sqlite_path)
-    return await asyncio.to_thread(_apply_sync, database_url)
+    applied = await asyncio.to_thread(_apply_sync, database_url)
+    if applied and sqlite_path is not None:
+        await asyncio.to_thread(_compact_sync, sqlite_path)
+    return applied
 
 
 async def pending_migrations(database_url: str) -> list[str]:

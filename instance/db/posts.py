@@ -26,12 +26,16 @@ async def insert_post(ex: Executor, values: dict[str, Any]) -> None:
     await ex.execute(f"INSERT INTO posts ({columns}) VALUES ({placeholders})", values)
 
 
-async def add_recipients(ex: Executor, post_id: int, account_ids: list[int]) -> None:
+async def add_recipients(
+    ex: Executor, post_id: int, account_ids: list[int], *, mentioned: bool = True
+) -> None:
+    """Addressees who may see the post; `mentioned=False` records silent ones (addressed
+    without a mention: they see it and are not notified)."""
     for account_id in dict.fromkeys(account_ids):
         await ex.execute(
-            "INSERT INTO post_recipients (post_id, account_id, mentioned) VALUES (:p, :a, 1)"
+            "INSERT INTO post_recipients (post_id, account_id, mentioned) VALUES (:p, :a, :m)"
             " ON CONFLICT (post_id, account_id) DO NOTHING",
-            {"p": post_id, "a": account_id},
+            {"p": post_id, "a": account_id, "m": 1 if mentioned else 0},
         )
 
 
@@ -75,6 +79,12 @@ async def update_content(ex: Executor, post_id: int, values: dict[str, Any]) -> 
     await ex.execute(f"UPDATE posts SET {sets} WHERE id = :post_id", {**values, "post_id": post_id})
 
 
+async def ap_json(ex: Executor, post_id: int) -> str | None:
+    """The ActivityPub document a remote post was stored from (None for local posts)."""
+    value = await ex.fetch_value("SELECT ap_json FROM posts WHERE id = :id", {"id": post_id})
+    return None if value is None else str(value)
+
+
 async def add_edit(
     ex: Executor, *, edit_id: int, post_id: int, content_html: str, summary: str, now: int
 ) -> None:
@@ -94,13 +104,16 @@ async def edits(ex: Executor, post_id: int) -> list[Row]:
 
 
 async def mark_deleted(ex: Executor, post_id: int, now: int) -> None:
-    """Keep a tombstone row (id, ap_id, deleted_at) so later fetches answer 410."""
+    """Keep a tombstone row (id, ap_id, deleted_at) so later fetches answer 410.
+
+    The content goes; the addressees stay (account ids only), because who could have seen
+    the post decides who is told it was deleted (410) and who gets a plain 404.
+    """
     await ex.execute(
         "UPDATE posts SET deleted_at = :now, content_html = '', content_source = '', summary = '',"
         " ap_json = NULL WHERE id = :id",
         {"id": post_id, "now": now},
     )
-    await ex.execute("DELETE FROM post_recipients WHERE post_id = :id", {"id": post_id})
     await ex.execute("DELETE FROM likes WHERE post_id = :id", {"id": post_id})
     await ex.execute("DELETE FROM shares WHERE post_id = :id", {"id": post_id})
 
@@ -156,10 +169,13 @@ async def count_by_account(ex: Executor, account_id: int, visibilities: tuple[st
     )
 
 
-async def count_local(ex: Executor) -> int:
+async def count_local_listed(ex: Executor) -> int:
+    """Local posts anyone may read (public and unlisted, not deleted): NodeInfo's
+    `localPosts`. Followers-only and direct posts are not announced, not even as a number."""
     return int(
         await ex.fetch_value(
             "SELECT COUNT(*) AS n FROM posts WHERE local = 1 AND deleted_at IS NULL"
+            " AND visibility IN ('public', 'unlisted')"
         )
     )
 

@@ -15,20 +15,18 @@ async def insert_session(
     user_id: int,
     now: int,
     expires_at: int,
-    ip: str | None,
-    user_agent: str | None,
+    device: str,
 ) -> None:
     await ex.execute(
-        "INSERT INTO sessions (id, token_hash, user_id, created_at, last_seen_at, expires_at, ip,"
-        " user_agent) VALUES (:id, :th, :uid, :now, :now, :exp, :ip, :ua)",
+        "INSERT INTO sessions (id, token_hash, user_id, created_at, last_seen_at, expires_at,"
+        " device) VALUES (:id, :th, :uid, :now, :now, :exp, :device)",
         {
             "id": session_id,
             "th": token_hash,
             "uid": user_id,
             "now": now,
             "exp": expires_at,
-            "ip": ip,
-            "ua": user_agent,
+            "device": device,
         },
     )
 
@@ -45,8 +43,20 @@ async def delete_by_token(ex: Executor, token_hash: str) -> None:
     await ex.execute("DELETE FROM sessions WHERE token_hash = :th", {"th": token_hash})
 
 
-async def delete_for_user(ex: Executor, user_id: int) -> None:
-    await ex.execute("DELETE FROM sessions WHERE user_id = :uid", {"uid": user_id})
+async def delete_for_user(ex: Executor, user_id: int, *, except_hash: str | None = None) -> int:
+    """Ends every session of the user, but the one whose token hashes to `except_hash`."""
+    return await ex.execute(
+        "DELETE FROM sessions WHERE user_id = :uid AND token_hash <> :keep",
+        {"uid": user_id, "keep": except_hash or ""},
+    )
+
+
+async def list_for_user(ex: Executor, user_id: int, now: int) -> list[Row]:
+    return await ex.fetch_all(
+        "SELECT token_hash, device, created_at FROM sessions"
+        " WHERE user_id = :uid AND expires_at > :now ORDER BY created_at DESC",
+        {"uid": user_id, "now": now},
+    )
 
 
 async def delete_expired(ex: Executor, now: int) -> int:

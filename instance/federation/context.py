@@ -6,12 +6,12 @@ from dataclasses import dataclass
 
 from instance.db import Database
 from instance.federation.notes_in import RemoteNotes
-from instance.federation.outbox import Outbox
-from instance.federation.relationships import Relationships
 from instance.federation.remote_actors import RemoteActors
-from instance.federation.urls import LocalUrls
-from instance.feeds.notifications import NotificationService
 from instance.ids import IdGenerator
+from instance.notifications.writer import Notifier
+from instance.outbound.outbox import Outbox
+from instance.relationships.service import Relationships
+from instance.urls import LocalUrls
 
 
 @dataclass(frozen=True)
@@ -23,4 +23,4 @@ class FederationContext:
     notes: RemoteNotes
     relationships: Relationships
     outbox: Outbox
-    notifications: NotificationService
+    notifications: Notifier

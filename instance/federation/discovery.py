@@ -12,9 +12,9 @@ from instance.db import accounts as accounts_q
 from instance.db import posts as posts_q
 from instance.db import users as users_q
 from instance.errors import NotFound
-from instance.federation import to_ap
-from instance.federation.urls import LocalUrls
 from instance.ids import now
+from instance.outbound import to_ap
+from instance.urls import LocalUrls
 from webfinger.server import build_application_jrd, build_jrd, parse_resource
 
 MONTH = 30 * 86400
@@ -70,7 +70,7 @@ class Discovery:
             users_total=await accounts_q.count_local(self.db),
             users_active_month=await users_q.count_active_since(self.db, ts - MONTH),
             users_active_halfyear=await users_q.count_active_since(self.db, ts - HALF_YEAR),
-            local_posts=await posts_q.count_local(self.db),
+            local_posts=await posts_q.count_local_listed(self.db),
             open_registrations=self.settings.registrations in ("open", "approval"),
             node_name=self.settings.instance_name,
         )

@@ -2,7 +2,8 @@
 
 Public things are served to anyone, unsigned (our keys and actors must be fetchable
 without a signature). Followers-only and direct notes go only to a signed request
-from an actor allowed to see them; a forbidden note answers exactly like a missing one.
+from an actor allowed to see them; a forbidden note answers exactly like a missing one,
+and so does a deleted one to anyone who could not have seen it.
 """
 
 from __future__ import annotations
@@ -20,11 +21,11 @@ from instance.db import keys as keys_q
 from instance.db import posts as posts_q
 from instance.db.connection import Row
 from instance.errors import NotFound
-from instance.federation import to_ap
 from instance.federation.remote_actors import RemoteActors
-from instance.federation.urls import LocalUrls
+from instance.outbound import to_ap
 from instance.posts.service import PostService
-from instance.posts.visibility import can_see, visibilities_for, visible_posts
+from instance.posts.visibility import can_see, could_have_seen, visibilities_for, visible_posts
+from instance.urls import LocalUrls
 
 # A note's replies collection is served as one page; longer threads are read from their
 # authors' servers by peers that want them.
@@ -97,9 +98,14 @@ class Documents:
         post = await posts_q.get(self.db, post_id)
         if post is None or not post["local"] or post["username"] != username:
             raise NotFound()
+        viewer_id = viewer["id"] if viewer else None
         if post["deleted_at"] is not None:
+            # A Tombstone only for those who could have seen the note; a deleted followers-only
+            # or direct note is, to anyone else, the same 404 as one that never existed.
+            if not await could_have_seen(self.db, viewer_id, post):
+                raise NotFound()
             raise Gone(to_ap.tombstone(self.urls.note(username, post_id), post["deleted_at"]))
-        if not await can_see(self.db, viewer["id"] if viewer else None, post):
+        if not await can_see(self.db, viewer_id, post):
             raise NotFound()
         return await self.posts.note_document(post)
 

@@ -1,6 +1,8 @@
-"""Inbox handlers for Follow, Accept and Reject."""
+"""Inbox handlers for Follow, Accept, Reject and the Undo of a Follow."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from activitypub.vocab import Activity, id_of
 from instance.db import accounts as accounts_q
@@ -55,3 +57,29 @@ async def handle_reject(ctx: FederationContext, activity: Activity, actor: Row) 
         return "ignored: unknown follow"
     await ctx.relationships.remove(row["follower_id"], row["followee_id"])
     return "follow rejected"
+
+
+async def undo_follow(
+    ctx: FederationContext, inner: Any, inner_type: str | None, actor: Row
+) -> str | None:
+    """Undo of a Follow (named by type, or by the id of a follow we hold); None otherwise."""
+    inner_id = id_of(inner)
+    known = await follows_q.get_by_ap_id(ctx.db, inner_id) if inner_id else None
+    if inner_type != "Follow" and known is None:
+        return None
+    target_id = id_of(inner.get("object")) if isinstance(inner, dict) else None
+    username = ctx.urls.parse_actor(target_id or "")
+    followee = await accounts_q.get_local_by_username(ctx.db, username) if username else None
+    if followee is None and known is not None:
+        followee = await accounts_q.get_by_id(ctx.db, known["followee_id"])
+    if followee is None:
+        return "ignored: unknown follow"
+    async with ctx.db.transaction() as tx:
+        await follows_q.delete(tx, actor["id"], followee["id"])
+        await ctx.notifications.withdraw(
+            tx,
+            recipient_id=followee["id"],
+            kinds=("follow", "follow_request"),
+            from_account_id=actor["id"],
+        )
+    return "unfollowed"

@@ -1,4 +1,4 @@
-"""Inbox handlers for Like (and EmojiReact), Announce, Undo and Block."""
+"""Inbox handlers for Like (and EmojiReact), Announce, and the Undo of either."""
 
 from __future__ import annotations
 
@@ -9,14 +9,12 @@ from activitypub.vocab import (
     ACTIVITY_TYPES,
     Activity,
     VocabError,
+    attributed_actor_ids,
     classify,
     id_of,
     origin_of,
     primary_type,
 )
-from instance.db import accounts as accounts_q
-from instance.db import blocks as blocks_q
-from instance.db import follows as follows_q
 from instance.db import posts as posts_q
 from instance.db import reactions as reactions_q
 from instance.db.connection import Row
@@ -76,12 +74,15 @@ async def _record(
 
 
 def _trusted_embedded(obj: Any, signer_ap_id: str) -> dict[str, Any] | None:
-    """An embedded object we may take as sent: one on the signer's own host.
+    """An embedded object we may take as sent: one the signer authored, on its own host.
 
-    Anything else is fetched from its origin by id, never trusted as relayed.
+    Anything else (a neighbour's post on the signer's host, a Group's copy of a member's
+    post) is fetched from its origin by id, never trusted as relayed.
     """
     object_id = id_of(obj)
     if not isinstance(obj, dict) or object_id is None:
+        return None
+    if signer_ap_id not in attributed_actor_ids(obj.get("attributedTo")):
         return None
     try:
         same_host = origin_of(object_id) == origin_of(signer_ap_id)
@@ -113,9 +114,9 @@ async def _shared_post(ctx: FederationContext, activity: Activity, actor: Row) -
     # The fetcher checks that a fetched document's id is on the origin it came from.
     doc = _trusted_embedded(obj, actor["ap_id"])
     try:
-        if doc is None:
-            doc = await ctx.actors.fetch_document(object_id)
-        return await ctx.notes.ingest(doc)
+        if doc is not None:
+            return await ctx.notes.ingest(doc, author=actor)
+        return await ctx.notes.ingest(await ctx.actors.fetch_document(object_id))
     except (FetchError, NoteRejected) as exc:
         return f"ignored: {exc}"
 
@@ -141,30 +142,11 @@ UNDOABLE_REACTIONS = (
 )
 
 
-async def handle_undo(ctx: FederationContext, activity: Activity, actor: Row) -> str:
-    inner = activity.object
-    inner_type = primary_type(inner, ACTIVITY_TYPES) if isinstance(inner, dict) else None
+async def undo_reaction(
+    ctx: FederationContext, inner: Any, inner_type: str | None, actor: Row
+) -> str | None:
+    """Undo of a Like, EmojiReact or Announce; None when no such reaction is known."""
     inner_id = id_of(inner)
-    if isinstance(inner, dict) and id_of(inner.get("actor")) not in (None, actor["ap_id"]):
-        return "rejected: undo of another actor's activity"
-    if inner_type == "Follow" or (inner_id and await follows_q.get_by_ap_id(ctx.db, inner_id)):
-        target_id = id_of(inner.get("object")) if isinstance(inner, dict) else None
-        username = ctx.urls.parse_actor(target_id or "")
-        followee = await accounts_q.get_local_by_username(ctx.db, username) if username else None
-        if followee is None and inner_id:
-            row = await follows_q.get_by_ap_id(ctx.db, inner_id)
-            followee = await accounts_q.get_by_id(ctx.db, row["followee_id"]) if row else None
-        if followee is None:
-            return "ignored: unknown follow"
-        async with ctx.db.transaction() as tx:
-            await follows_q.delete(tx, actor["id"], followee["id"])
-            await ctx.notifications.withdraw(
-                tx,
-                recipient_id=followee["id"],
-                kinds=("follow", "follow_request"),
-                from_account_id=actor["id"],
-            )
-        return "unfollowed"
     for kind, column, types in UNDOABLE_REACTIONS:
         if inner_type is not None and inner_type not in types:
             continue
@@ -188,34 +170,4 @@ async def handle_undo(ctx: FederationContext, activity: Activity, actor: Row) ->
                         post_id=row["post_id"],
                     )
             return f"undid {kind}"
-    if inner_type == "Block":
-        username = (
-            ctx.urls.parse_actor(id_of(inner.get("object")) or "")
-            if isinstance(inner, dict)
-            else None
-        )
-        target = await accounts_q.get_local_by_username(ctx.db, username) if username else None
-        if target is not None:
-            await blocks_q.remove(ctx.db, actor["id"], target["id"])
-            return "unblocked"
-    return "ignored: nothing to undo"
-
-
-async def handle_block(ctx: FederationContext, activity: Activity, actor: Row) -> str:
-    username = ctx.urls.parse_actor(activity.object_id or "")
-    target = await accounts_q.get_local_by_username(ctx.db, username) if username else None
-    if target is None:
-        return "ignored: unknown account"
-    async with ctx.db.transaction() as tx:
-        await blocks_q.add(
-            tx,
-            block_id=ctx.ids.next_id(),
-            account_id=actor["id"],
-            target_id=target["id"],
-            ap_id=activity.id,
-            now=now(),
-        )
-        # A block ends follows both ways.
-        await follows_q.delete(tx, actor["id"], target["id"])
-        await follows_q.delete(tx, target["id"], actor["id"])
-    return "blocked"
+    return None

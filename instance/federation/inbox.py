@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -22,14 +22,11 @@ from instance.db import hosts as hosts_q
 from instance.db import inbox as inbox_q
 from instance.db.connection import Row
 from instance.federation.context import FederationContext
+from instance.federation.handle_blocks import handle_block
 from instance.federation.handle_follows import handle_accept, handle_follow, handle_reject
 from instance.federation.handle_notes import handle_create, handle_delete, handle_update
-from instance.federation.handle_reactions import (
-    handle_announce,
-    handle_block,
-    handle_like,
-    handle_undo,
-)
+from instance.federation.handle_reactions import handle_announce, handle_like
+from instance.federation.handle_undo import handle_undo
 from instance.federation.remote_actors import ActorFetchFailed
 from instance.ids import now
 from instance.jobs.queue import JobQueue
@@ -56,10 +53,20 @@ HANDLERS: dict[str, Handler] = {
 
 
 class InboxService:
-    def __init__(self, ctx: FederationContext, queue: JobQueue, *, max_body: int) -> None:
+    def __init__(
+        self,
+        ctx: FederationContext,
+        queue: JobQueue,
+        *,
+        max_body: int,
+        origins: Sequence[str] = (),
+    ) -> None:
         self.ctx = ctx
         self.queue = queue
         self.max_body = max_body
+        # Where this instance answers (base URL first, then alternate hosts); a request
+        # signed for any other server is refused. Empty: the base URL of `ctx.urls`.
+        self.origins = tuple(origins) or (ctx.urls.base_url,)
 
     @property
     def db(self) -> Database:
@@ -71,16 +78,21 @@ class InboxService:
     async def receive(
         self, method: str, url: str, headers: Mapping[str, str], body: bytes
     ) -> VerifiedActivity:
-        """Verify and store; raises activitypub.inbox.InboxError subclasses with a status."""
+        """Verify and store; raises activitypub.inbox.InboxError subclasses with a status.
+
+        `url` is the requested URL on the base origin; a request made to an alternate host
+        is verified against that host's URL (RFC 9421 signs the whole URL).
+        """
         verified = await verify_inbox_request(
             method,
-            url,
+            self._as_requested(url, headers),
             headers,
             body,
-            lookup_key=self.ctx.actors.lookup_key,
+            lookup_key=self.ctx.actors.lookup_key_or_refuse,
             is_blocked_domain=self._is_blocked,
             max_body=self.max_body,
             run_blocking=asyncio.to_thread,
+            origins=self.origins,
         )
         activity = verified.activity
         async with self.db.transaction() as tx:
@@ -99,6 +111,14 @@ class InboxService:
                 await self.queue.enqueue(tx, INBOX_JOB, {"row": row_id})
         await self._seen(verified.actor_id)
         return verified
+
+    def _as_requested(self, url: str, headers: Mapping[str, str]) -> str:
+        host = next((v.strip().lower() for k, v in headers.items() if k.lower() == "host"), "")
+        base = self.origins[0]
+        for origin in self.origins[1:]:
+            if urlsplit(origin).netloc == host and url.startswith(base):
+                return origin + url[len(base) :]
+        return url
 
     async def _seen(self, actor_id: str) -> None:
         """Any signed inbound activity clears a host's unavailable mark."""

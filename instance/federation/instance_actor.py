@@ -7,9 +7,9 @@ from instance.db import Database
 from instance.db import accounts as accounts_q
 from instance.db import keys as keys_q
 from instance.db.connection import Row
-from instance.federation.urls import INSTANCE_ACTOR_USERNAME, LocalUrls
 from instance.ids import IdGenerator, now
 from instance.pools import BoundedPool
+from instance.urls import INSTANCE_ACTOR_USERNAME, LocalUrls
 
 
 async def ensure_instance_actor(

@@ -19,7 +19,7 @@ from instance.db import accounts as accounts_q
 from instance.db.connection import Row
 from instance.errors import N_, NotFound
 from instance.federation.remote_actors import ActorFetchFailed, RemoteActors
-from instance.federation.urls import LocalUrls
+from instance.urls import LocalUrls
 from webfinger.client import WebFingerError, parse_handle, resolve
 
 log = logging.getLogger(__name__)
@@ -108,7 +108,8 @@ class Lookup:
             )
             return await self.actors.get_or_fetch(actor_id)
         except (WebFingerError, FetchError, ActorFetchFailed) as exc:
-            log.info("lookup of %r failed: %s", query, exc)
+            # What someone searched for is theirs: the log says only that a lookup failed.
+            log.info("a search lookup failed (%s)", type(exc).__name__)
             raise NotFound(N_("No account matches that search.")) from exc
 
     async def remote_preview(self, account: Row) -> RemotePreview:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterable
 from html import escape
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -21,7 +22,9 @@ from activitypub.vocab import (
     Note,
     Visibility,
     VocabError,
+    attributed_actor_ids,
     origin_of,
+    parse_datetime,
     parse_note,
     visibility_of,
 )
@@ -29,13 +32,14 @@ from instance.db import Database
 from instance.db import accounts as accounts_q
 from instance.db import posts as posts_q
 from instance.db.connection import Row
+from instance.db.executor import Executor
 from instance.federation.remote_actors import ActorFetchFailed, RemoteActors, web_url_or_none
-from instance.federation.urls import LocalUrls
-from instance.feeds.notifications import NotificationService
 from instance.ids import IdGenerator, now
+from instance.notifications.writer import Notifier
 from instance.posts.hashtags import store_post_tags
 from instance.posts.languages import normalize_language
 from instance.posts.visibility import can_see
+from instance.urls import LocalUrls
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +56,10 @@ _VISIBILITY_ORDER: tuple[Visibility, ...] = ("public", "unlisted", "followers", 
 
 class NoteRejected(Exception):
     """The note cannot be stored (bad shape, wrong origin, unknown author)."""
+
+
+class NoteForged(NoteRejected):
+    """The note is attributed to someone other than the actor that sent it."""
 
 
 class NoteIgnored(Exception):
@@ -96,12 +104,55 @@ def render_content(note: Note) -> str:
     return "".join(sanitize_html(part) for part in parts)
 
 
-def _check_edit_applies(post: Row, edited_at: int) -> None:
-    """`NoteIgnored` unless an edit made at `edited_at` is news for the stored post."""
+def _micros(seconds: float) -> int:
+    return round(seconds * 1_000_000)
+
+
+async def _version_time(ex: Executor, post: Row) -> int:
+    """When the stored version was written, in µs, at the precision its peer gave.
+
+    The `updated_at`/`created_at` columns hold whole seconds; the stored document keeps
+    the timestamps as sent (Mastodon sends milliseconds), so it is read first.
+    """
+    try:
+        raw = json.loads(await posts_q.ap_json(ex, post["id"]) or "{}")
+    except ValueError:
+        raw = None  # cut at 200 kB: whole seconds will do
+    if isinstance(raw, dict):
+        stamp = parse_datetime(raw.get("updated")) or parse_datetime(raw.get("published"))
+        if stamp is not None:
+            return _micros(stamp)
+    return _micros(int(post["updated_at"] or post["created_at"] or 0))
+
+
+async def _check_edit_applies(ex: Executor, post: Row, edited_at: float, content_html: str) -> None:
+    """`NoteIgnored` unless an edit made at `edited_at` is news for the stored post.
+
+    The rule (Mastodon's: an Update applies unless it is older than what is held):
+    newer than the stored version applies; older is ignored (updates arrive out of
+    order); equal applies only when it changes the text, so a repeated delivery is no
+    edit while a second edit stamped in the same millisecond is not lost.
+    """
     if post["deleted_at"] is not None:
         raise NoteIgnored("the post was deleted")
-    if edited_at <= int(post["updated_at"] or post["created_at"] or 0):
-        raise NoteIgnored("not newer than the stored version")
+    edited, stored = _micros(edited_at), await _version_time(ex, post)
+    if edited < stored:
+        raise NoteIgnored("older than the stored version")
+    if edited == stored and content_html == post["content_html"]:
+        raise NoteIgnored("the stored version already")
+
+
+def _author_of(note: Note, signer: Row | None) -> str:
+    """Whose note this is: the signer's, who must be among its `attributedTo` (a missing
+    one is the signer's); without a signer, the author it names."""
+    claimed = attributed_actor_ids(note.raw.get("attributedTo"))
+    if signer is not None:
+        if claimed and signer["ap_id"] not in claimed:
+            raise NoteForged("the note is attributed to someone other than the actor")
+        return str(signer["ap_id"])
+    if not note.attributed_to:
+        raise NoteRejected("the note names no author")
+    return note.attributed_to
 
 
 def _narrowest(a: Visibility, b: Visibility) -> Visibility:
@@ -116,7 +167,7 @@ class RemoteNotes:
         actors: RemoteActors,
         urls: LocalUrls,
         *,
-        notifications: NotificationService,
+        notifications: Notifier,
     ) -> None:
         self.db = db
         self.ids = ids
@@ -124,9 +175,9 @@ class RemoteNotes:
         self.urls = urls
         self.notifications = notifications
 
-    async def _local_recipients(self, note: Note) -> list[int]:
+    async def _local_accounts(self, addresses: Iterable[str]) -> list[int]:
         ids: list[int] = []
-        for addr in [*note.to, *note.cc, *(m.href for m in note.mentions)]:
+        for addr in addresses:
             username = self.urls.parse_actor(addr)
             if username is None:
                 continue
@@ -134,6 +185,14 @@ class RemoteNotes:
             if account is not None:
                 ids.append(int(account["id"]))
         return list(dict.fromkeys(ids))
+
+    async def _local_recipients(self, note: Note) -> tuple[list[int], list[int]]:
+        """(mentioned, silent) local accounts: a `Mention` tag notifies; being only in
+        `to`/`cc` gives sight of the post and no notification (as Mastodon's silent
+        mentions), or any server could notify anyone here of anything."""
+        mentioned = await self._local_accounts(m.href for m in note.mentions)
+        addressed = await self._local_accounts([*note.to, *note.cc])
+        return mentioned, [i for i in addressed if i not in mentioned]
 
     async def ingest(
         self,
@@ -145,6 +204,10 @@ class RemoteNotes:
     ) -> Row:
         """Store a remote note (or return it when known); returns the post row.
 
+        `author` is the signer of the activity that brought the note, who must be its
+        author (`NoteForged` otherwise); without it the note was fetched from its origin
+        and its `attributedTo` is believed.
+
         `_chain` holds the ids of the notes whose ingest led here (their replies), so a
         parent chain that loops back is cut instead of fetched round and round.
         """
@@ -154,13 +217,14 @@ class RemoteNotes:
             raise NoteRejected(str(exc)) from exc
         if note.type not in NOTE_TYPES:
             raise NoteRejected(f"unsupported object type {note.type}")
-        if not note.attributed_to or origin_of(note.attributed_to) != origin_of(note.id):
+        author_ap_id = _author_of(note, author)
+        if origin_of(author_ap_id) != origin_of(note.id):
             raise NoteRejected("the note and its author are on different hosts")
         if self.urls.is_local(note.id):
             raise NoteRejected("a remote server cannot create our notes")
-        if author is None or author["ap_id"] != note.attributed_to:
+        if author is None:
             try:
-                author = await self.actors.get_or_fetch(note.attributed_to)
+                author = await self.actors.get_or_fetch(author_ap_id)
             except ActorFetchFailed as exc:
                 raise NoteRejected(f"author unavailable: {exc}") from exc
         existing = await posts_q.get_by_ap_id(self.db, note.id)
@@ -181,7 +245,7 @@ class RemoteNotes:
             parent_id = await self._parent(note.in_reply_to, fetch_budget, _chain | {note.id})
         content = render_content(note)
         post_id = self.ids.next_id()
-        recipients = await self._local_recipients(note)
+        mentioned, silent = await self._local_recipients(note)
         async with self.db.transaction() as tx:
             if await posts_q.get_by_ap_id(tx, note.id) is not None:
                 found = await posts_q.get_by_ap_id(tx, note.id)
@@ -207,7 +271,8 @@ class RemoteNotes:
                     "ap_json": json.dumps(note.raw)[:200_000],
                 },
             )
-            await posts_q.add_recipients(tx, post_id, recipients)
+            await posts_q.add_recipients(tx, post_id, mentioned)
+            await posts_q.add_recipients(tx, post_id, silent, mentioned=False)
             # Peers send names with the sign ("#tag"); the key makes `#ViệtNam` from Mastodon
             # and `#việtnam` from here one tag.
             await store_post_tags(tx, self.ids, post_id, (h.name for h in note.hashtags), now())
@@ -217,7 +282,7 @@ class RemoteNotes:
                 tx,
                 author_id=author["id"],
                 post_id=post_id,
-                mentioned_ids=recipients,
+                mentioned_ids=mentioned,
                 parent_id=parent_id,
             )
             await posts_q.attach_orphan_replies(tx, post_id, note.id)
@@ -267,17 +332,20 @@ class RemoteNotes:
             note = parse_note(doc)
         except VocabError as exc:
             raise NoteRejected(str(exc)) from exc
+        claimed = attributed_actor_ids(note.raw.get("attributedTo"))
+        if claimed and actor_ap_id not in claimed:
+            raise NoteForged("the note is attributed to someone other than the actor")
         existing = await posts_q.get_by_ap_id(self.db, note.id)
         if existing is None or existing["author_ap_id"] != actor_ap_id:
             return None
         if note.updated is None:
             raise NoteIgnored("no edit time: not an edit")
-        edited_at = int(note.updated)
-        _check_edit_applies(existing, edited_at)
+        content = render_content(note)
+        await _check_edit_applies(self.db, existing, note.updated, content)
         async with self.db.transaction() as tx:
             current = await posts_q.get(tx, existing["id"])
             assert current is not None  # posts are tombstoned, never removed
-            _check_edit_applies(current, edited_at)  # again, now that we hold the lock
+            await _check_edit_applies(tx, current, note.updated, content)  # again, locked
             await posts_q.add_edit(
                 tx,
                 edit_id=self.ids.next_id(),
@@ -290,10 +358,10 @@ class RemoteNotes:
                 tx,
                 current["id"],
                 {
-                    "content_html": render_content(note),
+                    "content_html": content,
                     "summary": (note.summary or "")[:1000],
                     "sensitive": 1 if note.sensitive else 0,
-                    "updated_at": edited_at,
+                    "updated_at": int(note.updated),
                     "ap_json": json.dumps(note.raw)[:200_000],
                 },
             )

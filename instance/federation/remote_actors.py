@@ -15,14 +15,16 @@ from urllib.parse import urlsplit
 
 from activitypub.fetch import Fetcher, FetchError
 from activitypub.html import sanitize_html
+from activitypub.inbox import KeyNotListed
 from activitypub.vocab import Actor, VocabError, origin_of, parse_actor, types_of
 from instance.db import Database
 from instance.db import accounts as accounts_q
 from instance.db import keys as keys_q
 from instance.db.connection import Row
-from instance.federation.signing import KeySigner
-from instance.federation.urls import LocalUrls
+from instance.federation.single_flight import SingleFlight
 from instance.ids import IdGenerator, now
+from instance.outbound.signing import KeySigner
+from instance.urls import LocalUrls
 
 REFRESH_AFTER = 24 * 3600
 # Bounds on a peer's profile HTML, applied to the input before sanitising.
@@ -61,6 +63,8 @@ class RemoteActors:
         self.urls = urls
         self.instance_signer = instance_signer
         self._refetches: dict[str, deque[float]] = defaultdict(deque)
+        self._actor_flights: SingleFlight[Row] = SingleFlight()
+        self._key_flights: SingleFlight[tuple[str, str] | None] = SingleFlight()
 
     async def fetch_document(self, url: str) -> dict[str, Any]:
         """A signed GET of an ActivityPub document (servers in authorized-fetch mode need it)."""
@@ -83,12 +87,14 @@ class RemoteActors:
         if row is not None and not refresh and not stale:
             return row
         try:
-            doc = await self.fetch_document(ap_id)
-            actor = parse_actor(doc)
+            return await self._actor_flights.run(ap_id, lambda: self._fetch_actor(ap_id))
         except (FetchError, VocabError) as exc:
             if row is not None and not refresh:
                 return row  # a stale copy beats none when the origin is briefly down
             raise ActorFetchFailed(str(exc)) from exc
+
+    async def _fetch_actor(self, ap_id: str) -> Row:
+        actor = parse_actor(await self.fetch_document(ap_id))
         if actor.id != ap_id and origin_of(actor.id) != origin_of(ap_id):
             raise ActorFetchFailed("the actor document names an id on another host")
         return await self.store(actor)
@@ -178,13 +184,26 @@ class RemoteActors:
         return True
 
     async def lookup_key(self, key_id: str, *, refresh: bool) -> tuple[str, str] | None:
-        """(owner actor id, public PEM) for a key id, fetching the owner when needed."""
+        """(owner actor id, public PEM) for a key id, fetching the owner when needed; None
+        when it cannot be had or its owner does not list it."""
+        try:
+            return await self.lookup_key_or_refuse(key_id, refresh=refresh)
+        except KeyNotListed:
+            return None
+
+    async def lookup_key_or_refuse(self, key_id: str, *, refresh: bool) -> tuple[str, str] | None:
+        """As `lookup_key`, but raises `KeyNotListed` when the owner does not list the key
+        (the inbox answers that 401, not 503)."""
         if not refresh:
             row = await keys_q.get_by_key_id(self.db, key_id)
             if row is not None:
                 return row["owner_ap_id"], row["public_pem"]
-        elif not self._may_refetch(key_id):
+        elif not self._key_flights.running(key_id) and not self._may_refetch(key_id):
             return None
+        # Concurrent lookups of one key (a burst from a new actor) share one fetch.
+        return await self._key_flights.run(key_id, lambda: self._fetch_key(key_id))
+
+    async def _fetch_key(self, key_id: str) -> tuple[str, str] | None:
         # The key id usually is `<actor>#main-key`; fetching it yields the actor (or the key).
         document_url = key_id.split("#", 1)[0]
         try:
@@ -209,4 +228,8 @@ class RemoteActors:
         except (ActorFetchFailed, VocabError):
             return None
         row = await keys_q.get_by_key_id(self.db, key_id)
-        return (row["owner_ap_id"], row["public_pem"]) if row is not None else None
+        if row is None:
+            # The owner's own document, just fetched, does not list this key: a final
+            # answer (401), where 503 would invite the sender to retry for days.
+            raise KeyNotListed("the key's owner does not list this key")
+        return row["owner_ap_id"], row["public_pem"]

@@ -1,26 +1,19 @@
-"""Notifications for local accounts: written inside the caller's transaction, read filtered.
+"""Reading notifications: a page, the unread count, marking read.
 
-Kinds: `follow`, `follow_request`, `mention`, `reply`, `like`, `share`. Writing skips
-remote recipients, oneself, and anyone silenced by a block (either way) or a mute;
-the unique index makes the same event notify once. Reading drops what the recipient
-may no longer see (`can_see`), so a deleted or restricted post never shows up here.
+Reading drops what the recipient may no longer see (`can_see`), so a deleted or
+restricted post never shows up here. Writing lives in `instance/notifications/writer.py`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from instance.db import Database
-from instance.db import accounts as accounts_q
 from instance.db import notifications as notifications_q
-from instance.db import posts as posts_q
 from instance.db.connection import Row
-from instance.db.executor import Executor
-from instance.ids import IdGenerator, now
+from instance.ids import now
 from instance.posts.visibility import visible_posts
 
-KINDS = ("follow", "follow_request", "mention", "reply", "like", "share")
 PAGE = 30
 # The navigation shows "99+" beyond this; counting further would only cost time.
 UNREAD_CAP = 100
@@ -35,102 +28,8 @@ class NotificationPage:
 
 
 class NotificationService:
-    def __init__(self, db: Database, ids: IdGenerator) -> None:
+    def __init__(self, db: Database) -> None:
         self.db = db
-        self.ids = ids
-
-    async def notify(
-        self,
-        ex: Executor,
-        *,
-        recipient: Row | int,
-        kind: str,
-        from_account_id: int,
-        post_id: int | None = None,
-    ) -> bool:
-        """Record one notification in `ex`'s transaction; True when a new one was added."""
-        if kind not in KINDS:
-            raise ValueError(kind)
-        account = (
-            recipient if isinstance(recipient, dict) else await accounts_q.get_by_id(ex, recipient)
-        )
-        # Remote accounts are notified by their own servers, from the activities we deliver.
-        if account is None or not account["local"] or account["id"] == from_account_id:
-            return False
-        if await notifications_q.is_silenced(ex, account["id"], from_account_id):
-            return False
-        return await notifications_q.insert_once(
-            ex,
-            notification_id=self.ids.next_id(),
-            account_id=account["id"],
-            kind=kind,
-            from_account_id=from_account_id,
-            post_id=post_id,
-            now=now(),
-        )
-
-    async def new_post(
-        self,
-        ex: Executor,
-        *,
-        author_id: int,
-        post_id: int,
-        mentioned_ids: Iterable[int],
-        parent_id: int | None,
-    ) -> None:
-        """A new post: `reply` to the parent's author, `mention` to the others it names.
-
-        The parent's author gets `reply` even when mentioned too (Mastodon mentions the
-        parent's author in every reply): "replied to your post" says more.
-        """
-        parent_author = None
-        if parent_id is not None:
-            parent = await posts_q.get(ex, parent_id)
-            if parent is not None:
-                parent_author = int(parent["account_id"])
-                await self.notify(
-                    ex,
-                    recipient=parent_author,
-                    kind="reply",
-                    from_account_id=author_id,
-                    post_id=post_id,
-                )
-        for account_id in dict.fromkeys(mentioned_ids):
-            if account_id != parent_author:
-                await self.notify(
-                    ex,
-                    recipient=account_id,
-                    kind="mention",
-                    from_account_id=author_id,
-                    post_id=post_id,
-                )
-
-    async def withdraw(
-        self,
-        ex: Executor,
-        *,
-        recipient_id: int,
-        kinds: tuple[str, ...],
-        from_account_id: int,
-        post_id: int | None = None,
-    ) -> None:
-        """The event was undone (unlike, unshare, unfollow): its notification goes too."""
-        await notifications_q.remove(
-            ex,
-            account_id=recipient_id,
-            kinds=kinds,
-            from_account_id=from_account_id,
-            post_id=post_id,
-        )
-
-    async def request_approved(self, ex: Executor, *, recipient_id: int, follower_id: int) -> None:
-        await notifications_q.change_kind(
-            ex,
-            account_id=recipient_id,
-            from_account_id=follower_id,
-            old="follow_request",
-            new="follow",
-        )
 
     async def list(self, account_id: int, max_id: int | None = None) -> list[Row]:
         """One page, newest first, without notifications about posts the recipient can't see."""

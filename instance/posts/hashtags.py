@@ -9,8 +9,8 @@ from urllib.parse import quote
 from activitypub.entities import display_form, is_valid_tag, tag_key
 from instance.db import hashtags as hashtags_q
 from instance.db.executor import Executor
-from instance.federation.urls import LocalUrls
 from instance.ids import IdGenerator
+from instance.urls import LocalUrls
 
 # A hostile note may carry thousands of Hashtag tags; a person writes a handful.
 MAX_TAGS_PER_POST = 30

@@ -17,16 +17,16 @@ from instance.db import posts as posts_q
 from instance.db import reactions as reactions_q
 from instance.db.connection import Row
 from instance.db.executor import Executor
-from instance.errors import N_, Forbidden, GapoError, NotFound, ValidationFailed
-from instance.federation import to_ap
-from instance.federation.outbox import Outbox
-from instance.federation.urls import LocalUrls
-from instance.feeds.notifications import NotificationService
+from instance.errors import N_, Forbidden, GapoError, NotFound, PostDeleted, ValidationFailed
 from instance.ids import IdGenerator, now
+from instance.notifications.writer import Notifier
+from instance.outbound import to_ap
+from instance.outbound.outbox import Outbox
 from instance.posts.hashtags import hashtag_tag, store_post_tags, tag_href
 from instance.posts.languages import normalize_language
 from instance.posts.reply_counts import with_visible_reply_counts
-from instance.posts.visibility import can_see, visible_posts
+from instance.posts.visibility import can_see, could_have_seen, visible_posts
+from instance.urls import LocalUrls
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +74,7 @@ class PostService:
         max_chars: int,
         *,
         lookup: AccountFinder | None = None,
-        notifications: NotificationService,
+        notifications: Notifier,
     ) -> None:
         self.db = db
         self.ids = ids
@@ -89,8 +89,16 @@ class PostService:
     # --- reading ---
 
     async def get_visible(self, viewer_account_id: int | None, post_id: int) -> Row:
-        """The post if the viewer may see it; a forbidden post is exactly a missing one."""
+        """The post if the viewer may see it; a forbidden post is exactly a missing one.
+
+        A deleted post is `PostDeleted` (410) to those who could have seen it, and to
+        everyone else the same NotFound as a post that never existed.
+        """
         post = await posts_q.get(self.db, post_id)
+        if post is not None and post["deleted_at"] is not None:
+            if await could_have_seen(self.db, viewer_account_id, post):
+                raise PostDeleted()
+            raise NotFound()
         if post is None or not await can_see(self.db, viewer_account_id, post):
             raise NotFound()
         return post

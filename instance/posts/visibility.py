@@ -2,7 +2,9 @@
 
 Public and unlisted posts: everyone, except across a block. Followers-only: the
 author and *accepted* followers (a pending request is not enough) plus those
-mentioned. Direct: the author and those mentioned. A deleted post: nobody.
+mentioned. Direct: the author and those mentioned. A deleted post: nobody; that it *was*
+deleted (410 rather than 404) is told only to those who could have seen it
+(`could_have_seen`), so a deleted private post is no proof that it existed.
 """
 
 from __future__ import annotations
@@ -37,6 +39,11 @@ async def can_see(ex: Executor, viewer_account_id: int | None, post: Row) -> boo
         follow = await follows_q.get_follow(ex, viewer_account_id, author)
         return follow is not None and follow["state"] == "accepted"
     return False
+
+
+async def could_have_seen(ex: Executor, viewer_account_id: int | None, post: Row) -> bool:
+    """`can_see` as it stood before the post was deleted (its recipients are kept)."""
+    return await can_see(ex, viewer_account_id, {**post, "deleted_at": None})
 
 
 async def visible_posts(ex: Executor, viewer_account_id: int | None, posts: list[Row]) -> list[Row]:

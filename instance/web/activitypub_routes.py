@@ -11,26 +11,22 @@ from quart.wrappers import Response
 
 from activitypub.fetch import AP_CONTENT_TYPE
 from activitypub.inbox import InboxError
+from activitypub.outgoing import omit_empty_arrays
 from activitypub.vocab import PUBLIC
 from instance.errors import NotFound
 from instance.federation.documents import Gone
 from instance.web.context import services
 from instance.web.errors import message_of
 from instance.web.forms import query_id
+from instance.web.negotiation import request_prefers_activitypub
 
 blueprint = Blueprint("ap", __name__)
 
-AP_TYPES = ("application/activity+json", "application/ld+json")
-# Pages whose URL answers HTML or an ActivityPub document depending on Accept.
+# Pages whose URL answers HTML or an ActivityPub document depending on Accept (the choice
+# is made by instance.web.negotiation).
 NEGOTIATED_ENDPOINTS = frozenset({"ap.actor", "ap.note", "profile.show", "posts.show"})
 PUBLIC_CACHE = "max-age=60, public"
 NO_CACHE = "private, no-store"
-
-
-def wants_activitypub() -> bool:
-    """True for `application/activity+json` or `application/ld+json; profile=…AS` clients."""
-    accept = request.headers.get("Accept", "")
-    return any(t in accept for t in AP_TYPES)
 
 
 def ap_response(
@@ -44,7 +40,9 @@ def ap_response(
     caches must key it on the ``Signature`` header too.
     """
     response = Response(
-        json.dumps(doc, ensure_ascii=False), status=status, content_type=AP_CONTENT_TYPE
+        json.dumps(omit_empty_arrays(doc), ensure_ascii=False),
+        status=status,
+        content_type=AP_CONTENT_TYPE,
     )
     response.vary.add("Accept")
     if signed:
@@ -123,7 +121,8 @@ async def note_response(username: str, post_id: int) -> Response:
 
 @blueprint.get("/users/<username>")
 async def actor(username: str) -> Response:
-    if not wants_activitypub():
+    # The actor id, and its key id (`#main-key` never reaches us): JSON unless HTML is preferred.
+    if not request_prefers_activitypub(canonical=True):
         return redirect(url_for("profile.show", username=username))  # type: ignore[return-value]
     return await actor_response(username)
 
@@ -209,7 +208,7 @@ async def featured(username: str) -> Response:
 
 @blueprint.get("/users/<username>/statuses/<int:post_id>")
 async def note(username: str, post_id: int) -> Response:
-    if not wants_activitypub():
+    if not request_prefers_activitypub(canonical=True):
         return redirect(url_for("posts.show", username=username, post_id=post_id))  # type: ignore[return-value]
     return await note_response(username, post_id)
 

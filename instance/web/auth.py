@@ -8,15 +8,33 @@ from quart.wrappers import Response
 from instance.accounts.service import SignupRequest
 from instance.errors import GapoError
 from instance.web.context import (
+    DEVICE_COOKIE,
+    SESSION_COOKIE,
+    clear_device_cookie,
     clear_session_cookie,
     client_ip,
+    rotate_csrf,
     services,
+    set_device_cookie,
     set_session_cookie,
     settings,
 )
 from instance.web.forms import form_fields, form_with_error, safe_next
 
 blueprint = Blueprint("auth", __name__)
+
+
+async def _signed_in(user_id: int, target: str) -> Response:
+    """The redirect that starts a session: cookie, device cookie, a fresh CSRF token.
+
+    Only a coarse label of the user agent is kept with the session; never the address.
+    """
+    token = await services().sessions.create(user_id, user_agent=request.headers.get("User-Agent"))
+    rotate_csrf()
+    response: Response = redirect(target)  # type: ignore[assignment]
+    set_session_cookie(response, token)
+    set_device_cookie(response, services().login_throttle.device_cookie(user_id))
+    return response
 
 
 @blueprint.get("/signup")
@@ -45,12 +63,7 @@ async def signup() -> Response:
     if not user["approved"]:
         body = await render_template("signup_pending.html", username=user["username"])
         return Response(body, status=201, content_type="text/html; charset=utf-8")
-    token = await services().sessions.create(
-        user["user_id"], ip=client_ip(), user_agent=request.headers.get("User-Agent")
-    )
-    response = redirect(url_for("profile.show", username=user["username"]))
-    set_session_cookie(response, token)  # type: ignore[arg-type]
-    return response  # type: ignore[return-value]
+    return await _signed_in(user["user_id"], url_for("profile.show", username=user["username"]))
 
 
 @blueprint.get("/login")
@@ -61,26 +74,25 @@ async def login_form() -> str:
 @blueprint.post("/login")
 async def login() -> Response:
     values = await form_fields("login", "password", "next")
+    # Decided before anything is written: a bad `next` only changes where the person lands.
+    target = safe_next(values["next"])
     try:
         services().login_limiter.hit(client_ip())
-        user = await services().accounts.authenticate(values["login"], values["password"])
+        user = await services().accounts.authenticate(
+            values["login"], values["password"], device=request.cookies.get(DEVICE_COOKIE)
+        )
     except GapoError as exc:
         return await form_with_error(
-            "login.html", exc, values={"login": values["login"]}, next=values["next"]
+            "login.html", exc, values={"login": values["login"]}, next=target
         )
-    token = await services().sessions.create(
-        user["user_id"], ip=client_ip(), user_agent=request.headers.get("User-Agent")
-    )
-    response = redirect(safe_next(values["next"]))
-    set_session_cookie(response, token)  # type: ignore[arg-type]
-    return response  # type: ignore[return-value]
+    return await _signed_in(user["user_id"], target)
 
 
 @blueprint.post("/logout")
 async def logout() -> Response:
-    from instance.web.context import SESSION_COOKIE
-
     await services().sessions.end(request.cookies.get(SESSION_COOKIE))
-    response = redirect(url_for("home.index"))
-    clear_session_cookie(response)  # type: ignore[arg-type]
-    return response  # type: ignore[return-value]
+    response: Response = redirect(url_for("home.index"))  # type: ignore[assignment]
+    clear_session_cookie(response)
+    # A logged-out browser keeps nothing that ties it to the account.
+    clear_device_cookie(response)
+    return response

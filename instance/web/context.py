@@ -18,6 +18,8 @@ from instance.services import Services
 Row = dict[str, Any]
 
 SESSION_COOKIE = "gapo_session"
+# A browser that has logged in to an account before (instance/accounts/login_throttle.py).
+DEVICE_COOKIE = "gapo_device"
 LOCALE_COOKIE = "gapo_locale"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
@@ -27,6 +29,9 @@ CONTENT_SECURITY_POLICY = (
     "media-src 'self' https:; object-src 'none'; base-uri 'none'; form-action 'self'; "
     "frame-ancestors 'none'"
 )
+# On an https base URL browsers are told to use nothing else for a year. No includeSubDomains:
+# other names under the instance's domain may belong to other services, not all on https.
+STRICT_TRANSPORT_SECURITY = "max-age=31536000"
 
 
 def services() -> Services:
@@ -58,6 +63,12 @@ def client_ip() -> str:
         if len(forwarded) >= hops:
             return forwarded[-hops]
     return request.remote_addr or "unknown"
+
+
+def rotate_csrf() -> None:
+    """A new CSRF token when who is signed in changes (sign-up, log-in): a token seen or
+    planted before then is worthless afterwards."""
+    session["csrf"] = secrets.token_urlsafe(24)
 
 
 def csrf_token() -> str:
@@ -105,6 +116,8 @@ def install(app: Quart) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
+        if settings().secure_cookies:
+            response.headers.setdefault("Strict-Transport-Security", STRICT_TRANSPORT_SECURITY)
         response.vary.add("Cookie")
         return response
 
@@ -150,6 +163,31 @@ def set_session_cookie(response: Response, token: str) -> None:
 def clear_session_cookie(response: Response) -> None:
     response.delete_cookie(
         SESSION_COOKIE, path="/", httponly=True, samesite="Lax", secure=settings().secure_cookies
+    )
+
+
+def set_device_cookie(response: Response, value: str) -> None:
+    """Sent back only to the login form's POST: nothing else needs it."""
+    from instance.accounts.login_throttle import DEVICE_COOKIE_LIFETIME
+
+    response.set_cookie(
+        DEVICE_COOKIE,
+        value,
+        max_age=DEVICE_COOKIE_LIFETIME,
+        httponly=True,
+        samesite="Strict",
+        secure=settings().secure_cookies,
+        path="/login",
+    )
+
+
+def clear_device_cookie(response: Response) -> None:
+    response.delete_cookie(
+        DEVICE_COOKIE,
+        path="/login",
+        httponly=True,
+        samesite="Strict",
+        secure=settings().secure_cookies,
     )
 
 

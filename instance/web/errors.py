@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from instance.errors import N_, GapoError, NotAuthenticated, PayloadTooLarge
 from instance.i18n import gettext
+from instance.web.context import here
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +62,8 @@ def install(app: Quart) -> None:
             and g.get("user") is None
             and request.method == "GET"
         ):
-            return redirect(url_for("auth.login", next=request.path))  # type: ignore[return-value]
+            # The query comes back too (`/authorize_interaction?uri=…`); login checks it.
+            return redirect(url_for("auth.login", next=here()))  # type: ignore[return-value]
         return await error_response(exc.status, message_of(exc), exc.retry_after)
 
     @app.errorhandler(HTTPException)

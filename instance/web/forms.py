@@ -46,17 +46,31 @@ def query_id(name: str) -> int | None:
     return parse_id(request.args.get(name))
 
 
-def safe_next(target: str | None) -> str:
-    """A same-site path to go to after a form; anything else goes home (no open redirect)."""
-    home = url_for("home.index")
-    if not target:
-        return home
+MAX_NEXT = 2000
+
+
+def _printable_ascii(text: str) -> bool:
+    # No space, no control character: browsers drop tabs and newlines from a URL ("/\t/x"
+    # becomes "//x", another site), and a CR/LF in Location is a 500 after the work is done.
+    return all("!" <= ch <= "~" for ch in text)
+
+
+def safe_next(target: str | None, default: str | None = None) -> str:
+    """A same-site path to go to after a form; anything else gives `default` (home if None).
+
+    Called before the form's action, so a bad `next` changes where the person lands, never
+    whether the action happened. Only a local path is kept: no scheme or host but our own,
+    no `//` or backslash (other hosts to a browser), nothing but printable ASCII.
+    """
+    fallback = url_for("home.index") if default is None else default
+    if not target or len(target) > MAX_NEXT or not _printable_ascii(target):
+        return fallback
     parts = urlsplit(target)
     base = urlsplit(current_app.config["GAPO_SETTINGS"].base_url)
     if parts.scheme or parts.netloc:
         if (parts.scheme, parts.netloc) != (base.scheme, base.netloc):
-            return home
+            return fallback
         target = parts.path + (f"?{parts.query}" if parts.query else "")
     if not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return home
+        return fallback
     return target

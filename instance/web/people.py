@@ -30,6 +30,23 @@ async def search() -> str:
     return await render_template("search.html", query=query, error=error)
 
 
+@blueprint.get("/authorize_interaction")
+async def authorize_interaction() -> Response:
+    """Where another server's "interact" button sends its reader (WebFinger's subscribe
+    template): the account's profile, to follow it, or the post's page, to answer, like or
+    share it. A visitor logs in first and comes back here (`next` keeps the query)."""
+    require_user()
+    target = await services().interactions.resolve(request.args.get("uri", "")[:4096])
+    if target.post is not None:
+        destination = url_for("posts.show_any", post_id=target.post["id"])
+    elif target.account is not None and target.account["local"]:
+        destination = url_for("profile.show", username=target.account["username"])
+    else:
+        assert target.account is not None
+        destination = url_for("people.account_page", account_id=target.account["id"])
+    return redirect(destination)  # type: ignore[return-value]
+
+
 PROFILE_PAGE_SIZE = 20
 
 
@@ -117,8 +134,9 @@ async def _target() -> tuple[dict, dict, str]:  # type: ignore[type-arg]
         raise NotFound()
     me = await services().accounts.account(user["account_id"])
     target = await services().accounts.account(target_id)
-    next_url = values["next"] or url_for("people.account_page", account_id=target["id"])
-    return me, target, safe_next(next_url)
+    # Decided before the action: a bad `next` only changes where the person lands.
+    next_url = safe_next(values["next"], url_for("people.account_page", account_id=target["id"]))
+    return me, target, next_url
 
 
 @blueprint.post("/follow")

@@ -9,6 +9,7 @@ from instance.errors import N_, BadRequest, GapoError, NotFound
 from instance.feeds.service import FeedPage
 from instance.web.context import require_user, services
 from instance.web.forms import form_fields, form_with_error, parse_id, query_id, safe_next
+from instance.web.negotiation import request_prefers_activitypub
 
 blueprint = Blueprint("posts", __name__)
 
@@ -62,6 +63,8 @@ async def create() -> Response:
     me = await _me()
     values = await form_fields("text", "summary", "visibility", "language", "in_reply_to", "next")
     reply_to = parse_id(values["in_reply_to"])
+    # Checked before posting: a bad `next` must not turn a saved post into an error page.
+    next_url = safe_next(values["next"], default="")  # "": the new post, once it has an id
     try:
         if values["in_reply_to"] and reply_to is None:
             # Never post top-level when the form meant a reply.
@@ -77,8 +80,8 @@ async def create() -> Response:
     except GapoError as exc:
         # The compose form again, with what was typed, so nothing is lost.
         return await form_with_error("compose.html", exc, draft=values)
-    target = url_for("posts.show_any", post_id=reply_to or post["id"])
-    return redirect(safe_next(values["next"]) if values["next"] else target)  # type: ignore[return-value]
+    target = next_url or url_for("posts.show_any", post_id=reply_to or post["id"])
+    return redirect(target)  # type: ignore[return-value]
 
 
 async def _thread_page(post_id: int) -> str:
@@ -95,10 +98,10 @@ async def _thread_page(post_id: int) -> str:
 
 @blueprint.get("/@<username>/<int:post_id>")
 async def show(username: str, post_id: int) -> str | Response:
-    from instance.web.activitypub_routes import note_response, wants_activitypub
+    from instance.web.activitypub_routes import note_response
 
     # The note's `url`: an ActivityPub client gets the note, as from its canonical id.
-    if wants_activitypub():
+    if request_prefers_activitypub(canonical=False):
         return await note_response(username, post_id)
     post = await services().posts.get_visible(_viewer_id(), post_id)
     if not post["local"] or post["username"] != username:
@@ -171,12 +174,7 @@ async def react(post_id: int, action: str) -> Response:
         raise NotFound()
     me = await _me()
     kind, undo = kinds[action]
-    await services().posts.react(me, post_id, kind, undo=undo)
     values = await form_fields("next")
-    return redirect(
-        safe_next(values["next"])
-        if values["next"]
-        else url_for(  # type: ignore[return-value]
-            "posts.show_any", post_id=post_id
-        )
-    )
+    next_url = safe_next(values["next"], url_for("posts.show_any", post_id=post_id))
+    await services().posts.react(me, post_id, kind, undo=undo)
+    return redirect(next_url)  # type: ignore[return-value]

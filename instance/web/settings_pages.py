@@ -1,4 +1,5 @@
-"""Settings pages: edit the profile (text, fields, images), choose the interface language."""
+"""Settings pages: edit the profile (text, fields, images), change the password, choose the
+interface language."""
 
 from __future__ import annotations
 
@@ -7,9 +8,16 @@ from quart.wrappers import Response
 
 from instance import i18n
 from instance.accounts.profile_fields import MAX_FIELDS, stored_fields
-from instance.errors import GapoError
+from instance.errors import N_, GapoError, ValidationFailed
 from instance.media.images import MAX_IMAGE_BYTES
-from instance.web.context import LOCALE_COOKIE, require_user, services, settings
+from instance.web.context import (
+    LOCALE_COOKIE,
+    SESSION_COOKIE,
+    require_user,
+    rotate_csrf,
+    services,
+    settings,
+)
 from instance.web.forms import form_fields, form_with_error, safe_next
 
 blueprint = Blueprint("settings", __name__, url_prefix="/settings")
@@ -69,6 +77,40 @@ async def profile_save() -> Response:
     # Followers elsewhere learn of the change through an Update(Person).
     await services().profile_federation.announce_update(user["account_id"])
     return redirect(url_for("profile.show", username=user["username"]))  # type: ignore[return-value]
+
+
+async def _other_sessions() -> list[dict[str, object]]:
+    user = require_user()
+    return await services().sessions.others(user["user_id"], request.cookies.get(SESSION_COOKIE))
+
+
+@blueprint.get("/password")
+async def password_form() -> str:
+    return await render_template(
+        "settings_password.html",
+        others=await _other_sessions(),
+        changed=request.args.get("changed") == "1",
+    )
+
+
+@blueprint.post("/password")
+async def password_save() -> Response:
+    """The current password, the new one twice; every other session of the account ends."""
+    user = require_user()
+    values = await form_fields("current", "password", "password_again")
+    try:
+        if values["password"] != values["password_again"]:
+            raise ValidationFailed(N_("The two new passwords differ."), field="password_again")
+        await services().accounts.change_password(
+            user["user_id"],
+            values["current"],
+            values["password"],
+            keep_token=request.cookies.get(SESSION_COOKIE),
+        )
+    except GapoError as exc:
+        return await form_with_error("settings_password.html", exc, others=await _other_sessions())
+    rotate_csrf()
+    return redirect(url_for("settings.password_form", changed="1"))  # type: ignore[return-value]
 
 
 @blueprint.post("/locale")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from activitypub.html import html_to_text, sanitize_html, text_to_html
+from activitypub.html import sanitize_html, text_to_html
 
 XSS = [
     "<script>alert(1)</script><p>hi</p>",
@@ -59,4 +59,42 @@ def test_text_to_html_escapes_and_links() -> None:
     assert "&lt;b&gt;hi&lt;/b&gt;" in html
     assert '<a href="https://example.org/a?b=1&amp;c=2"' in html
     assert html.count("<p>") == 2
-    assert html_to_text(html).startswith("<b>hi</b>")
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("<h1>a</h1><h2>b</h2>", "<p><strong>a</strong></p><p><strong>b</strong></p>"),
+        ("<div>a</div><div>b</div>", "<p>a</p><p>b</p>"),
+        ("<p>a<hr>b</p>", "<p>a</p><p>b</p>"),
+        ("<table><tr><td>1</td><td>2</td></tr></table>", "<p>1 2 </p>"),
+    ],
+)
+def test_removed_blocks_keep_their_texts_apart(raw: str, expected: str) -> None:
+    """Headings become bold paragraphs and other blocks paragraph breaks, not run-on text."""
+    assert sanitize_html(raw) == expected
+
+
+def test_inline_marks_are_kept() -> None:
+    """s, ins, sup, sub and small survive, as in Mastodon's allowlist."""
+    raw = "<p><s>old</s> <ins>new</ins> H<sub>2</sub>O x<sup>2</sup> <small>fine print</small></p>"
+    assert sanitize_html(raw) == raw
+
+
+def test_a_removed_class_leaves_no_empty_attribute() -> None:
+    clean = sanitize_html(
+        '<p><span class="evil">x</span> <a href="https://a.example" class="x">y</a></p>'
+    )
+    assert "class" not in clean
+    assert "<span>x</span>" in clean
+
+
+def test_an_inline_image_leaves_its_alt_text() -> None:
+    """The image itself is never kept (a third-party load); what its alt text says is."""
+    clean = sanitize_html(
+        '<p>look <img src="https://t.example/c.png" alt="a cat &amp; a dog"> here</p>'
+    )
+    assert clean == "<p>look a cat &amp; a dog here</p>"
+    hostile = sanitize_html("<img alt='<script>alert(1)</script>' src=x onerror=alert(1)>")
+    assert "<script" not in hostile and "onerror" not in hostile
+    assert "&lt;script&gt;" in hostile

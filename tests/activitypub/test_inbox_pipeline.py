@@ -16,6 +16,7 @@ from activitypub.inbox import (
     BadActivity,
     BlockedDomain,
     InboxError,
+    KeyNotListed,
     OriginMismatch,
     TooLarge,
     Unauthorized,
@@ -229,6 +230,18 @@ async def test_unfetchable_key_is_503(alice_pems: tuple[str, str], keys: FakeKey
     assert isinstance(await refused(503, headers, body, keys), ActorUnavailable)
 
 
+async def test_key_not_listed_by_its_owner_is_401(
+    alice_pems: tuple[str, str], keys: FakeKeys
+) -> None:
+    async def unlisted(key_id: str, *, refresh: bool) -> tuple[str, str] | None:
+        raise KeyNotListed("the key's owner does not list this key")
+
+    headers, body = signed(create_note(), alice_pems[0])
+    with pytest.raises(KeyNotListed) as info:
+        await verify_inbox_request("POST", INBOX, headers, body, lookup_key=unlisted, now=NOW)
+    assert info.value.status == 401
+
+
 async def test_self_delete_of_vanished_actor_is_202(
     alice_pems: tuple[str, str], keys: FakeKeys
 ) -> None:
@@ -308,6 +321,47 @@ async def test_update_of_someone_else_refused(alice_pems: tuple[str, str], keys:
     assert error.reason == "an actor may update only itself"
 
 
+@pytest.mark.parametrize(
+    "attributed",
+    [
+        CAROL,
+        {"id": CAROL, "type": "Person"},
+        [{"type": "Person", "id": CAROL}, {"type": "Group", "id": f"{ALICE}/channel"}],
+    ],
+)
+@pytest.mark.parametrize("kind", ["Create", "Update"])
+async def test_object_attributed_to_someone_else_refused(
+    alice_pems: tuple[str, str], keys: FakeKeys, attributed: Any, kind: str
+) -> None:
+    # Alice signs a note "by" Carol, her neighbour on remote.example.
+    activity = create_note(type=kind)
+    activity["object"]["attributedTo"] = attributed
+    headers, body = signed(activity, alice_pems[0])
+    error = await refused(403, headers, body, keys)
+    assert error.reason == "the object is attributed to someone other than the actor"
+
+
+@pytest.mark.parametrize(
+    "attributed",
+    [
+        None,
+        [ALICE],
+        [{"type": "Person", "id": ALICE}, {"type": "Group", "id": f"{ALICE}/channel"}],
+        [{"type": "Collection", "id": f"{CAROL}/moderators"}],
+    ],
+)
+async def test_object_attributed_to_the_actor_or_nobody_accepted(
+    alice_pems: tuple[str, str], keys: FakeKeys, attributed: Any
+) -> None:
+    activity = create_note()
+    if attributed is None:
+        del activity["object"]["attributedTo"]
+    else:
+        activity["object"]["attributedTo"] = attributed
+    headers, body = signed(activity, alice_pems[0])
+    assert (await run(headers, body, keys)).actor_id == ALICE
+
+
 async def test_undo_of_someone_elses_activity_refused(
     alice_pems: tuple[str, str], keys: FakeKeys
 ) -> None:
@@ -319,6 +373,15 @@ async def test_undo_of_someone_elses_activity_refused(
     }
     headers, body = signed(activity, alice_pems[0])
     assert isinstance(await refused(403, headers, body, keys), OriginMismatch)
+
+
+async def test_request_bound_to_our_origins(alice_pems: tuple[str, str], keys: FakeKeys) -> None:
+    headers, body = signed(create_note(), alice_pems[0])
+    ours = await run(headers, body, keys, origins=("https://local.example", "http://x.onion"))
+    assert ours.actor_id == ALICE
+    error = await refused(401, headers, body, keys, origins=("https://gapo.example",))
+    assert error.reason == "request is not addressed to this server"
+    assert keys.calls == [(ALICE_KEY, False)]  # the second was refused before any lookup
 
 
 async def test_oversized_body_refused_before_parsing(keys: FakeKeys) -> None:

@@ -37,8 +37,8 @@ def chromium_path() -> str:
         if candidate and Path(candidate).is_file():
             return candidate
     pytest.fail(
-        "Chromium is missing: install it with `apt-get install -y chromium` "
-        "(or set GAPO_TEST_CHROMIUM). Browser tests do not skip.",
+        "Chromium is missing: `make test` installs it (scripts/system-packages.sh), or run "
+        "`sudo apt-get install -y chromium` (or set GAPO_TEST_CHROMIUM). Browser tests do not skip.",
         pytrace=False,
     )
 

@@ -203,22 +203,26 @@ async def local_user(app: Quart, username: str, *, locked: bool = False) -> Row:
     return row
 
 
-async def remote_follower(app: Quart, peer: FakePeer, name: str, followee: Row) -> Row:
-    """Store the peer's actor (fetched over HTTP) as an accepted follower of `followee`."""
+async def accepted_follow(app: Quart, follower: Row, followee: Row) -> None:
+    """Store `follower` (a remote actor row) as an accepted follower of `followee`."""
     services = gapo(app)
-    actor = await services.actors.get_or_fetch(peer.actor_id(name))
     follow_id = services.ids.next_id()
     await follows_q.upsert_follow(
         services.db,
         follow_id=follow_id,
-        follower_id=actor["id"],
+        follower_id=follower["id"],
         followee_id=followee["id"],
         state="accepted",
-        ap_id=f"{peer.actor_id(name)}#follows/{follow_id}",
+        ap_id=f"{follower['ap_id']}#follows/{follow_id}",
         now=now(),
     )
-    row: Row = actor
-    return row
+
+
+async def remote_follower(app: Quart, peer: FakePeer, name: str, followee: Row) -> Row:
+    """Store the peer's actor (fetched over HTTP) as an accepted follower of `followee`."""
+    actor: Row = await gapo(app).actors.get_or_fetch(peer.actor_id(name))
+    await accepted_follow(app, actor, followee)
+    return actor
 
 
 async def jobs(app: Quart, kind: str = "deliver") -> list[Row]:

@@ -180,6 +180,38 @@ async def test_update_needs_a_newer_updated(app: Quart, client: Client, peer: Fa
     assert len(await posts_q.edits(gapo(app).db, post["id"])) == 1
 
 
+async def test_updates_within_a_second_compare_at_millisecond_precision(
+    app: Quart, client: Client, peer: FakePeer
+) -> None:
+    """A typo fix 56 ms after publishing applies; one 20 ms older than the held version
+    (out of order) does not; one stamped the same millisecond applies only if it changes
+    the text (a repeated delivery is no edit)."""
+    created = note(peer, 1, "<p>teh typo</p>") | {"published": "2025-01-02T03:04:05.000Z"}
+    await receive(app, client, peer, wrap(peer, "Create", created, 1))
+    post = await stored(app, created["id"])
+
+    fixed = created | {"content": "<p>the typo</p>", "updated": "2025-01-02T03:04:05.056Z"}
+    await receive(app, client, peer, wrap(peer, "Update", fixed, 2))
+    assert "the typo" in (await stored(app, created["id"]))["content_html"]
+
+    again = created | {"content": "<p>the typo, fixed twice</p>"}
+    later = again | {"updated": "2025-01-02T03:04:05.080Z"}
+    await receive(app, client, peer, wrap(peer, "Update", later, 3))
+    earlier = created | {"content": "<p>in between</p>", "updated": "2025-01-02T03:04:05.060Z"}
+    stale = wrap(peer, "Update", earlier, 4)
+    await receive(app, client, peer, stale)
+    assert (await result_of(app, stale)).startswith("ignored")
+    assert "fixed twice" in (await stored(app, created["id"]))["content_html"]
+
+    repeated = wrap(peer, "Update", later, 5)
+    await receive(app, client, peer, repeated)
+    assert (await result_of(app, repeated)).startswith("ignored")
+    same_ms = later | {"content": "<p>same millisecond, new text</p>"}
+    await receive(app, client, peer, wrap(peer, "Update", same_ms, 6))
+    assert "same millisecond" in (await stored(app, created["id"]))["content_html"]
+    assert len(await posts_q.edits(gapo(app).db, post["id"])) == 3
+
+
 async def test_update_of_deleted_post_is_ignored(
     app: Quart, client: Client, peer: FakePeer
 ) -> None:
@@ -217,24 +249,27 @@ def page_of(peer: FakePeer, n: int, author: str = "remote") -> dict[str, Any]:
 async def test_group_announce_of_create_is_a_share(
     app: Quart, client: Client, peer: FakePeer
 ) -> None:
-    """Lemmy's `Announce{Create{Page}}` from a community on the Page's own host: the Page is
-    stored from the embedded copy (no fetch) and the community shares it; an announced
-    activity of another kind is no share."""
+    """Lemmy's `Announce{Create{Page}}` from a community on the Page's own host: the
+    community is not the Page's author, so the embedded copy is not taken as sent; the Page
+    is fetched from its origin by id and the community shares it. An announced activity of
+    another kind is no share."""
     page = page_of(peer, 7)
+    peer.extra_docs["/post/7"] = page
     create = {
         "id": f"{peer.base_url}/activities/create/7",
         "type": "Create",
         "actor": peer.actor_id("remote"),
         "to": [PUBLIC],
-        "object": page,
+        "object": page | {"content": "<p>what the community says it says</p>"},
     }
     announce = wrap(peer, "Announce", create, 1, actor="community")
     await receive(app, client, peer, announce, name="community")
     assert await result_of(app, announce) == "shared"
     row = await stored(app, page["id"])
     assert "the body" in row["content_html"] and "A community post" in row["content_html"]
+    assert "community says" not in row["content_html"]
     assert row["shares_count"] == 1
-    assert [p for p in peer.gets if p.startswith("/post/")] == []
+    assert [p for p in peer.gets if p.startswith("/post/")] == ["/post/7"]
 
     like = {
         "id": f"{peer.base_url}/activities/like/1",

@@ -147,8 +147,8 @@ async def stored(app: Quart, ap_id: str) -> Row:
 
 
 async def test_note_lifecycle(app: Quart, client: Client, peer: FakePeer) -> None:
-    """Create stores a sanitised note, Update by its author edits it, by another is refused,
-    Delete tombstones it."""
+    """Create stores a sanitised note, Update by its author edits it, by another is refused
+    (403), Delete tombstones it."""
     xss = '<p>hello <script>alert(1)</script><img src="x" onerror="alert(2)"></p>'
     created = note(peer, 1, xss)
     await send(client, peer, wrap(peer, "Create", created, 1))
@@ -166,8 +166,11 @@ async def test_note_lifecycle(app: Quart, client: Client, peer: FakePeer) -> Non
     assert "edited" in post["content_html"]
     assert len(await posts_q.edits(gapo(app).db, post["id"])) == 1
 
+    # Another actor of the same host, claiming the note is still the author's: 403.
     hijack = {**created, "content": "<p>hijacked</p>"}
-    await send(client, peer, wrap(peer, "Update", hijack, 3, actor="mallory"), name="mallory")
+    headers, body = peer.signed(wrap(peer, "Update", hijack, 3, actor="mallory"), name="mallory")
+    response = await client.post("/inbox", data=body, headers=headers)
+    assert response.status_code == 403
     await apply(app)
     post = await stored(app, created["id"])
     assert "hijacked" not in post["content_html"] and "edited" in post["content_html"]

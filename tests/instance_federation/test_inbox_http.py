@@ -192,3 +192,24 @@ async def test_unknown_type_is_stored_and_ignored(
     assert row["result"].startswith("ignored")
     [job] = await gapo(app).db.fetch_all("SELECT state FROM jobs")
     assert job["state"] == "done"
+
+
+async def test_key_its_owner_does_not_list_is_401(
+    app: Quart, client: Client, peer: FakePeer
+) -> None:
+    """A Key document naming an owner on its host whose actor document does not list that
+    key: the owner answered, so the refusal is final (401), not "retry later" (503)."""
+    await local_user(app, "alice")
+    key_id = f"{peer.base_url}/keys/stray"
+    peer.extra_docs["/keys/stray"] = {
+        "id": key_id,
+        "type": "Key",
+        "owner": peer.actor_id("remote"),
+        "publicKeyPem": rsa_pems()[1],
+    }
+    headers, body = peer.signed(follow(peer), key_id=key_id)
+    reason = await refused(app, client, headers, body, 401)
+    assert reason == "the key's owner does not list this key"
+    # An actor document itself, fetched for a key id it does not list: 401 as well.
+    headers, body = peer.signed(follow(peer, 2), key_id=f"{peer.actor_id('remote')}#other-key")
+    assert await refused(app, client, headers, body, 401) == reason

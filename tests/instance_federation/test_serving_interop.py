@@ -244,7 +244,7 @@ async def test_outbox_filters_each_post_for_the_signer_and_links_consistently(
     page_path = "/users/alice/outbox?page=true"
     blocked = await client.get(page_path, headers=peer.signed_get(LOCAL_BASE + page_path, "enemy"))
     assert blocked.status_code == 200
-    assert (await blocked.get_json())["orderedItems"] == []
+    assert "orderedItems" not in await blocked.get_json()
 
     first = await (await client.get(page_path, headers={"Accept": AP})).get_json()
     assert len(first["orderedItems"]) == 20
@@ -257,4 +257,4 @@ async def test_outbox_filters_each_post_for_the_signer_and_links_consistently(
     blocked_second = await client.get(
         second_path, headers=peer.signed_get(LOCAL_BASE + second_path, "enemy")
     )
-    assert (await blocked_second.get_json())["orderedItems"] == []
+    assert "orderedItems" not in await blocked_second.get_json()

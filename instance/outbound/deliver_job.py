@@ -2,6 +2,9 @@
 
 Gapo signs with draft-cavage first; when a peer answers 401 it retries at once with
 RFC 9421 (or the other way round) and remembers per host which standard worked.
+An inbox the address guard refuses (private, loopback, link-local, …) is a permanent
+failure: asking again in an hour reaches the same refused address, so the job is given up
+at once instead of being retried for days.
 """
 
 from __future__ import annotations
@@ -12,14 +15,15 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from activitypub.delivery import HostHealth, classify_response
-from activitypub.fetch import Fetcher, FetchError
+from activitypub.fetch import BlockedAddress, Fetcher, FetchError, InvalidUrl
+from activitypub.outgoing import omit_empty_arrays
 from instance.db import Database
 from instance.db import hosts as hosts_q
 from instance.db import keys as keys_q
 from instance.db.connection import Row
-from instance.federation.signing import KeySigner, other_scheme
 from instance.ids import now
 from instance.jobs.runner import Defer, GiveUp, RetryLater
+from instance.outbound.signing import KeySigner, other_scheme
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +61,7 @@ class DeliveryJob:
         if health.is_open(ts):
             # This job holds the half-open probe; the claim must be visible to other runners.
             await self._save_health(host, health)
-        body = json.dumps(payload["activity"], separators=(",", ":")).encode()
+        body = json.dumps(omit_empty_arrays(payload["activity"]), separators=(",", ":")).encode()
 
         status, text = await self._post(inbox, body, key, scheme)
         verdict = classify_response(status) if status else "retry"
@@ -81,6 +85,10 @@ class DeliveryJob:
         signer = KeySigner(key["key_id"], key["private_pem"], scheme)
         try:
             return await self.fetcher.post(inbox, body, sign=signer)
+        except (BlockedAddress, InvalidUrl) as exc:
+            # Refused before a byte was sent and refused again on every retry: the host's
+            # health is not touched (it was never reached) and the reason is kept on the job.
+            raise GiveUp(f"{inbox} refused: {exc.reason}") from exc
         except FetchError as exc:
             # Network trouble counts as a failed attempt (status 0 → retry with backoff).
             log.info("delivery to %s failed: %s", inbox, exc)

@@ -17,11 +17,11 @@ from instance.db import follows as follows_q
 from instance.db.connection import Row
 from instance.db.executor import Executor
 from instance.errors import N_, BadRequest, Forbidden, NotFound
-from instance.federation import to_ap
-from instance.federation.outbox import Outbox
-from instance.federation.urls import LocalUrls
-from instance.feeds.notifications import NotificationService
 from instance.ids import IdGenerator, now
+from instance.notifications.writer import Notifier
+from instance.outbound import to_ap
+from instance.outbound.outbox import Outbox
+from instance.urls import LocalUrls
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ class Relationships:
         outbox: Outbox,
         urls: LocalUrls,
         *,
-        notifications: NotificationService,
+        notifications: Notifier,
     ) -> None:
         self.db = db
         self.ids = ids

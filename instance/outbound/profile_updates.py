@@ -5,10 +5,10 @@ from __future__ import annotations
 from instance.db import Database
 from instance.db import accounts as accounts_q
 from instance.db import keys as keys_q
-from instance.federation import to_ap
-from instance.federation.outbox import Outbox
-from instance.federation.urls import LocalUrls
 from instance.ids import IdGenerator
+from instance.outbound import to_ap
+from instance.outbound.outbox import Outbox
+from instance.urls import LocalUrls
 
 
 class ProfileFederation:

@@ -1,4 +1,8 @@
-"""Rows to ActivityPub documents: actors, notes, activities and collection pages."""
+"""to_ap: rows to ActivityPub documents, the only place that builds one.
+
+This module holds the shared pieces (times, addressing, the activity envelope) and the
+actor, note and collection documents; one submodule per further kind of document.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from typing import Any
 
 from activitypub.vocab import ACTOR_CONTEXT, AS_CONTEXT, NOTE_CONTEXT, PUBLIC
 from instance.db.connection import Row
-from instance.federation.urls import LocalUrls
+from instance.urls import LocalUrls
 
 PAGE_SIZE = 20
 

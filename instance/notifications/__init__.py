@@ -1,0 +1,1 @@
+"""Notifications of local people: the one writer every action calls."""

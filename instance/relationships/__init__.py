@@ -1,0 +1,1 @@
+"""Follows, blocks and mutes between accounts, local and remote."""
