@@ -4,7 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint check clean messages system-packages
+# `make test-fast`: the edit-run loop, without the browser and multi-process federation
+# tests (markers set by folder in tests/conftest.py); `make test` still runs everything.
+.PHONY: run test test-fast lint check clean messages system-packages
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +33,9 @@ system-packages:
 
 test: lint system-packages
 	$(BIN)/python -m pytest -q; rc=$$?; if [ $$rc -eq 5 ]; then exit 0; else exit $$rc; fi
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not browser and not federation"
 
 # Re-extract translatable strings into the template and merge them into each catalogue;
 # then translate the new entries in instance/locale/vi/LC_MESSAGES/messages.po.

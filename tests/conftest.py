@@ -20,6 +20,27 @@ from instance.db.migrate import migrate
 FAST_ARGON2 = {"argon2_time_cost": 1, "argon2_memory_kib": 1024}
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 
+# The one place that says which test folder is which kind: every test under a folder of
+# this name gets the marker, so `make test-fast` (-m "not browser and not federation")
+# leaves it out. A renamed folder is a one-line change here, not a mark in every file.
+FOLDER_MARKERS = {
+    "browser": "browser",
+    "federation": "federation",
+}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    tests_root = Path(__file__).resolve().parent
+    for item in items:
+        try:
+            folders = item.path.resolve().relative_to(tests_root).parts[:-1]
+        except ValueError:  # a test outside tests/ (none today)
+            continue
+        for folder in folders:
+            marker = FOLDER_MARKERS.get(folder)
+            if marker is not None:
+                item.add_marker(marker)
+
 
 def make_settings(data_dir: Path, **overrides: Any) -> Settings:
     values: dict[str, Any] = {"data_dir": data_dir, "run_jobs": False, **FAST_ARGON2}
