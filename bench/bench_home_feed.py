@@ -21,9 +21,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from instance.db import Database
 from instance.db import feeds as feeds_q
 from instance.db.migrate import migrate
+from instance.db.sqlite import SqliteDatabase
 from instance.ids import IdGenerator
 
 VISIBILITIES = ["public"] * 7 + ["unlisted", "followers", "direct"]
@@ -143,7 +143,7 @@ async def main() -> None:
             f"filled {args.posts} posts, {args.accounts} accounts, {args.follows} follows"
             f" in {time.perf_counter() - start:.1f} s"
         )
-        db = Database(path)
+        db = SqliteDatabase(path)
         await db.open()
         try:
             first = await feeds_q.home(db, reader, limit=20, max_id=None)

@@ -37,9 +37,10 @@ async def _with_services(settings: Settings, action: Callable[[Any], Awaitable[i
 
 
 def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    from instance.db.backend import sqlite_file
     from instance.db.migrate import migrate
 
-    path = settings.sqlite_path
+    path = sqlite_file(settings.database_url)  # refuses, clearly, a backend this version lacks
     applied = asyncio.run(migrate(settings.database_url, path))
     print(f"Applied {len(applied)} migration(s)." if applied else "The schema is up to date.")
     return 0

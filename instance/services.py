@@ -14,7 +14,7 @@ from instance.accounts.service import AccountService
 from instance.accounts.sessions import SessionService
 from instance.admin.federation import FederationAdmin
 from instance.config import Settings
-from instance.db import Database
+from instance.db import Database, open_database
 from instance.db.connection import Row
 from instance.db.migrate import pending_migrations
 from instance.db.nodes import claim_node
@@ -120,8 +120,7 @@ async def open_services(settings: Settings) -> Services:
     """Everything a process needs, on a database whose schema is already current."""
     if await pending_migrations(settings.database_url):
         raise SchemaOutOfDate("the database schema is not current: run `gapo migrate` first")
-    db = Database(settings.sqlite_path, synchronous=settings.sqlite_synchronous)
-    await db.open()
+    db = await open_database(settings)
     ids = IdGenerator(await claim_node(db, now()))
     password_pool = BoundedPool("argon2", settings.password_workers, settings.password_queue)
     key_pool = BoundedPool("rsa-keygen", 2, settings.password_queue)

@@ -146,8 +146,8 @@ async def test_migration_wipes_addresses_already_stored(tmp_path: Path) -> None:
     data dir (free pages and old WAL frames too), and keep working otherwise."""
     import sqlite3
 
-    from instance.db.connection import enable_wal
     from instance.db.migrate import migrate
+    from instance.db.sqlite import enable_wal
 
     path = tmp_path / "data" / "gapo.sqlite3"
     path.parent.mkdir()

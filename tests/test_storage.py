@@ -6,9 +6,9 @@ import re
 import sqlite3
 from pathlib import Path
 
-from instance.db import Database
 from instance.db.migrate import MIGRATIONS_DIR, migrate, pending_migrations
 from instance.db.nodes import claim_node
+from instance.db.sqlite import SqliteDatabase
 from instance.ids import EPOCH_MS, NODE_BITS, SEQ_BITS, IdGenerator, now
 
 FOUNDATION_TABLES = {"accounts", "users", "sessions", "invites", "keypairs", "id_node_claims"}
@@ -51,7 +51,7 @@ async def test_connection_pragmas(tmp_path: Path) -> None:
     path = tmp_path / "gapo.sqlite3"
     await migrate(f"sqlite:///{path}", path)
     for mode, expected in (("FULL", 2), ("NORMAL", 1)):
-        db = Database(path, synchronous=mode)
+        db = SqliteDatabase(path, synchronous=mode)
         await db.open()
         try:
             async with db.transaction() as tx:
@@ -67,7 +67,7 @@ async def test_failed_transaction_leaves_no_row(tmp_path: Path) -> None:
     """An exception inside a transaction rolls back every statement in it."""
     path = tmp_path / "gapo.sqlite3"
     await migrate(f"sqlite:///{path}", path)
-    db = Database(path)
+    db = SqliteDatabase(path)
     await db.open()
     try:
         try:
@@ -110,7 +110,7 @@ async def test_claim_node_gives_distinct_nodes(tmp_path: Path) -> None:
     """Two opens of one database claim different node numbers."""
     path = tmp_path / "gapo.sqlite3"
     await migrate(f"sqlite:///{path}", path)
-    first, second = Database(path), Database(path)
+    first, second = SqliteDatabase(path), SqliteDatabase(path)
     await first.open()
     await second.open()
     try:

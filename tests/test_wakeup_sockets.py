@@ -28,13 +28,13 @@ AN_HOUR = 3600.0
 ENQUEUER = """
 import asyncio, sys
 from pathlib import Path
-from instance.db.connection import Database
+from instance.db.sqlite import SqliteDatabase
 from instance.ids import IdGenerator
 from instance.jobs.queue import JobQueue
 from instance.jobs.unix_wakeup import UnixSocketWakeup, wake_dir
 
 async def main(db_path: str, data_dir: str) -> None:
-    db = Database(Path(db_path))
+    db = SqliteDatabase(Path(db_path))
     await db.open()
     queue = JobQueue(IdGenerator(77), UnixSocketWakeup(wake_dir(Path(data_dir))))
     async with db.transaction() as tx:

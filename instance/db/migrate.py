@@ -8,12 +8,14 @@ from pathlib import Path
 
 from yoyo import get_backend, read_migrations
 
-from instance.db.connection import enable_wal
+from instance.db.backend import sqlite_file
+from instance.db.sqlite import enable_wal
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
 def _apply_sync(database_url: str) -> list[str]:
+    sqlite_file(database_url)  # a URL of a backend this version lacks is refused clearly
     backend = get_backend(database_url)
     migrations = read_migrations(str(MIGRATIONS_DIR))
     with backend.lock():
@@ -26,8 +28,7 @@ def _pending_sync(database_url: str) -> list[str]:
     migrations = read_migrations(str(MIGRATIONS_DIR))
     # A database file that does not exist yet needs everything; opening it to ask would
     # create an empty file (or fail when its folder is missing).
-    sqlite_file = database_url.removeprefix("sqlite:///")
-    if database_url.startswith("sqlite:///") and not Path(sqlite_file).exists():
+    if not sqlite_file(database_url).exists():
         return [m.id for m in migrations]
     backend = get_backend(database_url)
     return [m.id for m in backend.to_apply(migrations)]

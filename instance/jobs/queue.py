@@ -34,9 +34,10 @@ class JobQueue:
         )
         # Inside a transaction runners must wait for the commit: woken earlier, they read
         # before the job is visible and then sleep a whole poll interval. One notification
-        # per transaction, however many jobs it adds (a fan-out adds hundreds).
-        if not isinstance(ex, Transaction):
-            self.wakeup.notify()
-        elif self.wakeup.notify not in ex.committed_callbacks:
+        # per transaction, however many jobs it adds (a fan-out adds hundreds): the same
+        # callback registered twice runs once.
+        if isinstance(ex, Transaction):
             ex.after_commit(self.wakeup.notify)
+        else:
+            self.wakeup.notify()
         return job_id
