@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from pathlib import Path
 from typing import Any
@@ -71,20 +69,12 @@ def create_app(settings: Settings | None = None) -> Quart:
     async def start() -> None:
         services = await open_services(settings)
         app.extensions["gapo"] = services
+        # The runner also runs housekeeping (expired sessions, old jobs and inbox records).
         if settings.run_jobs:
             services.runner.start()
-        # Expired sessions leave the database within the hour, even if nobody logs in.
-        app.extensions["gapo_session_purge"] = asyncio.create_task(
-            services.sessions.purge_periodically()
-        )
 
     @app.after_serving
     async def stop() -> None:
-        purge = app.extensions.pop("gapo_session_purge", None)
-        if purge is not None:
-            purge.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await purge
         services = app.extensions.pop("gapo", None)
         if services is not None:
             await services.close()

@@ -12,6 +12,8 @@ from urllib.parse import urlsplit
 
 REGISTRATION_MODES = ("open", "approval", "invite", "closed")
 SYNCHRONOUS_MODES = ("FULL", "NORMAL")
+# Above the longest retry schedule of a remote server (see retain_inbox_days).
+MIN_RETAIN_INBOX_DAYS = 4
 
 
 class ConfigError(Exception):
@@ -78,6 +80,13 @@ class Settings:
     # Off by default; when on, lines carry no address, user agent or query (docs/privacy.md).
     access_log: bool = False
     run_jobs: bool = True
+    # Housekeeping (instance/jobs/housekeeping.py) deletes finished jobs and inbox records
+    # older than this many days; expired sessions go as soon as they expire.
+    retain_jobs_days: int = 7
+    # Inbox records are also the dedupe by activity id: a remote server that retries a
+    # delivery (Mastodon's schedule spans up to about 3.2 days) after its record is gone
+    # would have the activity applied twice. Hence the floor of MIN_RETAIN_INBOX_DAYS.
+    retain_inbox_days: int = 30
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -88,6 +97,13 @@ class Settings:
             )
         if self.sqlite_synchronous.upper() not in SYNCHRONOUS_MODES:
             raise ConfigError("GAPO_SQLITE_SYNCHRONOUS must be FULL or NORMAL")
+        if self.retain_jobs_days < 1:
+            raise ConfigError("GAPO_RETAIN_JOBS_DAYS must be at least 1")
+        if self.retain_inbox_days < MIN_RETAIN_INBOX_DAYS:
+            raise ConfigError(
+                f"GAPO_RETAIN_INBOX_DAYS must be at least {MIN_RETAIN_INBOX_DAYS}: inbox records"
+                " also keep a redelivered activity from being applied twice"
+            )
         for name in ("body_timeout", "body_min_rate", "max_body_reads"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"GAPO_{name.upper()} must be at least 1")

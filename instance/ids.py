@@ -43,6 +43,11 @@ class IdGenerator:
             )
 
 
+def first_id_at(epoch_seconds: int) -> int:
+    """The smallest id minted at or after `epoch_seconds`: a bound for "older than" by id."""
+    return max(0, epoch_seconds * 1000 - EPOCH_MS) << (NODE_BITS + SEQ_BITS)
+
+
 def now() -> int:
     """Current UTC time as epoch seconds, the one timestamp format in storage."""
     return int(time.time())

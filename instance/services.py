@@ -31,6 +31,7 @@ from instance.feeds.notifications import NotificationService
 from instance.feeds.service import FeedService
 from instance.feeds.tags import TagFeed
 from instance.ids import IdGenerator, now
+from instance.jobs.housekeeping import HOUSEKEEPING, HOUSEKEEPING_INTERVAL, Housekeeping
 from instance.jobs.queue import JobQueue
 from instance.jobs.runner import JobRunner
 from instance.jobs.unix_wakeup import UnixSocketWakeup, wake_dir
@@ -150,11 +151,17 @@ async def open_services(settings: Settings) -> Services:
     inbox = InboxService(
         federation, queue, max_body=settings.max_body_bytes, origins=settings.origins
     )
+    housekeeping = Housekeeping(
+        db,
+        retain_jobs_days=settings.retain_jobs_days,
+        retain_inbox_days=settings.retain_inbox_days,
+    )
     runner = JobRunner(
         db,
         queue,
-        {DELIVER: DeliveryJob(db, fetcher), INBOX_JOB: inbox.apply},
+        {DELIVER: DeliveryJob(db, fetcher), INBOX_JOB: inbox.apply, HOUSEKEEPING: housekeeping.run},
         concurrency=settings.job_workers * 4,
+        recurring={HOUSEKEEPING: HOUSEKEEPING_INTERVAL},
     )
     lookup = Lookup(db, actors, urls, settings.host, settings.allow_private_addresses)
     posts = PostService(

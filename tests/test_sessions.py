@@ -154,27 +154,3 @@ async def test_expired_sessions_are_purged_at_login(client, app: Quart) -> None:
     await signup(other, "tuan")
     assert await db.fetch_value("SELECT COUNT(*) FROM sessions WHERE expires_at <= 1") == 0
     assert await count_rows(app, "sessions") == 1
-
-
-async def test_expired_sessions_are_purged_on_a_timer(make_app: AppFactory, tmp_path) -> None:
-    """The app purges expired sessions when it starts and every hour, without any log-in."""
-    import asyncio
-
-    app = await make_app(data_dir=tmp_path / "timer")
-    await signup(app.test_client(), "uyen")
-    db = app.extensions["gapo"].db
-    await db.execute("UPDATE sessions SET expires_at = 1")
-    purged = await app.extensions["gapo"].sessions.purge_expired()
-    assert purged == 1
-    # And the lifespan runs that purge itself: a second app on the same data dir starts it.
-    await db.execute(
-        "INSERT INTO sessions (id, token_hash, user_id, created_at, last_seen_at, expires_at)"
-        " SELECT 1, 'x', id, 0, 0, 1 FROM users"
-    )
-    again = await make_app(data_dir=tmp_path / "timer")
-    task = again.extensions["gapo_session_purge"]
-    for _ in range(200):
-        if not await count_rows(again, "sessions"):
-            break
-        await asyncio.sleep(0.05)
-    assert await count_rows(again, "sessions") == 0 and not task.done()

@@ -6,9 +6,7 @@ browser (instance/accounts/devices.py); expired rows are deleted, not kept.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
-import logging
 import secrets
 
 from instance.accounts.devices import device_label
@@ -21,10 +19,8 @@ from instance.ids import IdGenerator, now
 SESSION_LIFETIME = 30 * 86400
 # Writing last-seen on every request would make each page view a write; once an hour is enough.
 ACTIVITY_WRITE_INTERVAL = 3600
-# Expired sessions are also purged at each log-in; the timer catches instances nobody logs in to.
-PURGE_INTERVAL = 3600
-
-log = logging.getLogger(__name__)
+# Expired sessions are also purged at each log-in; the housekeeping job
+# (instance/jobs/housekeeping.py) catches instances nobody logs in to.
 
 
 def token_hash(token: str) -> str:
@@ -74,18 +70,3 @@ class SessionService:
         keep = token_hash(token) if token else ""
         rows = await sessions_q.list_for_user(self.db, user_id, now())
         return [r for r in rows if r["token_hash"] != keep]
-
-    async def purge_expired(self) -> int:
-        return await sessions_q.delete_expired(self.db, now())
-
-    async def purge_periodically(self, interval: float = PURGE_INTERVAL) -> None:
-        """Deletes expired sessions every `interval` seconds until cancelled."""
-        while True:
-            try:
-                removed = await self.purge_expired()
-            except Exception:  # a busy or closing database: try again next time
-                log.exception("purging expired sessions failed")
-            else:
-                if removed:
-                    log.info("purged %d expired session(s)", removed)
-            await asyncio.sleep(interval)

@@ -52,3 +52,13 @@ async def mark_processed(ex: Executor, row_id: int, result: str, now: int) -> No
 
 async def count(ex: Executor) -> int:
     return int(await ex.fetch_value("SELECT COUNT(*) AS n FROM inbox_activities"))
+
+
+async def purge_received_before(ex: Executor, before: int, below_id: int, limit: int) -> int:
+    """Up to `limit` records received before `before`. Ids sort by time, so `below_id` (the
+    first id of that second) keeps the search on the primary key instead of a table scan."""
+    return await ex.execute(
+        "DELETE FROM inbox_activities WHERE id IN (SELECT id FROM inbox_activities"
+        " WHERE id < :below AND received_at < :before ORDER BY id LIMIT :limit)",
+        {"before": before, "below": below_id, "limit": limit},
+    )

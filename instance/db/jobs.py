@@ -109,10 +109,43 @@ async def next_run_at(ex: Executor) -> int | None:
     return None if value is None else int(value)
 
 
-async def purge_finished(ex: Executor, before: int) -> int:
-    """Done jobs are history; dropping them keeps the table (and the disk) small."""
+async def enqueue_unless_pending(
+    ex: Executor,
+    *,
+    job_id: int,
+    kind: str,
+    payload: str,
+    run_at: int,
+    now: int,
+    other_than: int = 0,
+) -> bool:
+    """Add a job of `kind` unless one is already queued or running (`other_than`, the job
+    asking, aside); False when one was. Atomic on SQLite, whose write transactions are
+    serialised across processes; PostgreSQL will need a lock around it."""
+    changed = await ex.execute(
+        "INSERT INTO jobs (id, kind, payload, host, state, attempts, run_at, created_at)"
+        " SELECT :id, :kind, :payload, '', 'queued', 0, :run_at, :now"
+        " WHERE NOT EXISTS (SELECT 1 FROM jobs WHERE kind = :kind"
+        " AND state IN ('queued', 'running') AND id <> :other)",
+        {
+            "id": job_id,
+            "kind": kind,
+            "payload": payload,
+            "run_at": run_at,
+            "now": now,
+            "other": other_than,
+        },
+    )
+    return changed > 0
+
+
+async def purge_finished(ex: Executor, before: int, limit: int) -> int:
+    """Up to `limit` jobs that finished (done, or failed for good) before `before`: they are
+    history, and dropping them keeps the table (and the disk) small."""
     return await ex.execute(
-        "DELETE FROM jobs WHERE state = 'done' AND finished_at < :before", {"before": before}
+        "DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE state IN ('done', 'dead')"
+        " AND finished_at < :before LIMIT :limit)",
+        {"before": before, "limit": limit},
     )
 
 

@@ -61,3 +61,12 @@ async def list_for_user(ex: Executor, user_id: int, now: int) -> list[Row]:
 
 async def delete_expired(ex: Executor, now: int) -> int:
     return await ex.execute("DELETE FROM sessions WHERE expires_at <= :now", {"now": now})
+
+
+async def purge_expired(ex: Executor, now: int, limit: int) -> int:
+    """Up to `limit` expired sessions (housekeeping deletes in batches)."""
+    return await ex.execute(
+        "DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE expires_at <= :now"
+        " LIMIT :limit)",
+        {"now": now, "limit": limit},
+    )

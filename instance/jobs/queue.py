@@ -41,3 +41,25 @@ class JobQueue:
         else:
             self.wakeup.notify()
         return job_id
+
+    async def enqueue_once(
+        self, ex: Executor, kind: str, *, delay: int = 0, other_than: int = 0
+    ) -> bool:
+        """Schedule a recurring job of `kind` unless one is already queued or running
+        (`other_than`, the run asking for its successor, aside); True when added."""
+        ts = now()
+        added = await jobs_q.enqueue_unless_pending(
+            ex,
+            job_id=self.ids.next_id(),
+            kind=kind,
+            payload="{}",
+            run_at=ts + delay,
+            now=ts,
+            other_than=other_than,
+        )
+        if added and delay == 0:
+            if isinstance(ex, Transaction):
+                ex.after_commit(self.wakeup.notify)
+            else:
+                self.wakeup.notify()
+        return added

@@ -14,7 +14,7 @@ import logging
 import os
 import random
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from activitypub.delivery import MAX_ATTEMPTS, retry_delay
@@ -70,6 +70,7 @@ class JobRunner:
         poll_interval: float = 1.0,
         max_attempts: int = MAX_ATTEMPTS + 1,
         stop_grace: float = 10.0,
+        recurring: Mapping[str, int] | None = None,
     ) -> None:
         self.db = db
         self.queue = queue
@@ -80,6 +81,9 @@ class JobRunner:
         self.poll_interval = poll_interval
         self.max_attempts = max_attempts
         self.stop_grace = stop_grace
+        # kind -> seconds between runs: one row of each kind is queued or running at a time,
+        # so the instance runs it once per interval however many runners there are.
+        self.recurring: dict[str, int] = dict(recurring or {})
         self.name = f"{os.uname().nodename}:{os.getpid()}:{random.getrandbits(32):08x}"
         self._running: dict[int, asyncio.Task[None]] = {}
         self._host_load: Counter[str] = Counter()
@@ -113,8 +117,18 @@ class JobRunner:
             await jobs_q.release(self.db, job_id, self.name)
         self.queue.wakeup.close()
 
+    async def schedule_recurring(self) -> None:
+        """Queue each recurring kind unless a run is already queued or running (another
+        runner, or an earlier start, scheduled it)."""
+        for kind in self.recurring:
+            await self.queue.enqueue_once(self.db, kind)
+
     async def _loop(self) -> None:
         wakeup = self.queue.wakeup
+        try:
+            await self.schedule_recurring()
+        except Exception:  # a busy database: the next start or run schedules it
+            log.exception("scheduling recurring jobs failed")
         while not self._stopping:
             # Cleared before the round, so a job enqueued while it runs wakes the next one.
             wakeup.clear()
@@ -159,6 +173,38 @@ class JobRunner:
         return started
 
     async def _run(self, job: Row) -> None:
+        try:
+            interval = self.recurring.get(job["kind"])
+            if interval is None:
+                await self._attempt(job)
+            else:
+                await self._run_recurring(job, interval)
+        finally:
+            self._host_load[job["host"]] -= 1
+            self._running.pop(job["id"], None)
+            # A freed slot (or host slot) may let a waiting job start now, not at the next poll.
+            self.queue.wakeup.wake_local()
+
+    async def _run_recurring(self, job: Row, interval: int) -> None:
+        """A recurring job is never retried: it ends done (or dead, with its error), and its
+        next run is queued in the same transaction, so exactly one is always scheduled."""
+        error: str | None = None
+        try:
+            handler = self.handlers[job["kind"]]
+            await handler(json.loads(job["payload"]), job)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.exception("recurring job %s (%s) failed", job["id"], job["kind"])
+            error = repr(exc)
+        async with self.db.transaction() as tx:
+            await self.queue.enqueue_once(tx, job["kind"], delay=interval, other_than=job["id"])
+            if error is None:
+                await jobs_q.finish(tx, job["id"], now())
+            else:
+                await jobs_q.fail(tx, job["id"], attempts=1, error=error, now=now())
+
+    async def _attempt(self, job: Row) -> None:
         attempts = int(job["attempts"]) + 1
         try:
             handler = self.handlers.get(job["kind"])
@@ -199,11 +245,6 @@ class JobRunner:
                 )
         else:
             await jobs_q.finish(self.db, job["id"], now())
-        finally:
-            self._host_load[job["host"]] -= 1
-            self._running.pop(job["id"], None)
-            # A freed slot (or host slot) may let a waiting job start now, not at the next poll.
-            self.queue.wakeup.wake_local()
 
     async def run_until_idle(self, limit_seconds: float = 30.0) -> None:
         """Run every due job, and the jobs they enqueue, until nothing is due (tests, CLI)."""

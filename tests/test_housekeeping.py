@@ -1,0 +1,146 @@
+"""Housekeeping: expired sessions, finished jobs and old inbox records are deleted on a
+schedule, in batches, by one recurring job for the whole instance (real SQLite files)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from quart import Quart
+
+from instance.config import ConfigError, load_settings
+from instance.ids import first_id_at, now
+from instance.jobs.housekeeping import DAY, HOUSEKEEPING, HOUSEKEEPING_INTERVAL, Housekeeping
+from tests.conftest import AppFactory, count_rows, signup
+from tests.federation.harness import eventually
+from tests.social import gapo
+
+
+async def add_job(app: Quart, state: str, finished_days_ago: float | None) -> int:
+    services = gapo(app)
+    job_id = int(await services.queue.enqueue(services.db, "deliver", {}, host="example.org"))
+    finished = None if finished_days_ago is None else int(now() - finished_days_ago * DAY)
+    await services.db.execute(
+        "UPDATE jobs SET state = :s, finished_at = :f WHERE id = :id",
+        {"s": state, "f": finished, "id": job_id},
+    )
+    return job_id
+
+
+async def add_inbox_record(app: Quart, n: int, days_ago: float) -> None:
+    received = int(now() - days_ago * DAY)
+    await gapo(app).db.execute(
+        "INSERT INTO inbox_activities (id, ap_id, ap_type, actor_ap_id, body, received_at)"
+        " VALUES (:id, :ap, 'Like', 'https://remote.example/u', '{}', :at)",
+        {"id": first_id_at(received) + n, "ap": f"https://remote.example/like/{n}", "at": received},
+    )
+
+
+async def ids_of(app: Quart, table: str) -> set[int]:
+    return {r["id"] for r in await gapo(app).db.fetch_all(f"SELECT id FROM {table}")}
+
+
+async def test_purge_keeps_what_is_young_or_unfinished(app: Quart, client: Any) -> None:
+    """Old done and dead jobs go, recent or unfinished ones stay; inbox records older than
+    the retention go; expired sessions go, live ones stay. Batches smaller than the work."""
+    services = gapo(app)
+    await signup(client, "hana")  # one live session
+    await services.db.execute(
+        "INSERT INTO sessions (id, token_hash, user_id, created_at, last_seen_at, expires_at)"
+        " SELECT 1000 + n.v, 'old' || n.v, u.id, 0, 0, 1 FROM users u,"
+        " (SELECT 1 AS v UNION SELECT 2 UNION SELECT 3) n"
+    )
+    old_done = {await add_job(app, "done", 8) for _ in range(5)}
+    old_dead = await add_job(app, "dead", 10)
+    keep = {
+        await add_job(app, "done", 1),
+        await add_job(app, "dead", 6),
+        await add_job(app, "queued", None),
+        await add_job(app, "running", None),
+    }
+    for n in range(5):
+        await add_inbox_record(app, n, days_ago=31 + n)
+    for n in range(5, 7):
+        await add_inbox_record(app, n, days_ago=29)
+
+    housekeeping = Housekeeping(services.db, retain_jobs_days=7, retain_inbox_days=30, batch=2)
+    purged = await housekeeping.purge()
+
+    assert (purged.sessions, purged.jobs, purged.inbox) == (3, len(old_done) + 1, 5)
+    assert await ids_of(app, "jobs") == keep and old_dead not in keep
+    assert await count_rows(app, "sessions") == 1
+    assert await count_rows(app, "inbox_activities") == 2
+    assert (await housekeeping.purge()).jobs == 0  # nothing left to do
+
+
+async def test_one_run_is_scheduled_whatever_the_number_of_runners(
+    make_app: AppFactory, tmp_path: Path
+) -> None:
+    """Two processes' runners on one database schedule one housekeeping job; running it
+    queues exactly one successor, an interval later."""
+    one = await make_app(data_dir=tmp_path / "shared")
+    two = await make_app(data_dir=tmp_path / "shared")
+    for app in (one, two, one):
+        await gapo(app).runner.schedule_recurring()
+    rows = await gapo(one).db.fetch_all(
+        "SELECT id, state FROM jobs WHERE kind = :k", {"k": HOUSEKEEPING}
+    )
+    assert [r["state"] for r in rows] == ["queued"]
+
+    await gapo(two).runner.run_until_idle()
+    rows = await gapo(one).db.fetch_all(
+        "SELECT id, state, run_at FROM jobs WHERE kind = :k ORDER BY id", {"k": HOUSEKEEPING}
+    )
+    assert [r["state"] for r in rows] == ["done", "queued"]
+    assert rows[1]["run_at"] >= now() + HOUSEKEEPING_INTERVAL - 5
+    # A runner starting now finds the successor and adds none.
+    await gapo(one).runner.schedule_recurring()
+    assert (
+        await gapo(one).db.fetch_value(
+            "SELECT COUNT(*) FROM jobs WHERE kind = :k AND state = 'queued'", {"k": HOUSEKEEPING}
+        )
+        == 1
+    )
+
+
+async def test_a_failed_run_is_recorded_and_the_next_still_scheduled(app: Quart) -> None:
+    services = gapo(app)
+
+    async def broken(payload: dict[str, Any], job: dict[str, Any]) -> None:
+        raise RuntimeError("disk on fire")
+
+    services.runner.handlers[HOUSEKEEPING] = broken
+    await services.runner.schedule_recurring()
+    await services.runner.run_until_idle()
+    rows = await services.db.fetch_all(
+        "SELECT state, last_error FROM jobs WHERE kind = :k ORDER BY id", {"k": HOUSEKEEPING}
+    )
+    assert [r["state"] for r in rows] == ["dead", "queued"]
+    assert "disk on fire" in rows[0]["last_error"]
+
+
+async def test_a_running_app_purges_expired_sessions_without_a_login(
+    make_app: AppFactory, tmp_path: Path
+) -> None:
+    """With jobs on, the runner's housekeeping deletes an expired session nobody touches."""
+    app = await make_app(data_dir=tmp_path / "setup")
+    await signup(app.test_client(), "uyen")
+    await gapo(app).db.execute("UPDATE sessions SET expires_at = 1")
+    running = await make_app(data_dir=tmp_path / "setup", run_jobs=True)
+
+    async def sessions_left() -> bool:
+        return await count_rows(running, "sessions") == 0
+
+    await eventually(sessions_left, timeout=20)
+
+
+def test_retention_settings() -> None:
+    settings = load_settings(environ={"GAPO_RETAIN_JOBS_DAYS": "3", "GAPO_RETAIN_INBOX_DAYS": "9"})
+    assert (settings.retain_jobs_days, settings.retain_inbox_days) == (3, 9)
+    defaults = load_settings(environ={})
+    assert (defaults.retain_jobs_days, defaults.retain_inbox_days) == (7, 30)
+    with pytest.raises(ConfigError, match="GAPO_RETAIN_INBOX_DAYS must be at least 4"):
+        load_settings(environ={"GAPO_RETAIN_INBOX_DAYS": "2"})
+    with pytest.raises(ConfigError, match="GAPO_RETAIN_JOBS_DAYS"):
+        load_settings(environ={"GAPO_RETAIN_JOBS_DAYS": "0"})
