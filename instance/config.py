@@ -80,6 +80,9 @@ class Settings:
     # Off by default; when on, lines carry no address, user agent or query (docs/privacy.md).
     access_log: bool = False
     run_jobs: bool = True
+    # How often an idle runner looks at the queue when no wake-up came: the safety net for
+    # a lost wake-up (instance/jobs/wakeup.py), not how jobs are normally found.
+    job_poll_seconds: int = 1
     # Housekeeping (instance/jobs/housekeeping.py) deletes finished jobs and inbox records
     # older than this many days; expired sessions go as soon as they expire.
     retain_jobs_days: int = 7
@@ -97,6 +100,8 @@ class Settings:
             )
         if self.sqlite_synchronous.upper() not in SYNCHRONOUS_MODES:
             raise ConfigError("GAPO_SQLITE_SYNCHRONOUS must be FULL or NORMAL")
+        if self.job_poll_seconds < 1:
+            raise ConfigError("GAPO_JOB_POLL_SECONDS must be at least 1")
         if self.retain_jobs_days < 1:
             raise ConfigError("GAPO_RETAIN_JOBS_DAYS must be at least 1")
         if self.retain_inbox_days < MIN_RETAIN_INBOX_DAYS:

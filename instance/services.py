@@ -161,6 +161,7 @@ async def open_services(settings: Settings) -> Services:
         queue,
         {DELIVER: DeliveryJob(db, fetcher), INBOX_JOB: inbox.apply, HOUSEKEEPING: housekeeping.run},
         concurrency=settings.job_workers * 4,
+        poll_interval=settings.job_poll_seconds,
         recurring={HOUSEKEEPING: HOUSEKEEPING_INTERVAL},
     )
     lookup = Lookup(db, actors, urls, settings.host, settings.allow_private_addresses)

@@ -219,9 +219,9 @@ def test_bad_configuration_exits_2(tmp_path: Path) -> None:
 
 
 def test_commands_refuse_when_migrations_pending(tmp_path: Path) -> None:
-    """serve and user commands refuse with exit 2 until `gapo migrate` has run."""
+    """serve, worker and user commands refuse with exit 2 until `gapo migrate` has run."""
     data = tmp_path / "data"
-    for args in (("serve", "--port", str(free_port())), ("user", "list")):
+    for args in (("serve", "--port", str(free_port())), ("worker",), ("user", "list")):
         result = gapo(data, *args, timeout=30)
         assert result.returncode == 2, result.stderr
         assert "gapo migrate" in result.stderr and "Traceback" not in result.stderr

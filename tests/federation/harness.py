@@ -48,8 +48,18 @@ async def eventually(
 
 
 class GapoInstance:
-    def __init__(self, name: str, root: Path, port: int | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        root: Path,
+        port: int | None = None,
+        *,
+        serve_args: tuple[str, ...] = (),
+        extra_env: dict[str, str] | None = None,
+    ) -> None:
         self.name = name
+        self.serve_args = serve_args  # e.g. ("--no-jobs",)
+        self.extra_env = dict(extra_env or {})
         self.port = port or free_port()
         self.data_dir = root / name
         self.base_url = f"http://127.0.0.1:{self.port}"
@@ -70,6 +80,7 @@ class GapoInstance:
                 "GAPO_SQLITE_SYNCHRONOUS": "NORMAL",
             }
         )
+        env.update(self.extra_env)
         return env
 
     def cli(self, *args: str, stdin: str | None = None) -> str:
@@ -101,6 +112,7 @@ class GapoInstance:
                     "127.0.0.1",
                     "--port",
                     str(self.port),
+                    *self.serve_args,
                 ],
                 env=self.env,
                 stdout=log,
