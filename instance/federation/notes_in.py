@@ -11,7 +11,6 @@ The note is turned into row values by `from_ap/notes.py` and written by the post
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterable
 from typing import Any
@@ -22,19 +21,14 @@ from activitypub.vocab import (
     Note,
     Visibility,
     VocabError,
-    attributed_actor_ids,
     origin_of,
-    parse_datetime,
     parse_note,
     visibility_of,
 )
 from instance.federation.from_ap import notes as from_ap
-from instance.federation.from_ap.notes import render_content
 from instance.federation.remote_actors import ActorFetchFailed, RemoteActors
 from instance.posts.writes import Audience, Executor, PostWriter, Row
 from instance.urls import LocalUrls
-
-__all__ = ["NoteForged", "NoteIgnored", "NoteRejected", "RemoteNotes", "render_content"]
 
 log = logging.getLogger(__name__)
 
@@ -65,14 +59,9 @@ async def _version_time(writer: PostWriter, ex: Executor, post: Row) -> int:
     The `updated_at`/`created_at` columns hold whole seconds; the stored document keeps
     the timestamps as sent (Mastodon sends milliseconds), so it is read first.
     """
-    try:
-        raw = json.loads(await writer.stored_document(ex, post["id"]) or "{}")
-    except ValueError:
-        raw = None  # documents stored before they were kept whole may be cut: use seconds
-    if isinstance(raw, dict):
-        stamp = parse_datetime(raw.get("updated")) or parse_datetime(raw.get("published"))
-        if stamp is not None:
-            return _micros(stamp)
+    stamp = from_ap.stored_version_time(await writer.stored_document(ex, post["id"]))
+    if stamp is not None:
+        return _micros(stamp)
     return _micros(int(post["updated_at"] or post["created_at"] or 0))
 
 
@@ -98,7 +87,7 @@ async def _check_edit_applies(
 def _author_of(note: Note, signer: Row | None) -> str:
     """Whose note this is: the signer's, who must be among its `attributedTo` (a missing
     one is the signer's); without a signer, the author it names."""
-    claimed = attributed_actor_ids(note.raw.get("attributedTo"))
+    claimed = from_ap.claimed_authors(note)
     if signer is not None:
         if claimed and signer["ap_id"] not in claimed:
             raise NoteForged("the note is attributed to someone other than the actor")
@@ -243,7 +232,7 @@ class RemoteNotes:
             note = parse_note(doc)
         except VocabError as exc:
             raise NoteRejected(str(exc)) from exc
-        claimed = attributed_actor_ids(note.raw.get("attributedTo"))
+        claimed = from_ap.claimed_authors(note)
         if claimed and actor_ap_id not in claimed:
             raise NoteForged("the note is attributed to someone other than the actor")
         existing = await self.writer.by_ap_id(note.id)

@@ -7,11 +7,12 @@ addresses are looked up by `federation/notes_in.py` and passed in.
 
 from __future__ import annotations
 
+import json
 from html import escape
 from urllib.parse import unquote, urlsplit
 
 from activitypub.html import sanitize_html
-from activitypub.vocab import Attachment, Note
+from activitypub.vocab import Attachment, Note, attributed_actor_ids, parse_datetime
 from instance.federation.from_ap.stored import stored_document
 from instance.federation.remote_actors import web_url_or_none
 from instance.ids import now
@@ -62,6 +63,23 @@ def render_content(note: Note) -> str:
             label = escape(_attachment_label(attachment))
             parts.append(f'<p><a href="{escape(url)}">{label}</a></p>')
     return "".join(sanitize_html(part) for part in parts)
+
+
+def claimed_authors(note: Note) -> tuple[str, ...]:
+    """Every actor the note's `attributedTo` names (Peertube lists a channel too)."""
+    return attributed_actor_ids(note.raw.get("attributedTo"))
+
+
+def stored_version_time(stored: str | None) -> float | None:
+    """When the stored document says its version was written (`updated`, else
+    `published`), at the precision its peer gave; None when it does not say."""
+    try:
+        raw = json.loads(stored or "{}")
+    except ValueError:
+        return None  # documents stored before they were kept whole may be cut
+    if not isinstance(raw, dict):
+        return None
+    return parse_datetime(raw.get("updated")) or parse_datetime(raw.get("published"))
 
 
 def content_of(note: Note) -> PostContent:
