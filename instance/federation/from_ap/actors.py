@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from activitypub.html import sanitize_html
-from activitypub.vocab import KEY_TYPES, Actor, PublicKey, origin_of, types_of
+from activitypub.vocab import KEY_TYPES, Actor, PublicKey, VocabError, origin_of, types_of
 
 # Bounds on a peer's profile HTML, applied to the input before sanitising.
 MAX_FIELD_VALUE = 2000
@@ -122,12 +122,20 @@ def remote_account(actor: Actor) -> RemoteAccount:
         ap_featured=actor.featured,
         ap_json=json.dumps(actor.raw)[:200_000],
         published=int(actor.published) if actor.published else None,
-        keys=tuple(
-            key
-            for key in actor.public_keys
-            if key.owner == actor.id and origin_of(key.id) == origin_of(actor.id)
-        ),
+        keys=tuple(key for key in actor.public_keys if _owned_here(key, actor.id)),
     )
+
+
+def _owned_here(key: PublicKey, actor_id: str) -> bool:
+    """The key belongs to this actor and lives on its host.
+
+    A key id that is not an absolute URL (an old Bridgy Fed actor names its key by its
+    domain alone) can match no signature: the key is left out, the actor is still stored.
+    """
+    try:
+        return key.owner == actor_id and origin_of(key.id) == origin_of(actor_id)
+    except VocabError:
+        return False
 
 
 @dataclass(frozen=True)
