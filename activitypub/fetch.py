@@ -23,7 +23,7 @@ import aiohttp
 from yarl import URL
 
 from activitypub.ssrf import BlockedAddress, FetchError, GuardedResolver, check_ip_literal
-from activitypub.vocab import origin_of
+from activitypub.vocab import AS_CONTEXT, origin_of
 
 __all__ = [
     "AP_ACCEPT",
@@ -45,7 +45,8 @@ __all__ = [
 ]
 
 AP_CONTENT_TYPE = "application/activity+json"
-AS_PROFILE = "https://www.w3.org/ns/activitystreams"
+# The ActivityStreams profile of application/ld+json is the AS context URI itself.
+AS_PROFILE = AS_CONTEXT
 AP_ACCEPT = f'application/activity+json, application/ld+json; profile="{AS_PROFILE}"'
 JRD_ACCEPT = "application/jrd+json, application/json"
 XRD_ACCEPT = "application/xrd+xml, application/xml, text/xml"

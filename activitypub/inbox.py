@@ -38,11 +38,10 @@ from activitypub.signatures import (
     parse_request_signature,
     verify_parsed,
 )
-from activitypub.vocab import attributed_actor_ids
+from activitypub.vocab import ACTOR_TYPES, attributed_actor_ids
 
 # Activities whose object the actor claims to author: it must live on the actor's origin.
 AUTHORED_OBJECT_TYPES = frozenset({"Create", "Update", "Delete"})
-ACTOR_TYPES = frozenset({"Person", "Service", "Application", "Group", "Organization"})
 # Activities that make their object what it is: its author must be their actor.
 AUTHORING_TYPES = frozenset({"Create", "Update"})
 

@@ -18,6 +18,7 @@ from typing import Any, Literal, NamedTuple
 
 from activitypub.vocab_actor import (
     ACTOR_TYPES,
+    KEY_TYPES,
     Actor,
     PublicKey,
     key_for,
@@ -56,6 +57,7 @@ __all__ = [
     "ACTOR_TYPES",
     "AS_CONTEXT",
     "COLLECTION_TYPES",
+    "KEY_TYPES",
     "NOTE_CONTEXT",
     "NOTE_TYPES",
     "PUBLIC",

@@ -26,6 +26,7 @@ from activitypub.vocab_base import (
 
 __all__ = [
     "ACTOR_TYPES",
+    "KEY_TYPES",
     "Actor",
     "PublicKey",
     "image_url_of",
@@ -37,6 +38,8 @@ __all__ = [
 ]
 
 ACTOR_TYPES = frozenset({"Person", "Service", "Application", "Group", "Organization"})
+# A key id that dereferences to the key alone comes back as one of these.
+KEY_TYPES = frozenset({"Key", "CryptographicKey"})
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,8 @@
-"""The URLs of this instance's ActivityPub objects, built from the base URL (never Host)."""
+"""The URLs of this instance's ActivityPub objects, built from the base URL (never Host).
+
+The one place that spells them: every actor id, key id, inbox, collection, page and note id
+of this instance comes from `LocalUrls` (tests/test_one_definition.py keeps it that way).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,14 @@ INSTANCE_ACTOR_USERNAME = "instance.actor"
 @dataclass(frozen=True)
 class LocalUrls:
     base_url: str
+
+    def absolute(self, path: str) -> str:
+        """A path (with its query) on this instance's origin."""
+        return f"{self.base_url}{path}"
+
+    @property
+    def home(self) -> str:
+        return f"{self.base_url}/"
 
     def actor(self, username: str) -> str:
         return f"{self.base_url}/users/{username}"
@@ -45,8 +57,25 @@ class LocalUrls:
         return f"{self.base_url}/actor"
 
     @property
+    def instance_actor_path(self) -> str:
+        return self.instance_actor.removeprefix(self.base_url)
+
+    @property
     def instance_key_id(self) -> str:
         return f"{self.instance_actor}#main-key"
+
+    @property
+    def instance_inbox(self) -> str:
+        return f"{self.instance_actor}/inbox"
+
+    @property
+    def instance_outbox(self) -> str:
+        return f"{self.instance_actor}/outbox"
+
+    @staticmethod
+    def page(collection: str, marker: str = "true", *, max_id: int | None = None) -> str:
+        """A page of a collection: ``?page=<marker>``, older items from ``max_id`` down."""
+        return f"{collection}?page={marker}" + (f"&max_id={max_id}" if max_id else "")
 
     def note(self, username: str, post_id: int) -> str:
         return f"{self.actor(username)}/statuses/{post_id}"

@@ -116,3 +116,23 @@ async def test_profile_fetches_remotely_only_for_signed_in_viewers(
         assert "Followers: 4321" in body and "Following: 87" in body
     assert sorted(set(remote.requests)) == sorted(documents())
     assert len(remote.requests) == 3
+
+
+async def test_preview_shows_only_notes_addressed_to_the_public_collection(app: Quart) -> None:
+    # One rule for "public" (activitypub.vocab.is_public): its three spellings count; an
+    # address that merely ends in "#Public" (any collection a peer names so) does not.
+    account = await remote_account(app)
+    docs = documents()
+    outbox = docs[f"{ACTOR}/outbox"]
+    create = outbox["orderedItems"][0]
+    items = []
+    for n, address in enumerate((PUBLIC, "as:Public", "Public", f"{ACTOR}/followers#Public")):
+        note = {**create["object"], "id": f"{ACTOR}/statuses/{n}", "content": f"<p>{n}</p>"}
+        note["to"] = [address]
+        items.append({**create, "id": f"{note['id']}/activity", "object": note})
+    outbox["orderedItems"] = items
+    lookup = lookup_module.Lookup(
+        gapo(app).db, FakeRemote(docs), gapo(app).urls, "localhost", False
+    )  # type: ignore[arg-type]
+    posts = await lookup.recent_public_posts(account)
+    assert [p["content_html"] for p in posts] == ["<p>0</p>", "<p>1</p>", "<p>2</p>"]

@@ -42,6 +42,7 @@ from instance.ids import IdGenerator, now
 from instance.media.images import ImageKind
 from instance.media.service import MediaService
 from instance.pools import BoundedPool
+from instance.urls import LocalUrls
 
 ROLES = ("user", "moderator", "admin")
 
@@ -69,6 +70,7 @@ class AccountService:
         login_throttle: LoginThrottle | None = None,
     ) -> None:
         self.settings = settings
+        self.urls = LocalUrls(settings.base_url)
         self.db = db
         self.ids = ids
         self.passwords = passwords
@@ -77,9 +79,6 @@ class AccountService:
         # Renders a bio like a post (mentions resolved); plain linking when not given.
         self.render_text = render_text
         self.login_throttle = login_throttle
-
-    def actor_url(self, username: str) -> str:
-        return f"{self.settings.base_url}/users/{username}"
 
     async def signup(
         self, req: SignupRequest, *, role: str = "user", bypass_mode: bool = False
@@ -156,7 +155,7 @@ class AccountService:
                 tx,
                 keypair_id=key_row_id,
                 account_id=account_id,
-                key_id=f"{self.actor_url(username)}#main-key",
+                key_id=self.urls.key_id(username),
                 public_pem=public_pem,
                 private_pem=private_pem,
                 now=ts,

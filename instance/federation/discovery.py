@@ -29,12 +29,11 @@ class Discovery:
 
     async def webfinger(self, resource: str) -> dict[str, Any]:
         instance_name = to_ap.instance_actor_name(self.settings.host).lower()
-        instance_path = self.urls.instance_actor.removeprefix(self.settings.base_url)
         username = parse_resource(
             resource,
             host=self.settings.host,
-            base_url=self.settings.base_url,
-            named_paths={instance_path: instance_name},
+            base_url=self.urls.base_url,
+            named_paths={self.urls.instance_actor_path: instance_name},
         )
         if username is None:
             raise NotFound()

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from activitypub.signatures import SignatureError, parse_request_signature, verify_parsed
-from activitypub.vocab import AS_CONTEXT, origin_of
+from activitypub.vocab import origin_of
 from instance.db import Database
 from instance.db import accounts as accounts_q
 from instance.db import follows as follows_q
@@ -23,7 +23,7 @@ from instance.db.connection import Row
 from instance.errors import NotFound
 from instance.federation.remote_actors import RemoteActors
 from instance.outbound import to_ap
-from instance.posts.service import PostService
+from instance.outbound.note_documents import NoteDocuments
 from instance.posts.visibility import can_see, could_have_seen, visibilities_for, visible_posts
 from instance.urls import LocalUrls
 
@@ -42,12 +42,17 @@ class Gone(Exception):
 
 class Documents:
     def __init__(
-        self, db: Database, urls: LocalUrls, actors: RemoteActors, posts: PostService, host: str
+        self,
+        db: Database,
+        urls: LocalUrls,
+        actors: RemoteActors,
+        notes: NoteDocuments,
+        host: str,
     ) -> None:
         self.db = db
         self.urls = urls
         self.actors = actors
-        self.posts = posts
+        self.notes = notes
         self.host = host
 
     async def signer(self, method: str, url: str, headers: Mapping[str, str]) -> Row | None:
@@ -83,13 +88,7 @@ class Documents:
         return to_ap.person(self.urls, account, key["public_pem"])
 
     def instance_outbox(self) -> dict[str, Any]:
-        return {
-            "@context": AS_CONTEXT,
-            "id": f"{self.urls.instance_actor}/outbox",
-            "type": "OrderedCollection",
-            "totalItems": 0,
-            "orderedItems": [],
-        }
+        return to_ap.ordered_collection(self.urls.instance_outbox, 0, first=None, items=[])
 
     async def instance_actor(self, public_pem: str) -> dict[str, Any]:
         return to_ap.instance_actor(self.urls, self.host, public_pem)
@@ -107,7 +106,7 @@ class Documents:
             raise Gone(to_ap.tombstone(self.urls.note(username, post_id), post["deleted_at"]))
         if not await can_see(self.db, viewer_id, post):
             raise NotFound()
-        return await self.posts.note_document(post)
+        return await self.notes.note(self.db, post)
 
     async def replies_collection(
         self, viewer: Row | None, username: str, post_id: int, *, page: bool
@@ -115,26 +114,13 @@ class Documents:
         """The note's replies the requester may see: a Collection, or its one page of ids."""
         await self.note(viewer, username, post_id)  # same access rules, same 404 / 410
         collection_id = self.urls.replies(username, post_id)
-        page_id = f"{collection_id}?page=true"
+        page_id = self.urls.page(collection_id)
         if not page:
-            return {
-                "@context": AS_CONTEXT,
-                "id": collection_id,
-                "type": "Collection",
-                "first": page_id,
-            }
+            return to_ap.collection(collection_id, first=page_id)
         rows = await posts_q.replies_to(self.db, post_id, limit=REPLIES_PAGE_SIZE)
         viewer_id = viewer["id"] if viewer else None
-        items = [
-            await self.posts.ap_id_of(r) for r in await visible_posts(self.db, viewer_id, rows)
-        ]
-        return {
-            "@context": AS_CONTEXT,
-            "id": page_id,
-            "type": "CollectionPage",
-            "partOf": collection_id,
-            "items": items,
-        }
+        items = [self.notes.ap_id_of(r) for r in await visible_posts(self.db, viewer_id, rows)]
+        return to_ap.collection_page(page_id, collection_id, items)
 
     async def create_activity(
         self, viewer: Row | None, username: str, post_id: int
@@ -156,7 +142,7 @@ class Documents:
         collection = self.urls.outbox(username)
         if not page:
             total = await posts_q.count_by_account(self.db, account["id"], ("public", "unlisted"))
-            return to_ap.ordered_collection(collection, total, first=f"{collection}?page=true")
+            return to_ap.ordered_collection(collection, total, first=self.urls.page(collection))
         viewer_id = viewer["id"] if viewer else None
         is_follower = False
         if viewer_id is not None:
@@ -171,14 +157,14 @@ class Documents:
         )
         items = []
         for row in await visible_posts(self.db, viewer_id, rows):
-            note = await self.posts.note_document(row, with_context=False)
+            note = await self.notes.note(self.db, row, with_context=False)
             item = to_ap.create_of(note, context=None)
             item.pop("@context", None)  # the page's context covers its items
             items.append(item)
-        page_id = f"{collection}?page=true" + (f"&max_id={max_id}" if max_id else "")
+        page_id = self.urls.page(collection, max_id=max_id)
         # Paging follows the rows read, not the items kept, so a filtered page still leads on.
         next_url = (
-            f"{collection}?page=true&max_id={rows[-1]['id']}"
+            self.urls.page(collection, max_id=rows[-1]["id"])
             if len(rows) == to_ap.PAGE_SIZE
             else None
         )
@@ -194,20 +180,20 @@ class Documents:
         count = follows_q.count_followers if which == "followers" else follows_q.count_following
         total = await count(self.db, account["id"])
         if not page:
-            return to_ap.ordered_collection(collection, total, first=f"{collection}?page=1")
+            return to_ap.ordered_collection(
+                collection, total, first=self.urls.page(collection, "1")
+            )
         lister = follows_q.list_followers if which == "followers" else follows_q.list_following
         rows = await lister(self.db, account["id"], limit=to_ap.PAGE_SIZE * 2, max_id=max_id)
         items = [self.urls.actor(r["username"]) if r["local"] else r["ap_id"] for r in rows]
         next_url = (
-            f"{collection}?page=1&max_id={rows[-1]['follow_id']}"
+            self.urls.page(collection, "1", max_id=rows[-1]["follow_id"])
             if len(rows) == to_ap.PAGE_SIZE * 2
             else None
         )
-        page_id = f"{collection}?page=1" + (f"&max_id={max_id}" if max_id else "")
+        page_id = self.urls.page(collection, "1", max_id=max_id)
         return to_ap.ordered_page(page_id, collection, items, next_url=next_url, prev_url=None)
 
     async def featured(self, username: str) -> dict[str, Any]:
         await self._local(username)
-        doc = to_ap.ordered_collection(self.urls.featured(username), 0, first=None)
-        doc["orderedItems"] = []
-        return doc
+        return to_ap.ordered_collection(self.urls.featured(username), 0, first=None, items=[])

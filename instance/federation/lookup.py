@@ -13,7 +13,7 @@ from typing import Any
 
 from activitypub.fetch import FetchError
 from activitypub.html import sanitize_html
-from activitypub.vocab import VocabError, parse_collection, parse_note
+from activitypub.vocab import VocabError, is_public, parse_collection, parse_note
 from instance.db import Database
 from instance.db import accounts as accounts_q
 from instance.db.connection import Row
@@ -175,7 +175,7 @@ class Lookup:
                 note = parse_note(obj)
             except VocabError:
                 continue
-            if not any(a.endswith("#Public") or a in ("as:Public", "Public") for a in note.to):
+            if not any(is_public(a) for a in note.to):
                 continue
             posts.append(
                 {

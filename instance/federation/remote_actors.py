@@ -7,45 +7,36 @@ verification triggers at most one bounded re-fetch (key rotation).
 
 from __future__ import annotations
 
-import json
 import time
 from collections import defaultdict, deque
 from typing import Any
-from urllib.parse import urlsplit
 
 from activitypub.fetch import Fetcher, FetchError
-from activitypub.html import sanitize_html
 from activitypub.inbox import KeyNotListed
-from activitypub.vocab import Actor, VocabError, origin_of, parse_actor, types_of
+from activitypub.vocab import Actor, VocabError, origin_of, parse_actor
 from instance.db import Database
 from instance.db import accounts as accounts_q
 from instance.db import keys as keys_q
 from instance.db.connection import Row
+from instance.federation.from_ap.actors import (
+    domain_of,
+    key_document,
+    remote_account,
+    web_url_or_none,
+)
 from instance.federation.single_flight import SingleFlight
 from instance.ids import IdGenerator, now
 from instance.outbound.signing import KeySigner
 from instance.urls import LocalUrls
 
 REFRESH_AFTER = 24 * 3600
-# Bounds on a peer's profile HTML, applied to the input before sanitising.
-MAX_FIELD_VALUE = 2000
-MAX_BIO = 20000
 KEY_REFETCH_PER_HOST_PER_MINUTE = 10
+
+__all__ = ["ActorFetchFailed", "RemoteActors", "web_url_or_none"]
 
 
 class ActorFetchFailed(Exception):
     """The actor could not be fetched or is not a valid actor."""
-
-
-def web_url_or_none(url: str | None) -> str | None:
-    """Keep an http(s) URL from a peer; anything else (javascript:, data:) is dropped."""
-    if url and url.lower().startswith(("https://", "http://")):
-        return url
-    return None
-
-
-def domain_of(url: str) -> str:
-    return urlsplit(url).netloc.lower()
 
 
 class RemoteActors:
@@ -102,38 +93,9 @@ class RemoteActors:
     async def store(self, actor: Actor) -> Row:
         """Insert or update the actor and its public keys; returns the account row."""
         ts = now()
-        domain = domain_of(actor.id)
-        username = actor.preferred_username or actor.id.rstrip("/").rsplit("/", 1)[-1]
-        # Cut the input, then sanitise: cutting sanitised HTML could leave half a tag or
-        # an unclosed link in what pages render as markup.
-        fields = [
-            {"name": name[:255], "value_html": sanitize_html(value[:MAX_FIELD_VALUE])}
-            for name, value in actor.fields[:8]
-        ]
-        values: dict[str, Any] = {
-            "username": username[:255],
-            "username_key": username.lower()[:255],
-            "domain": domain,
-            "display_name": (actor.name or username)[:255],
-            "note_html": sanitize_html((actor.summary or "")[:MAX_BIO]),
-            "fields_json": json.dumps(fields),
-            "locked": 1 if actor.manually_approves_followers else 0,
-            "bot": 1 if actor.type in ("Service", "Application") else 0,
-            "discoverable": 1 if actor.discoverable else 0,
-            "avatar_url": web_url_or_none(actor.icon_url),
-            "header_url": web_url_or_none(actor.image_url),
-            "updated_at": ts,
-            "ap_type": actor.type,
-            "ap_url": web_url_or_none(actor.url),
-            "ap_inbox": actor.inbox,
-            "ap_shared_inbox": actor.shared_inbox,
-            "ap_outbox": actor.outbox,
-            "ap_followers": actor.followers,
-            "ap_following": actor.following,
-            "ap_featured": actor.featured,
-            "ap_json": json.dumps(actor.raw)[:200_000],
-            "ap_fetched_at": ts,
-        }
+        account = remote_account(actor)
+        username, domain = account.username, account.domain
+        values = account.row_values(ts)
         async with self.db.transaction() as tx:
             existing = await accounts_q.get_by_ap_id(tx, actor.id)
             if existing is None:
@@ -149,7 +111,7 @@ class RemoteActors:
                     {
                         "id": account_id,
                         "local": 0,
-                        "created_at": (actor.published and int(actor.published)) or ts,
+                        "created_at": account.published or ts,
                         "ap_id": actor.id,
                         **values,
                     },
@@ -157,9 +119,7 @@ class RemoteActors:
             else:
                 account_id = existing["id"]
                 await accounts_q.update_profile(tx, account_id, values)
-            for key in actor.public_keys:
-                if key.owner != actor.id or origin_of(key.id) != origin_of(actor.id):
-                    continue  # a key must belong to this actor, on its own host
+            for key in account.keys:
                 await keys_q.upsert_public_key(
                     tx,
                     keypair_id=self.ids.next_id(),
@@ -210,18 +170,16 @@ class RemoteActors:
             doc = await self.fetch_document(document_url)
         except FetchError:
             return None
-        is_key = bool({"Key", "CryptographicKey"} & set(types_of(doc)))
-        owner = doc.get("owner") if is_key else None
-        actor_id = owner if isinstance(owner, str) else doc.get("id")
-        if not isinstance(actor_id, str):
+        found = key_document(doc)
+        if found is None:
             return None
+        actor_id = found.actor_id
         if origin_of(actor_id) != origin_of(key_id):
             # Not stored: reported as claimed, so the caller refuses it as a key on another
             # host (401) rather than as an unavailable key (503, which invites retries).
-            pem = doc.get("publicKeyPem")
-            return (actor_id, pem) if isinstance(pem, str) else None
+            return (actor_id, found.pem) if found.pem is not None else None
         try:
-            if owner:
+            if found.names_owner:
                 await self.get_or_fetch(actor_id, refresh=True)
             else:
                 await self.store(parse_actor(doc))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from activitypub.vocab import PUBLIC
 from instance.db import Database
 from instance.db import accounts as accounts_q
 from instance.db import keys as keys_q
@@ -31,7 +32,7 @@ class ProfileFederation:
             self.urls.activity(account["username"], "updates", self.ids.next_id()),
             actor,
             person,
-            to=["https://www.w3.org/ns/activitystreams#Public"],
+            to=[PUBLIC],
             cc=[self.urls.followers(account["username"])],
             context=context,
         )

@@ -62,7 +62,7 @@ def addressed_publicly(doc: dict[str, Any]) -> bool:
 def full_url() -> str:
     """The URL the client asked for, on our configured origin (never the Host header)."""
     path = request.full_path if request.query_string else request.path
-    return services().settings.base_url + path
+    return services().urls.absolute(path)
 
 
 def header_map() -> dict[str, str]:

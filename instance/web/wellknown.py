@@ -9,7 +9,7 @@ from quart.wrappers import Response
 
 from activitypub.nodeinfo import nodeinfo_content_type, nodeinfo_links
 from instance.errors import N_, BadRequest
-from instance.web.context import services, settings
+from instance.web.context import services
 from webfinger.server import JRD_CONTENT_TYPE, host_meta_json, host_meta_xml
 
 blueprint = Blueprint("wellknown", __name__)
@@ -33,9 +33,9 @@ async def webfinger() -> Response:
 @blueprint.get("/.well-known/host-meta")
 async def host_meta() -> Response:
     if "json" in request.headers.get("Accept", "") or request.args.get("format") == "json":
-        return _json(host_meta_json(settings().base_url), "application/json")
+        return _json(host_meta_json(services().urls.base_url), "application/json")
     response = Response(
-        host_meta_xml(settings().base_url), content_type="application/xrd+xml; charset=utf-8"
+        host_meta_xml(services().urls.base_url), content_type="application/xrd+xml; charset=utf-8"
     )
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response
@@ -43,12 +43,12 @@ async def host_meta() -> Response:
 
 @blueprint.get("/.well-known/host-meta.json")
 async def host_meta_json_route() -> Response:
-    return _json(host_meta_json(settings().base_url), "application/json")
+    return _json(host_meta_json(services().urls.base_url), "application/json")
 
 
 @blueprint.get("/.well-known/nodeinfo")
 async def nodeinfo_index() -> Response:
-    return _json(nodeinfo_links(settings().base_url), "application/json")
+    return _json(nodeinfo_links(services().urls.base_url), "application/json")
 
 
 @blueprint.get("/nodeinfo/<version>")

@@ -1,0 +1,81 @@
+"""Actor documents: a local account as Person (or Service), and the instance actor."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from activitypub.vocab import ACTOR_CONTEXT
+from instance.db.connection import Row
+from instance.outbound.to_ap.times import iso
+from instance.urls import LocalUrls
+
+
+def person(urls: LocalUrls, account: Row, public_pem: str) -> dict[str, Any]:
+    username = account["username"]
+    actor_id = urls.actor(username)
+    fields = json.loads(account["fields_json"] or "[]")
+    doc: dict[str, Any] = {
+        "@context": ACTOR_CONTEXT,
+        "id": actor_id,
+        "type": "Service" if account["bot"] else "Person",
+        "preferredUsername": username,
+        "name": account["display_name"] or username,
+        "summary": account["note_html"] or "",
+        "url": urls.profile(username),
+        "inbox": urls.inbox(username),
+        "outbox": urls.outbox(username),
+        "followers": urls.followers(username),
+        "following": urls.following(username),
+        "featured": urls.featured(username),
+        "endpoints": {"sharedInbox": urls.shared_inbox},
+        "manuallyApprovesFollowers": bool(account["locked"]),
+        "discoverable": bool(account["discoverable"]),
+        "indexable": bool(account["discoverable"]),
+        "published": iso(account["created_at"]),
+        "publicKey": {"id": urls.key_id(username), "owner": actor_id, "publicKeyPem": public_pem},
+        "attachment": [
+            {"type": "PropertyValue", "name": f.get("name", ""), "value": f.get("value_html", "")}
+            for f in fields
+        ],
+        "alsoKnownAs": [],
+        "tag": [],
+    }
+    if account["avatar_url"]:
+        doc["icon"] = {"type": "Image", "url": account["avatar_url"]}
+    if account["header_url"]:
+        doc["image"] = {"type": "Image", "url": account["header_url"]}
+    return doc
+
+
+def instance_actor_name(host: str) -> str:
+    """The instance actor's preferredUsername: the host without its port, as on Mastodon.
+
+    WebFinger answers ``acct:<this>@<host>`` with the instance actor (peers check it).
+    """
+    return host.split(":")[0]
+
+
+def instance_actor_page(urls: LocalUrls) -> str:
+    """The HTML page that stands for the instance actor: the instance's home page."""
+    return urls.home
+
+
+def instance_actor(urls: LocalUrls, host: str, public_pem: str) -> dict[str, Any]:
+    return {
+        "@context": ACTOR_CONTEXT,
+        "id": urls.instance_actor,
+        "type": "Application",
+        "preferredUsername": instance_actor_name(host),
+        "name": host,
+        "inbox": urls.instance_inbox,
+        "outbox": urls.instance_outbox,
+        "endpoints": {"sharedInbox": urls.shared_inbox},
+        "url": instance_actor_page(urls),
+        "manuallyApprovesFollowers": True,
+        "publicKey": {
+            "id": urls.instance_key_id,
+            "owner": urls.instance_actor,
+            "publicKeyPem": public_pem,
+        },
+    }
