@@ -3,7 +3,8 @@ records, so the database does not grow for ever.
 
 It is one row in the job queue, like any job: whichever runner claims it runs it, so it
 runs once per interval for the whole instance, not once per process, and a runner that
-dies with it loses its lease to another. Rows go in batches of `BATCH` per transaction:
+dies with it loses its lease to another (a first run on years of records could outlast the
+lease; a second runner would then delete alongside it, which is harmless). Rows go in batches of `BATCH` per transaction:
 SQLite has one writer, and one huge DELETE would hold it while posts and inbox writes wait.
 """
 

@@ -32,14 +32,7 @@ class JobQueue:
             run_at=ts + delay,
             now=ts,
         )
-        # Inside a transaction runners must wait for the commit: woken earlier, they read
-        # before the job is visible and then sleep a whole poll interval. One notification
-        # per transaction, however many jobs it adds (a fan-out adds hundreds): the same
-        # callback registered twice runs once.
-        if isinstance(ex, Transaction):
-            ex.after_commit(self.wakeup.notify)
-        else:
-            self.wakeup.notify()
+        self._notify_when_visible(ex)
         return job_id
 
     async def enqueue_once(
@@ -58,8 +51,15 @@ class JobQueue:
             other_than=other_than,
         )
         if added and delay == 0:
-            if isinstance(ex, Transaction):
-                ex.after_commit(self.wakeup.notify)
-            else:
-                self.wakeup.notify()
+            self._notify_when_visible(ex)
         return added
+
+    def _notify_when_visible(self, ex: Executor) -> None:
+        # Inside a transaction runners must wait for the commit: woken earlier, they read
+        # before the job is visible and then sleep a whole poll interval. One notification
+        # per transaction, however many jobs it adds (a fan-out adds hundreds): the same
+        # callback registered twice runs once.
+        if isinstance(ex, Transaction):
+            ex.after_commit(self.wakeup.notify)
+        else:
+            self.wakeup.notify()
