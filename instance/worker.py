@@ -38,7 +38,7 @@ async def _work(settings: Settings) -> int:
     try:
         services.runner.start()
         print(
-            f"Gapo worker {os.getpid()} is running jobs for {settings.base_url}"
+            f"Gapo worker {os.getpid()} is running jobs for {settings.host}"
             f" ({services.runner.concurrency} at a time)",
             flush=True,
         )
