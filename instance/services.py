@@ -46,6 +46,7 @@ from instance.posts.service import PostService
 from instance.ratelimit import RateLimiter
 from instance.relationships.mutes import MuteService
 from instance.relationships.service import Relationships
+from instance.relationships.writes import RelationshipWriter
 from instance.urls import LocalUrls
 
 
@@ -90,6 +91,7 @@ class Services:
     posts: PostService
     reactions: Reactions
     relationships: Relationships
+    relationship_writer: RelationshipWriter
     instance_actor: Row
     instance_key: Row
     documents: Documents
@@ -136,7 +138,8 @@ async def open_services(settings: Settings) -> Services:
         db, ids, fetcher, urls, KeySigner(instance_key["key_id"], instance_key["private_pem"])
     )
     notifier = Notifier(ids)
-    relationships = Relationships(db, ids, outbox, urls, notifications=notifier)
+    relationships = Relationships(db)
+    relationship_writer = RelationshipWriter(db, ids, outbox, urls, notifications=notifier)
     federation = FederationContext(
         db=db,
         ids=ids,
@@ -144,6 +147,7 @@ async def open_services(settings: Settings) -> Services:
         actors=actors,
         notes=RemoteNotes(db, ids, actors, urls, notifications=notifier),
         relationships=relationships,
+        relationship_writer=relationship_writer,
         outbox=outbox,
         notifications=notifier,
     )
@@ -219,6 +223,7 @@ async def open_services(settings: Settings) -> Services:
         media=media,
         image_pool=image_pool,
         relationships=relationships,
+        relationship_writer=relationship_writer,
         instance_actor=instance_actor,
         instance_key=instance_key,
     )

@@ -150,7 +150,7 @@ async def test_delivered_activities_have_no_empty_arrays(app: Quart, peer: FakeP
     await posts.delete(alice, post["id"])
     await services.accounts.update_profile(alice["id"], display_name="Alice", bio="")
     await services.profile_federation.announce_update(alice["id"])
-    await services.relationships.follow(alice, fan)
+    await services.relationship_writer.follow(alice, fan)
     await services.runner.run_until_idle(limit_seconds=10)
 
     received = [got.activity for got in peer.received]
