@@ -103,7 +103,6 @@ class Services:
     tags: TagFeed
     notifications: NotificationService
     federation_admin: FederationAdmin
-    profile_federation: ProfileFederation
     mutes: MuteService
     media: MediaService
     image_pool: BoundedPool
@@ -195,6 +194,7 @@ async def open_services(settings: Settings) -> Services:
             media=media,
             render_text=posts.render_text,
             login_throttle=login_throttle,
+            profile_updates=ProfileFederation(ids, outbox, urls),
         ),
         login_throttle=login_throttle,
         sessions=SessionService(db, ids),
@@ -218,7 +218,6 @@ async def open_services(settings: Settings) -> Services:
         tags=TagFeed(db),
         notifications=NotificationService(db),
         federation_admin=FederationAdmin(db),
-        profile_federation=ProfileFederation(db, ids, outbox, urls),
         mutes=MuteService(db, ids),
         media=media,
         image_pool=image_pool,

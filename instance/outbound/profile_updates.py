@@ -1,10 +1,15 @@
-"""Outgoing Update(Person): followers elsewhere refresh a profile after it changes."""
+"""Outgoing Update(Person): followers elsewhere refresh a profile after it changes.
+
+Enqueued in the caller's transaction, the one that writes the profile, so a saved profile
+is never left without its Update (nor an Update sent for a profile that was not saved).
+"""
 
 from __future__ import annotations
 
-from instance.db import Database
+from activitypub.vocab import PUBLIC
 from instance.db import accounts as accounts_q
 from instance.db import keys as keys_q
+from instance.db.executor import Executor
 from instance.ids import IdGenerator
 from instance.outbound import to_ap
 from instance.outbound.outbox import Outbox
@@ -12,15 +17,16 @@ from instance.urls import LocalUrls
 
 
 class ProfileFederation:
-    def __init__(self, db: Database, ids: IdGenerator, outbox: Outbox, urls: LocalUrls) -> None:
-        self.db = db
+    def __init__(self, ids: IdGenerator, outbox: Outbox, urls: LocalUrls) -> None:
         self.ids = ids
         self.outbox = outbox
         self.urls = urls
 
-    async def announce_update(self, account_id: int) -> int:
-        account = await accounts_q.get_by_id(self.db, account_id)
-        key = await keys_q.get_for_account(self.db, account_id)
+    async def enqueue_update(self, ex: Executor, account_id: int) -> int:
+        """One delivery of the account's Update(Person) per follower inbox, in `ex`'s
+        transaction (which sees the profile as just written); returns how many."""
+        account = await accounts_q.get_by_id(ex, account_id)
+        key = await keys_q.get_for_account(ex, account_id)
         if account is None or key is None or not account["local"]:
             return 0
         person = to_ap.person(self.urls, account, key["public_pem"])
@@ -31,9 +37,8 @@ class ProfileFederation:
             self.urls.activity(account["username"], "updates", self.ids.next_id()),
             actor,
             person,
-            to=["https://www.w3.org/ns/activitystreams#Public"],
+            to=[PUBLIC],
             cc=[self.urls.followers(account["username"])],
             context=context,
         )
-        async with self.db.transaction() as tx:
-            return await self.outbox.to_followers(tx, account_id=account_id, activity=activity)
+        return await self.outbox.to_followers(ex, account_id=account_id, activity=activity)
