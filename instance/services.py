@@ -50,6 +50,7 @@ from instance.posts.writes import PostWriter
 from instance.ratelimit import RateLimiter
 from instance.relationships.mutes import MuteService
 from instance.relationships.service import Relationships
+from instance.relationships.writes import RelationshipWriter
 from instance.urls import LocalUrls
 
 
@@ -94,6 +95,7 @@ class Services:
     posts: PostService
     reactions: Reactions
     relationships: Relationships
+    relationship_writer: RelationshipWriter
     instance_actor: Row
     instance_key: Row
     documents: Documents
@@ -105,7 +107,6 @@ class Services:
     tags: TagFeed
     notifications: NotificationService
     federation_admin: FederationAdmin
-    profile_federation: ProfileFederation
     mutes: MuteService
     media: MediaService
     image_pool: BoundedPool
@@ -136,11 +137,13 @@ async def open_services(settings: Settings) -> Services:
     )
     queue = JobQueue(ids)
     outbox = Outbox(queue)
+    fanout = FanOut(queue)
     actors = RemoteActors(
         db, ids, fetcher, urls, KeySigner(instance_key["key_id"], instance_key["private_pem"])
     )
     notifier = Notifier(ids)
-    relationships = Relationships(db, ids, outbox, urls, notifications=notifier)
+    relationships = Relationships(db)
+    relationship_writer = RelationshipWriter(db, ids, outbox, urls, notifications=notifier)
     note_documents = NoteDocuments(urls)
     post_writer = PostWriter(
         db,
@@ -148,7 +151,7 @@ async def open_services(settings: Settings) -> Services:
         urls,
         notifications=notifier,
         outbox=outbox,
-        fanout=FanOut(queue),
+        fanout=fanout,
         documents=note_documents,
     )
     federation = FederationContext(
@@ -158,6 +161,7 @@ async def open_services(settings: Settings) -> Services:
         actors=actors,
         notes=RemoteNotes(actors, urls, post_writer),
         relationships=relationships,
+        relationship_writer=relationship_writer,
         outbox=outbox,
         notifications=notifier,
     )
@@ -202,6 +206,7 @@ async def open_services(settings: Settings) -> Services:
             media=media,
             render_text=mentions.render_text,
             login_throttle=login_throttle,
+            profile_updates=ProfileFederation(ids, fanout, urls),
         ),
         login_throttle=login_throttle,
         sessions=SessionService(db, ids),
@@ -225,11 +230,11 @@ async def open_services(settings: Settings) -> Services:
         tags=TagFeed(db),
         notifications=NotificationService(db),
         federation_admin=FederationAdmin(db),
-        profile_federation=ProfileFederation(db, ids, outbox, urls),
         mutes=MuteService(db, ids),
         media=media,
         image_pool=image_pool,
         relationships=relationships,
+        relationship_writer=relationship_writer,
         instance_actor=instance_actor,
         instance_key=instance_key,
     )

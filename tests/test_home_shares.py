@@ -40,8 +40,8 @@ async def test_share_by_followed_remote_account_appears(app: Quart) -> None:
     services = gapo(app)
     remote = await remote_account(app)
     bob_row = await services.accounts.account(await account_id(app, "bob"))
-    await services.relationships.follow(bob_row, remote)
-    assert await services.relationships.receive_accept(remote, "bob")
+    await services.relationship_writer.follow(bob_row, remote)
+    await services.relationship_writer.approve(remote, bob_row)
     post_id = await write(alice, "shared across the fediverse")
     announce = {
         "id": f"{remote['ap_id']}/statuses/1/activity",

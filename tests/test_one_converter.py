@@ -38,7 +38,6 @@ AS_TYPES = (
 # list when their branches merge. Paths are relative to instance/.
 STILL_CONVERTING = frozenset(
     {
-        "relationships/service.py",  # relationships helper: Follow
     }
 )
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,6 +41,7 @@ from instance.errors import (
 from instance.ids import IdGenerator, now
 from instance.media.images import ImageKind
 from instance.media.service import MediaService
+from instance.outbound.profile_updates import ProfileFederation
 from instance.pools import BoundedPool
 from instance.urls import LocalUrls
 
@@ -68,6 +69,7 @@ class AccountService:
         media: MediaService | None = None,
         render_text: Callable[[str], Awaitable[str]] | None = None,
         login_throttle: LoginThrottle | None = None,
+        profile_updates: ProfileFederation | None = None,
     ) -> None:
         self.settings = settings
         self.urls = LocalUrls(settings.base_url)
@@ -79,6 +81,8 @@ class AccountService:
         # Renders a bio like a post (mentions resolved); plain linking when not given.
         self.render_text = render_text
         self.login_throttle = login_throttle
+        # Enqueues the Update(Person) of a saved profile; None where nothing federates.
+        self.profile_updates = profile_updates
 
     async def signup(
         self, req: SignupRequest, *, role: str = "user", bypass_mode: bool = False
@@ -214,7 +218,9 @@ class AccountService:
     ) -> None:
         """Validate everything first, then process images, then write the row once.
 
-        `fields` None leaves the profile fields alone; images None keep the current ones.
+        The row and the Update(Person) for followers elsewhere are written in one
+        transaction: both are saved, or neither. `fields` None leaves the profile fields
+        alone; images None keep the current ones.
         """
         name = clean_text(display_name, limit=DISPLAY_NAME_MAX, field="display_name")
         name = " ".join(name.split())
@@ -235,18 +241,31 @@ class AccountService:
         if header is not None:
             uploads.append(("header_url", header, "header"))
         replaced: list[str | None] = []
+        stored: list[str] = []
         if uploads:
             if self.media is None:
                 raise ValidationFailed(N_("Image uploads are not available here."))
             current = await self.account(account_id)
             for column, data, kind in uploads:
                 values[column] = await self.media.profile_image(data, kind)
+                stored.append(values[column])
                 replaced.append(current[column])
         values["updated_at"] = now()
-        await accounts_q.update_profile(self.db, account_id, values)
+        try:
+            async with self.db.transaction() as tx:
+                await accounts_q.update_profile(tx, account_id, values)
+                if self.profile_updates is not None:
+                    await self.profile_updates.enqueue_update(tx, account_id)
+        except BaseException:
+            # The row still points at the old files: the new ones are nobody's.
+            await self._forget(stored)
+            raise
+        # Only now that the row points at the new files do the old ones go.
+        await self._forget(replaced)
+
+    async def _forget(self, urls: Sequence[str | None]) -> None:
         if self.media is not None:
-            # Only after the row points at the new files: a failure above keeps the old ones.
-            for url in replaced:
+            for url in urls:
                 await self.media.forget(url)
 
     async def set_locale(self, user_id: int, locale: str) -> None:

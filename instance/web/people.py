@@ -142,28 +142,28 @@ async def _target() -> tuple[dict, dict, str]:  # type: ignore[type-arg]
 @blueprint.post("/follow")
 async def follow() -> Response:
     me, target, next_url = await _target()
-    await services().relationships.follow(me, target)
+    await services().relationship_writer.follow(me, target)
     return redirect(next_url)  # type: ignore[return-value]
 
 
 @blueprint.post("/unfollow")
 async def unfollow() -> Response:
     me, target, next_url = await _target()
-    await services().relationships.unfollow(me, target)
+    await services().relationship_writer.unfollow(me, target)
     return redirect(next_url)  # type: ignore[return-value]
 
 
 @blueprint.post("/block")
 async def block() -> Response:
     me, target, next_url = await _target()
-    await services().relationships.block(me, target)
+    await services().relationship_writer.block(me, target)
     return redirect(next_url)  # type: ignore[return-value]
 
 
 @blueprint.post("/unblock")
 async def unblock() -> Response:
     me, target, next_url = await _target()
-    await services().relationships.unblock(me, target)
+    await services().relationship_writer.unblock(me, target)
     return redirect(next_url)  # type: ignore[return-value]
 
 
@@ -194,9 +194,9 @@ async def answer_request(action: str) -> Response:
         raise NotFound()
     me, follower, _ = await _target()
     if action == "approve":
-        await services().relationships.approve(me, follower)
+        await services().relationship_writer.approve(me, follower)
     else:
-        await services().relationships.reject(me, follower)
+        await services().relationship_writer.reject(me, follower)
     return redirect(url_for("people.follow_requests"))  # type: ignore[return-value]
 
 

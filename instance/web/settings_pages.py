@@ -59,6 +59,7 @@ async def profile_save() -> Response:
     values = await form_fields("display_name", "bio", "locked", "bot", *FIELD_NAMES)
     fields = [(values[f"field_name_{i}"], values[f"field_value_{i}"]) for i in range(MAX_FIELDS)]
     try:
+        # Saves the profile and, in the same transaction, its Update(Person) for followers.
         await services().accounts.update_profile(
             user["account_id"],
             display_name=values["display_name"],
@@ -74,8 +75,6 @@ async def profile_save() -> Response:
         return await form_with_error(
             "settings_profile.html", exc, values=values, account=account, max_fields=MAX_FIELDS
         )
-    # Followers elsewhere learn of the change through an Update(Person).
-    await services().profile_federation.announce_update(user["account_id"])
     return redirect(url_for("profile.show", username=user["username"]))  # type: ignore[return-value]
 
 
