@@ -42,6 +42,7 @@ from instance.outbound.profile_updates import ProfileFederation
 from instance.outbound.signing import KeySigner
 from instance.pools import BoundedPool
 from instance.posts.reactions_list import Reactions
+from instance.posts.reading import PostReader
 from instance.posts.service import PostService
 from instance.ratelimit import RateLimiter
 from instance.relationships.mutes import MuteService
@@ -88,6 +89,7 @@ class Services:
     federation: FederationContext
     inbox: InboxService
     posts: PostService
+    post_reader: PostReader
     reactions: Reactions
     relationships: Relationships
     instance_actor: Row
@@ -204,6 +206,7 @@ async def open_services(settings: Settings) -> Services:
         federation=federation,
         inbox=inbox,
         posts=posts,
+        post_reader=PostReader(db),
         reactions=Reactions(db),
         actors=actors,
         documents=Documents(db, urls, actors, posts, settings.host),

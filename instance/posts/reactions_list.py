@@ -9,7 +9,7 @@ from instance.db import posts as posts_q
 from instance.db import reactions as reactions_q
 from instance.db.connection import Row
 from instance.errors import NotFound
-from instance.posts.service import Thread
+from instance.posts.reading import Thread
 from instance.posts.visibility import can_see
 
 KINDS = ("likes", "shares")

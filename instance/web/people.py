@@ -74,7 +74,7 @@ async def render_account(account: dict) -> str:  # type: ignore[type-arg]
     visibilities: tuple[str, ...] = ("public", "unlisted", "followers", "direct")
     if not account["local"]:
         visibilities = ("public", "unlisted", "followers")
-    posts = await services().posts.by_account(
+    posts = await services().post_reader.by_account(
         viewer_id,
         account,
         visibilities=visibilities,
@@ -104,7 +104,7 @@ async def render_account(account: dict) -> str:  # type: ignore[type-arg]
         # follows known here (the totals are cached for minutes; a new follow counts at once).
         followers_count=max(followers, preview.followers_total or 0),
         following_count=max(following, preview.following_total or 0),
-        posts_count=await services().posts.public_count(account),
+        posts_count=await services().post_reader.public_count(account),
         posts=posts,
         remote_posts=preview.posts if max_id is None else [],
         my_reactions=await services().reactions.mine(viewer_id, posts),

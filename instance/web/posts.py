@@ -86,7 +86,7 @@ async def create() -> Response:
 
 async def _thread_page(post_id: int) -> str:
     viewer = _viewer_id()
-    thread = await services().posts.thread(viewer, post_id)
+    thread = await services().post_reader.thread(viewer, post_id)
     return await render_template(
         "post.html",
         post=thread.post,
@@ -103,7 +103,7 @@ async def show(username: str, post_id: int) -> str | Response:
     # The note's `url`: an ActivityPub client gets the note, as from its canonical id.
     if request_prefers_activitypub(canonical=False):
         return await note_response(username, post_id)
-    post = await services().posts.get_visible(_viewer_id(), post_id)
+    post = await services().post_reader.get_visible(_viewer_id(), post_id)
     if not post["local"] or post["username"] != username:
         raise NotFound()
     if post["visibility"] in ("public", "unlisted"):
@@ -118,8 +118,8 @@ async def show_any(post_id: int) -> str:
 
 @blueprint.get("/p/<int:post_id>/history")
 async def history(post_id: int) -> str:
-    post = await services().posts.get_visible(_viewer_id(), post_id)
-    edits = await services().posts.history(_viewer_id(), post_id)
+    post = await services().post_reader.get_visible(_viewer_id(), post_id)
+    edits = await services().post_reader.history(_viewer_id(), post_id)
     return await render_template("post_history.html", post=post, edits=edits)
 
 
@@ -141,7 +141,7 @@ async def shares(post_id: int) -> str:
 @blueprint.get("/p/<int:post_id>/edit")
 async def edit_form(post_id: int) -> str:
     me = await _me()
-    post = await services().posts.get_visible(me["id"], post_id)
+    post = await services().post_reader.get_visible(me["id"], post_id)
     if post["account_id"] != me["id"]:
         raise NotFound()
     return await render_template("post_edit.html", post=post)
