@@ -28,6 +28,7 @@ from instance.federation.lookup import Lookup
 from instance.federation.notes_in import RemoteNotes
 from instance.federation.remote_actors import RemoteActors
 from instance.feeds.notifications import NotificationService
+from instance.feeds.profiles import ProfilePages
 from instance.feeds.service import FeedService
 from instance.feeds.tags import TagFeed
 from instance.ids import IdGenerator, now
@@ -90,6 +91,7 @@ class Services:
     inbox: InboxService
     posts: PostService
     post_reader: PostReader
+    profiles: ProfilePages
     reactions: Reactions
     relationships: Relationships
     instance_actor: Row
@@ -168,6 +170,7 @@ async def open_services(settings: Settings) -> Services:
         notifications=notifier,
         lookup=lookup,
     )
+    post_reader = PostReader(db)
     # Decoding and resizing images is CPU-bound: a small pool that refuses past its queue.
     image_pool = BoundedPool("images", 2, 16)
     media = MediaService(LocalStorage(settings.data_dir / "media", settings.base_url), image_pool)
@@ -178,22 +181,24 @@ async def open_services(settings: Settings) -> Services:
         password_pool,
         Argon2Params(time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib),
     )
+    accounts = AccountService(
+        settings,
+        db,
+        ids,
+        passwords,
+        key_pool,
+        media=media,
+        render_text=posts.render_text,
+        login_throttle=login_throttle,
+    )
+    mutes = MuteService(db, ids)
     return Services(
         settings=settings,
         db=db,
         ids=ids,
         password_pool=password_pool,
         key_pool=key_pool,
-        accounts=AccountService(
-            settings,
-            db,
-            ids,
-            passwords,
-            key_pool,
-            media=media,
-            render_text=posts.render_text,
-            login_throttle=login_throttle,
-        ),
+        accounts=accounts,
         login_throttle=login_throttle,
         sessions=SessionService(db, ids),
         secret_key=load_or_create_secret(settings.data_dir),
@@ -206,7 +211,7 @@ async def open_services(settings: Settings) -> Services:
         federation=federation,
         inbox=inbox,
         posts=posts,
-        post_reader=PostReader(db),
+        post_reader=post_reader,
         reactions=Reactions(db),
         actors=actors,
         documents=Documents(db, urls, actors, posts, settings.host),
@@ -218,7 +223,8 @@ async def open_services(settings: Settings) -> Services:
         notifications=NotificationService(db),
         federation_admin=FederationAdmin(db),
         profile_federation=ProfileFederation(db, ids, outbox, urls),
-        mutes=MuteService(db, ids),
+        mutes=mutes,
+        profiles=ProfilePages(accounts, relationships, mutes, post_reader, lookup),
         media=media,
         image_pool=image_pool,
         relationships=relationships,

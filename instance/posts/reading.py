@@ -13,6 +13,7 @@ from instance.db import posts as posts_q
 from instance.db.connection import Row
 from instance.errors import NotFound, PostDeleted
 from instance.posts.reply_counts import with_visible_reply_counts
+from instance.posts.views import PostView, post_views
 from instance.posts.visibility import can_see, could_have_seen, visible_posts
 
 # The reply tree under a post page: deeper or larger threads are cut, not paged.
@@ -24,7 +25,7 @@ MAX_TREE_NODES = 300
 class ReplyNode:
     """One visible reply and the visible replies under it."""
 
-    post: Row
+    post: PostView
     children: list[ReplyNode]
 
 
@@ -32,9 +33,25 @@ class ReplyNode:
 class Thread:
     """What a post page shows: the visible ancestors, the post, the visible reply tree."""
 
-    post: Row
-    ancestors: list[Row]
+    post: PostView
+    ancestors: list[PostView]
     replies: list[ReplyNode]
+
+
+@dataclass(frozen=True)
+class PostHistory:
+    """A post and its earlier versions, oldest first."""
+
+    post: PostView
+    edits: list[Row]
+
+
+@dataclass(frozen=True)
+class _Tree:
+    """The visible replies under a post as read: flat, and each post's children ids."""
+
+    rows: list[Row]
+    children: dict[int, list[int]]
 
 
 async def get_visible(db: Database, viewer_account_id: int | None, post_id: int) -> Row:
@@ -63,9 +80,16 @@ class PostReader:
         """See `get_visible`: the post, or NotFound / PostDeleted."""
         return await get_visible(self.db, viewer_account_id, post_id)
 
-    async def history(self, viewer_account_id: int | None, post_id: int) -> list[Row]:
-        await self.get_visible(viewer_account_id, post_id)
-        return await posts_q.edits(self.db, post_id)
+    async def view(self, viewer_account_id: int | None, post_id: int) -> PostView:
+        """The post as the viewer sees it (reply count and the viewer's reactions)."""
+        post = await self.get_visible(viewer_account_id, post_id)
+        counted = await with_visible_reply_counts(self.db, viewer_account_id, [post])
+        return (await post_views(self.db, viewer_account_id, counted))[0]
+
+    async def history(self, viewer_account_id: int | None, post_id: int) -> PostHistory:
+        """The post page's edit history: the post as it is now and its earlier versions."""
+        post = await self.view(viewer_account_id, post_id)
+        return PostHistory(post=post, edits=await posts_q.edits(self.db, post_id))
 
     async def by_account(
         self,
@@ -76,7 +100,7 @@ class PostReader:
         limit: int = 20,
         max_id: int | None = None,
         with_replies: bool = True,
-    ) -> list[Row]:
+    ) -> list[PostView]:
         """A page of the account's posts the viewer may see, newest first."""
         visible: list[Row] = []
         # Hidden rows are skipped, so read a few batches to fill the page; bounded so a
@@ -94,7 +118,8 @@ class PostReader:
             if len(rows) < limit or len(visible) >= limit:
                 break
             max_id = int(rows[-1]["id"])
-        return await with_visible_reply_counts(self.db, viewer_account_id, visible[:limit])
+        counted = await with_visible_reply_counts(self.db, viewer_account_id, visible[:limit])
+        return await post_views(self.db, viewer_account_id, counted)
 
     async def public_count(self, account: Row) -> int:
         """Posts shown in the profile's count: public and unlisted only, so the number
@@ -109,58 +134,51 @@ class PostReader:
         max_depth: int = MAX_TREE_DEPTH,
         max_nodes: int = MAX_TREE_NODES,
     ) -> list[ReplyNode]:
-        """The conversation under a post as nested nodes, oldest first at each level.
+        """The conversation under a post as nested nodes, oldest first at each level."""
+        tree = await self._tree(viewer_account_id, post_id, max_depth, max_nodes)
+        views = await self._views(viewer_account_id, tree.rows)
+        return _nodes(post_id, tree.children, views)
 
-        Read level by level (one query per depth). A reply the viewer may not see hides
-        its whole branch: answers to a followers-only reply would otherwise reveal it.
-        Depth and size are capped so a long or hostile thread costs a bounded read.
+    async def _tree(
+        self, viewer_account_id: int | None, post_id: int, max_depth: int, max_nodes: int
+    ) -> _Tree:
+        """The visible replies under a post, read level by level (one query per depth).
+
+        A reply the viewer may not see hides its whole branch: answers to a followers-only
+        reply would otherwise reveal it. Depth and size are capped so a long or hostile
+        thread costs a bounded read.
         """
-        roots: list[ReplyNode] = []
-        children_of: dict[int, list[ReplyNode]] = {post_id: roots}
+        tree = _Tree(rows=[], children={post_id: []})
         level = [post_id]
         seen = 0
         for _ in range(max_depth):
             rows = await posts_q.replies_to_any(self.db, level, limit=max_nodes - seen)
             level = []
             for row in await visible_posts(self.db, viewer_account_id, rows):
-                node = ReplyNode(post=row, children=[])
-                children_of[int(row["in_reply_to_id"])].append(node)
-                children_of[int(row["id"])] = node.children
+                tree.rows.append(row)
+                tree.children[int(row["in_reply_to_id"])].append(int(row["id"]))
+                tree.children[int(row["id"])] = []
                 level.append(int(row["id"]))
             seen += len(rows)
             if not level or seen >= max_nodes:
                 break
-        return await self._tree_with_counts(viewer_account_id, roots)
+        return tree
 
-    async def _tree_with_counts(
-        self, viewer_account_id: int | None, roots: list[ReplyNode]
-    ) -> list[ReplyNode]:
-        """The same tree with each reply's count as the viewer may see it."""
-        flat: list[ReplyNode] = []
-        stack = list(roots)
-        while stack:
-            node = stack.pop()
-            flat.append(node)
-            stack.extend(node.children)
-        counted = await with_visible_reply_counts(
-            self.db, viewer_account_id, [n.post for n in flat]
-        )
-        by_id = {int(row["id"]): row for row in counted}
-
-        def rebuild(nodes: list[ReplyNode]) -> list[ReplyNode]:
-            return [ReplyNode(by_id[int(n.post["id"])], rebuild(n.children)) for n in nodes]
-
-        return rebuild(roots)
+    async def _views(self, viewer_account_id: int | None, rows: list[Row]) -> dict[int, PostView]:
+        """Views by id, each count as the viewer may see it, reactions read in one query."""
+        counted = await with_visible_reply_counts(self.db, viewer_account_id, rows)
+        return {v.id: v for v in await post_views(self.db, viewer_account_id, counted)}
 
     async def thread(self, viewer_account_id: int | None, post_id: int) -> Thread:
         """The post page's content; every count in it is what this viewer may see."""
         post = await self.get_visible(viewer_account_id, post_id)
         ancestors = await self.ancestors(viewer_account_id, post)
-        counted = await with_visible_reply_counts(self.db, viewer_account_id, [*ancestors, post])
+        tree = await self._tree(viewer_account_id, post_id, MAX_TREE_DEPTH, MAX_TREE_NODES)
+        views = await self._views(viewer_account_id, [*ancestors, post, *tree.rows])
         return Thread(
-            post=counted[-1],
-            ancestors=counted[:-1],
-            replies=await self.reply_tree(viewer_account_id, post_id),
+            post=views[post_id],
+            ancestors=[views[int(a["id"])] for a in ancestors],
+            replies=_nodes(post_id, tree.children, views),
         )
 
     async def ancestors(
@@ -176,3 +194,10 @@ class PostReader:
             chain.append(parent)
             current = parent
         return list(reversed(chain))
+
+
+def _nodes(
+    parent_id: int, children: dict[int, list[int]], views: dict[int, PostView]
+) -> list[ReplyNode]:
+    """The nested nodes under `parent_id`, in the order they were read."""
+    return [ReplyNode(views[c], _nodes(c, children, views)) for c in children[parent_id]]
