@@ -29,6 +29,7 @@ from instance.db import keys as keys_q
 from instance.db import sessions as sessions_q
 from instance.db import users as users_q
 from instance.db.connection import Row
+from instance.db.rows import UserRow
 from instance.errors import (
     N_,
     Conflict,
@@ -315,7 +316,7 @@ class AccountService:
             await accounts_q.set_suspended(tx, user["account_id"], now())
             await sessions_q.delete_for_user(tx, user["user_id"])
 
-    async def list_users(self) -> list[Row]:
+    async def list_users(self) -> list[UserRow]:
         return await users_q.list_all(self.db)
 
     async def create_invite(
@@ -338,7 +339,7 @@ class AccountService:
         )
         return code
 
-    async def public_key(self, account_id: int) -> dict[str, Any] | None:
+    async def public_key(self, account_id: int) -> Row | None:
         return await keys_q.get_for_account(self.db, account_id)
 
     async def has_admin(self) -> bool:

@@ -6,6 +6,7 @@ from instance.db.connection import Row
 from instance.db.executor import Executor
 from instance.db.feeds import hidden_from
 from instance.db.posts import WITH_AUTHOR
+from instance.db.rows import PostWithAuthorRow
 
 
 async def get_by_key(ex: Executor, name_key: str) -> Row | None:
@@ -53,7 +54,7 @@ async def public_posts(
     limit: int,
     max_id: int | None = None,
     viewer_id: int | None = None,
-) -> list[Row]:
+) -> list[PostWithAuthorRow]:
     """Public, undeleted posts with the tag, newest first, below `max_id` when given.
 
     For a signed-in viewer, authors they blocked, muted or are blocked by are left out.

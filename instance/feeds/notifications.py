@@ -89,7 +89,7 @@ class NotificationService:
     async def page(self, account_id: int, max_id: int | None = None) -> NotificationPage:
         rows = await notifications_q.page(self.db, account_id, limit=PAGE, max_id=max_id)
         # A notification about a post shows only while the recipient may see that post.
-        posts = [
+        posts: list[Row] = [
             {
                 "id": row["post_id"],
                 "account_id": row["post_account_id"],

@@ -63,11 +63,10 @@ class FeedService:
                 floors.append(int(shares[-1]["feed_id"]))
             floor = max(floors) if floors else None
             more = floor is not None
-            merged = sorted(
-                [{**row, "feed_id": row["id"]} for row in posts] + shares,
-                key=lambda row: int(row["feed_id"]),
-                reverse=True,
-            )
+            # One list of feed entries: each post under its own id, each share under the share's.
+            merged: list[Row] = [{**row, "feed_id": row["id"]} for row in posts]
+            merged += shares
+            merged.sort(key=lambda row: int(row["feed_id"]), reverse=True)
             full = False
             for row in merged:
                 feed_id = int(row["feed_id"])

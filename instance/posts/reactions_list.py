@@ -11,6 +11,7 @@ from instance.db import Database
 from instance.db import posts as posts_q
 from instance.db import reactions as reactions_q
 from instance.db.connection import Row
+from instance.db.rows import ReactorRow
 from instance.errors import NotFound
 from instance.posts.visibility import can_see
 
@@ -24,7 +25,7 @@ class ReactorsPage:
 
     post: Row
     kind: str
-    accounts: list[Row] = field(default_factory=list)
+    accounts: list[ReactorRow] = field(default_factory=list)
     next_max_id: int | None = None
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from instance.db import Database
 from instance.db import posts as posts_q
 from instance.db.connection import Row
+from instance.db.rows import PostEditRow
 from instance.errors import NotFound, PostDeleted
 from instance.posts.reply_counts import with_visible_reply_counts
 from instance.posts.views import PostView, post_views
@@ -43,7 +44,7 @@ class PostHistory:
     """A post and its earlier versions, oldest first."""
 
     post: PostView
-    edits: list[Row]
+    edits: list[PostEditRow]
 
 
 @dataclass(frozen=True)
@@ -155,8 +156,10 @@ class PostReader:
             rows = await posts_q.replies_to_any(self.db, level, limit=max_nodes - seen)
             level = []
             for row in await visible_posts(self.db, viewer_account_id, rows):
+                parent_id = row["in_reply_to_id"]
+                assert parent_id is not None  # replies_to_any selects replies only
                 tree.rows.append(row)
-                tree.children[int(row["in_reply_to_id"])].append(int(row["id"]))
+                tree.children[parent_id].append(row["id"])
                 tree.children[int(row["id"])] = []
                 level.append(int(row["id"]))
             seen += len(rows)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 from activitypub.entities import hashtags as find_hashtags
@@ -79,7 +80,9 @@ class PostService:
             account = await accounts_q.get_by_id(self.db, account_id)
             if account is not None:
                 ids.append(
-                    self.urls.actor(account["username"]) if account["local"] else account["ap_id"]
+                    self.urls.actor(account["username"])
+                    if account["local"]
+                    else str(account["ap_id"])
                 )
         return ids
 
@@ -112,6 +115,7 @@ class PostService:
         """
         found: dict[MentionKey, Row] = {}
         unknown: list[tuple[str, str]] = []
+        account: Row | None
         for name, host in find_mentions(text)[:MAX_MENTIONS]:
             if host is None or host == self.host:
                 account = await accounts_q.get_local_by_username(self.db, name)
@@ -284,7 +288,12 @@ class PostService:
         await self._send(ex, author, post, activity, addressed)
 
     async def _send(
-        self, ex: Executor, author: Row, post: Row, activity: dict[str, Any], addressed: list[Row]
+        self,
+        ex: Executor,
+        author: Row,
+        post: Row,
+        activity: dict[str, Any],
+        addressed: Sequence[Row],
     ) -> None:
         """A direct post's activity goes to its addressees only; any other to followers too."""
         if post["visibility"] == "direct":
@@ -317,7 +326,9 @@ class PostService:
             account = await accounts_q.get_by_id(ex, account_id)
             if account is None:
                 continue
-            href = self.urls.actor(account["username"]) if account["local"] else account["ap_id"]
+            href = (
+                self.urls.actor(account["username"]) if account["local"] else str(account["ap_id"])
+            )
             mentioned.append(href)
             domain = account["domain"] or self.host
             tags.append(
@@ -400,7 +411,7 @@ class PostService:
         to, cc = to_ap.addressing(
             self.urls,
             post,
-            [self.urls.actor(a["username"]) if a["local"] else a["ap_id"] for a in mentioned],
+            [self.urls.actor(a["username"]) if a["local"] else str(a["ap_id"]) for a in mentioned],
         )
         activity = to_ap.activity(
             "Delete",

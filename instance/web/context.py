@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from collections.abc import Mapping
 from typing import Any, cast
 
 from quart import Quart, current_app, g, request, session
@@ -16,7 +17,7 @@ from instance.errors import CsrfFailed, NotAuthenticated
 from instance.posts.languages import POST_LANGUAGES
 from instance.services import Services
 
-Row = dict[str, Any]
+Row = Mapping[str, Any]  # a row from a service, read-only here
 
 SESSION_COOKIE = "gapo_session"
 # A browser that has logged in to an account before (instance/accounts/login_throttle.py).

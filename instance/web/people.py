@@ -9,7 +9,7 @@ from quart.wrappers import Response
 
 from instance.errors import GapoError, NotFound
 from instance.feeds.profiles import ProfilePage
-from instance.web.context import require_user, services
+from instance.web.context import Row, require_user, services
 from instance.web.errors import message_of
 from instance.web.forms import form_fields, parse_id, query_id, safe_next
 
@@ -93,7 +93,7 @@ async def account_page(account_id: int) -> str:
     return await render_profile(page)
 
 
-async def _target() -> tuple[dict, dict, str]:  # type: ignore[type-arg]
+async def _target() -> tuple[Row, Row, str]:
     user = require_user()
     values = await form_fields("account_id", "next")
     target_id = parse_id(values["account_id"])

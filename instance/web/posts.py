@@ -8,7 +8,7 @@ from quart.wrappers import Response
 from instance.errors import N_, BadRequest, GapoError, NotFound
 from instance.feeds.service import FeedPage
 from instance.posts.reading import Thread
-from instance.web.context import require_user, services
+from instance.web.context import Row, require_user, services
 from instance.web.forms import form_fields, form_with_error, parse_id, query_id, safe_next
 from instance.web.negotiation import request_prefers_activitypub
 
@@ -20,7 +20,7 @@ def _viewer_id() -> int | None:
     return int(user["account_id"]) if user else None
 
 
-async def _me() -> dict:  # type: ignore[type-arg]
+async def _me() -> Row:
     user = require_user()
     return await services().accounts.account(user["account_id"])
 
