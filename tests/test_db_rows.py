@@ -78,7 +78,10 @@ async def test_query_rows_have_their_declared_shapes(app: Quart) -> None:
 
     assert_shape(await reactions_q.get(db, "likes", bob_id, post_id), rows.ReactionRow)
     assert_shapes(await reactions_q.of_account(db, bob_id, [post_id]), rows.OwnReactionRow)
-    assert_shapes(await reactions_q.accounts_of(db, "shares", post_id, viewer_id=None, limit=5), rows.ReactorRow)
+    assert_shapes(
+        await reactions_q.accounts_of(db, "shares", post_id, viewer_id=None, limit=5),
+        rows.ReactorRow,
+    )
     assert_shape(await blocks_q.get(db, carol_id, alice_id), rows.BlockRow)
 
     assert_shapes(
