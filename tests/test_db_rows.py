@@ -16,6 +16,7 @@ from instance.db import blocks as blocks_q
 from instance.db import feeds as feeds_q
 from instance.db import follows as follows_q
 from instance.db import hashtags as hashtags_q
+from instance.db import keys as keys_q
 from instance.db import notifications as notifications_q
 from instance.db import posts as posts_q
 from instance.db import reactions as reactions_q
@@ -68,7 +69,9 @@ async def test_query_rows_have_their_declared_shapes(app: Quart) -> None:
     )
     assert_shapes(await feeds_q.home_shares(db, bob_id, limit=5, max_id=None), rows.SharedPostRow)
     tag = await hashtags_q.get_by_key(db, "shapes")
+    assert_shape(tag, rows.HashtagRow)
     assert tag is not None
+    assert_shapes(await hashtags_q.of_post(db, post_id), rows.PostTagRow)
     assert_shapes(await hashtags_q.public_posts(db, tag["id"], limit=5), rows.PostWithAuthorRow)
 
     assert_shape(await follows_q.get_follow(db, bob_id, alice_id), rows.FollowRow)
@@ -83,6 +86,10 @@ async def test_query_rows_have_their_declared_shapes(app: Quart) -> None:
         rows.ReactorRow,
     )
     assert_shape(await blocks_q.get(db, carol_id, alice_id), rows.BlockRow)
+    assert_shape(await keys_q.get_for_account(db, alice_id), rows.KeyPairRow)
+    remote_key = await keys_q.get_for_account(db, remote["id"])
+    assert remote_key is not None
+    assert_shape(await keys_q.get_by_key_id(db, remote_key["key_id"]), rows.RemoteKeyRow)
 
     assert_shapes(
         await notifications_q.page(db, alice_id, limit=10, max_id=None), rows.NotificationRow

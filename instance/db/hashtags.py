@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from instance.db.connection import Row
 from instance.db.executor import Executor
 from instance.db.feeds import hidden_from
 from instance.db.posts import WITH_AUTHOR
-from instance.db.rows import PostWithAuthorRow
+from instance.db.rows import HashtagRow, PostTagRow, PostWithAuthorRow
 
 
-async def get_by_key(ex: Executor, name_key: str) -> Row | None:
+async def get_by_key(ex: Executor, name_key: str) -> HashtagRow | None:
     return await ex.fetch_one(
         "SELECT id, name_key, display_name, created_at FROM hashtags WHERE name_key = :k",
         {"k": name_key},
@@ -39,7 +38,7 @@ async def replace_for_post(ex: Executor, post_id: int, hashtag_ids: list[int]) -
         )
 
 
-async def of_post(ex: Executor, post_id: int) -> list[Row]:
+async def of_post(ex: Executor, post_id: int) -> list[PostTagRow]:
     return await ex.fetch_all(
         "SELECT h.id, h.name_key, h.display_name FROM post_hashtags ph"
         " JOIN hashtags h ON h.id = ph.hashtag_id WHERE ph.post_id = :p ORDER BY h.name_key",

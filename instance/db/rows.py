@@ -208,3 +208,40 @@ class SessionRow(TypedDict):
     token_hash: str
     device: str
     created_at: int
+
+
+class HashtagRow(TypedDict):
+    """`db.hashtags.get_by_key`."""
+
+    id: int
+    name_key: str
+    display_name: str
+    created_at: int
+
+
+class PostTagRow(TypedDict):
+    """`db.hashtags.of_post`: a tag a post carries."""
+
+    id: int
+    name_key: str
+    display_name: str
+
+
+class KeyPairRow(TypedDict):
+    """`db.keys.get_for_account`: an account's newest key (no private half if remote)."""
+
+    id: int
+    account_id: int
+    key_id: str
+    public_pem: str
+    private_pem: str | None
+    created_at: int
+
+
+class RemoteKeyRow(TypedDict):
+    """`db.keys.get_by_key_id`: a remote actor's public key and who owns it."""
+
+    key_id: str
+    public_pem: str
+    account_id: int
+    owner_ap_id: str  # only remote owners are selected, and a remote account has its actor id
