@@ -2,7 +2,7 @@
 
 The job runner in ``instance/`` does the signing and the POSTs; it asks this module how to
 read a response (:func:`classify_response`), when the next attempt is due
-(:func:`next_attempt_at`) and whether a host is worth trying at all (:class:`HostHealth`,
+(:func:`retry_delay`) and whether a host is worth trying at all (:class:`HostHealth`,
 stored by the caller as a row via ``to_dict``/``from_dict``). Times are UTC epoch seconds.
 """
 
@@ -75,16 +75,6 @@ def retry_delay(attempt: int, *, rng: random.Random | None = None) -> float:
     low, high = retry_delay_bounds(attempt)
     rng = rng or _DEFAULT_RNG
     return low + rng.random() * (high - low)
-
-
-def next_attempt_at(attempt: int, now: float, rng: random.Random | None = None) -> float:
-    """The epoch time at which retry number ``attempt`` is due."""
-    return now + retry_delay(attempt, rng=rng)
-
-
-def gives_up(attempt: int) -> bool:
-    """True once ``attempt`` retries have been used up: the delivery is dropped."""
-    return attempt >= MAX_ATTEMPTS
 
 
 # --- responses -----------------------------------------------------------------------------

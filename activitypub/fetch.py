@@ -237,17 +237,6 @@ class Fetcher:
         )
         return _parse_json_object(body)
 
-    async def get_text(self, url: str, accept: str = XRD_ACCEPT) -> str:
-        """GET a small text document such as host-meta; any content type."""
-        _, body, content_type = await self._bounded(
-            self._get(url, accept=accept, sign=None, content_ok=None)
-        )
-        charset = _media_type(content_type)[1].get("charset", "utf-8")
-        try:
-            return body.decode(charset, errors="replace")
-        except LookupError:
-            return body.decode("utf-8", errors="replace")
-
     async def post(
         self,
         url: str,

@@ -97,13 +97,6 @@ def sanitize_html(raw: str) -> str:
     return _EMPTY_PARAGRAPH.sub("", _EMPTY_CLASS.sub("", clean))
 
 
-def html_to_text(raw: str) -> str:
-    """Plain text of an HTML fragment (for previews, notifications and search)."""
-    with_breaks = re.sub(r"(?i)<br\s*/?>|</p>\s*<p[^>]*>", "\n", raw)
-    stripped = nh3.clean(with_breaks, tags=set())
-    return html.unescape(stripped).strip()
-
-
 # Given a tag (as written, no sign) or a mention (username, host or None), the URL to
 # link it to, or None to leave it as text (an unknown account, say).
 HashtagHref = Callable[[str], str | None]

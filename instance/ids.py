@@ -42,11 +42,6 @@ class IdGenerator:
                 ((now - EPOCH_MS) << (NODE_BITS + SEQ_BITS)) | (self.node << SEQ_BITS) | self._seq
             )
 
-    @staticmethod
-    def lowest_id_at(epoch_seconds: float) -> int:
-        """The smallest id minted at or after a moment: a bound for time-range queries."""
-        return (int(epoch_seconds * 1000) - EPOCH_MS) << (NODE_BITS + SEQ_BITS)
-
 
 def now() -> int:
     """Current UTC time as epoch seconds, the one timestamp format in storage."""

@@ -38,13 +38,17 @@ from instance.media.service import MediaService
 from instance.media.storage import LocalStorage
 from instance.notifications.writer import Notifier
 from instance.outbound.deliver_job import DeliveryJob
+from instance.outbound.fanout import FANOUT, FanOut, FanOutJob
+from instance.outbound.note_documents import NoteDocuments
 from instance.outbound.outbox import DELIVER, Outbox
 from instance.outbound.profile_updates import ProfileFederation
 from instance.outbound.signing import KeySigner
 from instance.pools import BoundedPool
+from instance.posts.mentions import Mentions
 from instance.posts.reactions_list import Reactions
 from instance.posts.reading import PostReader
 from instance.posts.service import PostService
+from instance.posts.writes import PostWriter
 from instance.ratelimit import RateLimiter
 from instance.relationships.mutes import MuteService
 from instance.relationships.service import Relationships
@@ -141,12 +145,22 @@ async def open_services(settings: Settings) -> Services:
     )
     notifier = Notifier(ids)
     relationships = Relationships(db, ids, outbox, urls, notifications=notifier)
+    note_documents = NoteDocuments(urls)
+    post_writer = PostWriter(
+        db,
+        ids,
+        urls,
+        notifications=notifier,
+        outbox=outbox,
+        fanout=FanOut(queue),
+        documents=note_documents,
+    )
     federation = FederationContext(
         db=db,
         ids=ids,
         urls=urls,
         actors=actors,
-        notes=RemoteNotes(db, ids, actors, urls, notifications=notifier),
+        notes=RemoteNotes(actors, urls, post_writer),
         relationships=relationships,
         outbox=outbox,
         notifications=notifier,
@@ -157,19 +171,16 @@ async def open_services(settings: Settings) -> Services:
     runner = JobRunner(
         db,
         queue,
-        {DELIVER: DeliveryJob(db, fetcher), INBOX_JOB: inbox.apply},
+        {
+            DELIVER: DeliveryJob(db, fetcher),
+            FANOUT: FanOutJob(db, outbox),
+            INBOX_JOB: inbox.apply,
+        },
         concurrency=settings.job_workers * 4,
     )
     lookup = Lookup(db, actors, urls, settings.host, settings.allow_private_addresses)
-    posts = PostService(
-        db,
-        ids,
-        outbox,
-        urls,
-        settings.max_post_chars,
-        notifications=notifier,
-        lookup=lookup,
-    )
+    mentions = Mentions(db, urls, lookup)
+    posts = PostService(db, post_writer, note_documents, mentions, settings.max_post_chars)
     post_reader = PostReader(db)
     # Decoding and resizing images is CPU-bound: a small pool that refuses past its queue.
     image_pool = BoundedPool("images", 2, 16)
@@ -188,7 +199,7 @@ async def open_services(settings: Settings) -> Services:
         passwords,
         key_pool,
         media=media,
-        render_text=posts.render_text,
+        render_text=mentions.render_text,
         login_throttle=login_throttle,
     )
     mutes = MuteService(db, ids)
@@ -214,7 +225,7 @@ async def open_services(settings: Settings) -> Services:
         post_reader=post_reader,
         reactions=Reactions(db),
         actors=actors,
-        documents=Documents(db, urls, actors, posts, settings.host),
+        documents=Documents(db, urls, actors, note_documents, settings.host),
         discovery=Discovery(settings, db, urls),
         lookup=lookup,
         interactions=RemoteInteraction(db, lookup, actors, federation.notes, urls),

@@ -15,6 +15,7 @@ from quart.typing import TestClientProtocol as Client
 
 from activitypub.vocab import parse_actor
 from tests.conftest import post_form, signup
+from tests.fanout_helpers import expand_fanouts
 
 MASTODON_FIXTURES = Path(__file__).parent / "fixtures" / "mastodon"
 
@@ -92,7 +93,9 @@ async def home(client: Client, query: str = "") -> str:
 
 
 async def deliveries(app: Quart, activity_type: str | None = None) -> list[dict[str, Any]]:
-    """The queued delivery jobs' payloads, only those of `activity_type` if it is given."""
+    """The queued delivery jobs' payloads, only those of `activity_type` if it is given
+    (pending fan-out jobs are expanded first)."""
+    await expand_fanouts(gapo(app))
     rows = await gapo(app).db.fetch_all("SELECT payload FROM jobs WHERE kind = 'deliver'")
     payloads = [json.loads(r["payload"]) for r in rows]
     if activity_type is None:

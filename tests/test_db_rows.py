@@ -71,7 +71,6 @@ async def test_query_rows_have_their_declared_shapes(app: Quart) -> None:
     tag = await hashtags_q.get_by_key(db, "shapes")
     assert_shape(tag, rows.HashtagRow)
     assert tag is not None
-    assert_shapes(await hashtags_q.of_post(db, post_id), rows.PostTagRow)
     assert_shapes(await hashtags_q.public_posts(db, tag["id"], limit=5), rows.PostWithAuthorRow)
 
     assert_shape(await follows_q.get_follow(db, bob_id, alice_id), rows.FollowRow)

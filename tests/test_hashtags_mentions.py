@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import unicodedata
 from collections.abc import AsyncIterator
 from typing import Any
@@ -15,9 +14,10 @@ from quart.typing import TestClientProtocol as Client
 
 from activitypub.vocab import PUBLIC
 from instance.errors import NotFound
+from instance.outbound.note_documents import NoteDocuments
 from tests.conftest import AppFactory, count_rows, post_form, signup
 from tests.instance_federation.peer import rsa_pems
-from tests.social import gapo, page, remote_account, user, write
+from tests.social import deliveries, gapo, page, remote_account, user, write
 
 AP_ACCEPT = {"Accept": "application/activity+json"}
 BASE = "http://localhost:8000"
@@ -154,7 +154,7 @@ async def test_direct_note_addresses_the_mentioned_in_to(app: Quart) -> None:
     services = gapo(app)
     alice_row = await services.accounts.profile("alice")
     post = await services.post_reader.get_visible(alice_row["id"], post_id)
-    note = await services.posts.note_document(post)
+    note = await NoteDocuments(services.urls).note(services.db, post)
     bob_actor = f"{BASE}/users/bob"
     assert note["to"] == [bob_actor]
     assert note["cc"] == []
@@ -175,8 +175,7 @@ async def test_known_remote_mention_is_tagged_addressed_and_delivered(app: Quart
     assert GARGRON in note["cc"]
     html = (await stored_post(app, post_id))["content_html"]
     assert f'<a href="{gargron["ap_url"]}" class="u-url mention">@<span>Gargron</span></a>' in html
-    rows = await gapo(app).db.fetch_all("SELECT payload FROM jobs WHERE kind = 'deliver'")
-    inboxes = {json.loads(r["payload"])["inbox"] for r in rows}
+    inboxes = {d["inbox"] for d in await deliveries(app)}
     assert inboxes & {gargron["ap_inbox"], gargron["ap_shared_inbox"]}
 
 
@@ -205,7 +204,7 @@ async def test_remote_resolution_is_bounded_per_post(app: Quart) -> None:
     """At most ten distinct mentions are resolved for one post, however many it names."""
     alice = await user(app, "alice")
     lookup = CountingLookup()
-    gapo(app).posts.lookup = lookup
+    gapo(app).posts.mentions.lookup = lookup
     text = " ".join(f"@user{i}@host{i}.example" for i in range(25))
     await write(alice, text)
     assert len(lookup.queries) == 10
@@ -270,8 +269,7 @@ async def test_unknown_remote_mention_resolves_through_webfinger(
     assert carol in note["cc"]
     html = (await stored_post(app, post_id))["content_html"]
     assert f'<a href="http://{webfinger_peer}/@carol" class="u-url mention">' in html
-    rows = await gapo(app).db.fetch_all("SELECT payload FROM jobs WHERE kind = 'deliver'")
-    assert f"{carol}/inbox" in {json.loads(r["payload"])["inbox"] for r in rows}
+    assert f"{carol}/inbox" in {d["inbox"] for d in await deliveries(app)}
 
 
 async def test_remote_note_hashtags_are_stored(app: Quart) -> None:

@@ -91,10 +91,9 @@ def test_ids_are_monotonic_and_unique() -> None:
 
 
 def test_ids_sort_by_time() -> None:
-    """An id carries its creation time, so `lowest_id_at` bounds time ranges."""
+    """An id carries its creation time in its high bits."""
     before = now()
     made = IdGenerator(1).next_id()
-    assert IdGenerator.lowest_id_at(before) <= made < IdGenerator.lowest_id_at(before + 2)
     assert (made >> (NODE_BITS + SEQ_BITS)) + EPOCH_MS >= before * 1000
 
 

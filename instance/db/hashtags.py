@@ -5,7 +5,7 @@ from __future__ import annotations
 from instance.db.executor import Executor
 from instance.db.feeds import hidden_from
 from instance.db.posts import WITH_AUTHOR
-from instance.db.rows import HashtagRow, PostTagRow, PostWithAuthorRow
+from instance.db.rows import HashtagRow, PostWithAuthorRow
 
 
 async def get_by_key(ex: Executor, name_key: str) -> HashtagRow | None:
@@ -36,14 +36,6 @@ async def replace_for_post(ex: Executor, post_id: int, hashtag_ids: list[int]) -
             "INSERT INTO post_hashtags (post_id, hashtag_id) VALUES (:p, :h)",
             {"p": post_id, "h": hashtag_id},
         )
-
-
-async def of_post(ex: Executor, post_id: int) -> list[PostTagRow]:
-    return await ex.fetch_all(
-        "SELECT h.id, h.name_key, h.display_name FROM post_hashtags ph"
-        " JOIN hashtags h ON h.id = ph.hashtag_id WHERE ph.post_id = :p ORDER BY h.name_key",
-        {"p": post_id},
-    )
 
 
 async def public_posts(

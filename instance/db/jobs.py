@@ -123,3 +123,8 @@ async def counts_by_state(ex: Executor) -> list[Row]:
     return await ex.fetch_all(
         "SELECT kind, state, COUNT(*) AS n FROM jobs GROUP BY kind, state ORDER BY kind, state"
     )
+
+
+async def set_payload(ex: Executor, job_id: int, payload: str) -> None:
+    """A job's progress kept in its payload (the fan-out's cursor), committed with its work."""
+    await ex.execute("UPDATE jobs SET payload = :p WHERE id = :id", {"p": payload, "id": job_id})

@@ -39,10 +39,13 @@ async def add_recipients(
         )
 
 
-async def replace_recipients(ex: Executor, post_id: int, account_ids: list[int]) -> None:
+async def replace_recipients(
+    ex: Executor, post_id: int, account_ids: list[int], *, silent: list[int] | None = None
+) -> None:
     """The post's addressees become exactly these (an edit that drops a mention)."""
     await ex.execute("DELETE FROM post_recipients WHERE post_id = :p", {"p": post_id})
     await add_recipients(ex, post_id, account_ids)
+    await add_recipients(ex, post_id, silent or [], mentioned=False)
 
 
 async def recipients(ex: Executor, post_id: int) -> list[int]:

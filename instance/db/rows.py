@@ -219,14 +219,6 @@ class HashtagRow(TypedDict):
     created_at: int
 
 
-class PostTagRow(TypedDict):
-    """`db.hashtags.of_post`: a tag a post carries."""
-
-    id: int
-    name_key: str
-    display_name: str
-
-
 class KeyPairRow(TypedDict):
     """`db.keys.get_for_account`: an account's newest key (no private half if remote)."""
 

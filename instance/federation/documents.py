@@ -23,7 +23,7 @@ from instance.db.connection import Row
 from instance.errors import NotFound
 from instance.federation.remote_actors import RemoteActors
 from instance.outbound import to_ap
-from instance.posts.service import PostService
+from instance.outbound.note_documents import NoteDocuments
 from instance.posts.visibility import can_see, could_have_seen, visibilities_for, visible_posts
 from instance.urls import LocalUrls
 
@@ -42,12 +42,17 @@ class Gone(Exception):
 
 class Documents:
     def __init__(
-        self, db: Database, urls: LocalUrls, actors: RemoteActors, posts: PostService, host: str
+        self,
+        db: Database,
+        urls: LocalUrls,
+        actors: RemoteActors,
+        notes: NoteDocuments,
+        host: str,
     ) -> None:
         self.db = db
         self.urls = urls
         self.actors = actors
-        self.posts = posts
+        self.notes = notes
         self.host = host
 
     async def signer(self, method: str, url: str, headers: Mapping[str, str]) -> Row | None:
@@ -107,7 +112,7 @@ class Documents:
             raise Gone(to_ap.tombstone(self.urls.note(username, post_id), post["deleted_at"]))
         if not await can_see(self.db, viewer_id, post):
             raise NotFound()
-        return await self.posts.note_document(post)
+        return await self.notes.note(self.db, post)
 
     async def replies_collection(
         self, viewer: Row | None, username: str, post_id: int, *, page: bool
@@ -125,9 +130,7 @@ class Documents:
             }
         rows = await posts_q.replies_to(self.db, post_id, limit=REPLIES_PAGE_SIZE)
         viewer_id = viewer["id"] if viewer else None
-        items = [
-            await self.posts.ap_id_of(r) for r in await visible_posts(self.db, viewer_id, rows)
-        ]
+        items = [self.notes.ap_id_of(r) for r in await visible_posts(self.db, viewer_id, rows)]
         return {
             "@context": AS_CONTEXT,
             "id": page_id,
@@ -171,7 +174,7 @@ class Documents:
         )
         items = []
         for row in await visible_posts(self.db, viewer_id, rows):
-            note = await self.posts.note_document(row, with_context=False)
+            note = await self.notes.note(self.db, row, with_context=False)
             item = to_ap.create_of(note, context=None)
             item.pop("@context", None)  # the page's context covers its items
             items.append(item)

@@ -14,13 +14,9 @@ from activitypub.vocab import (
     parse_actor,
     primary_type,
 )
-from instance.db import accounts as accounts_q
-from instance.db import follows as follows_q
-from instance.db import posts as posts_q
-from instance.db.connection import Row
 from instance.federation.context import FederationContext
 from instance.federation.notes_in import NoteIgnored, NoteRejected
-from instance.ids import now
+from instance.posts.writes import Row
 
 
 async def _object_document(ctx: FederationContext, activity: Activity) -> dict[str, Any] | None:
@@ -78,18 +74,14 @@ async def handle_delete(ctx: FederationContext, activity: Activity, actor: Row) 
     object_id = activity.object_id
     if not object_id or origin_of(object_id) != origin_of(actor["ap_id"]):
         return "rejected: object on another host"
+    writer = ctx.notes.writer
     if object_id == actor["ap_id"]:
         # The actor deleted itself: remove what it left here.
-        async with ctx.db.transaction() as tx:
-            await posts_q.delete_all_of_account(tx, actor["id"], now())
-            await follows_q.delete_all_of(tx, actor["id"])
-            await accounts_q.set_suspended(tx, actor["id"], now())
+        await writer.remove_actor(actor)
         return "actor removed"
-    post = await posts_q.get_by_ap_id(ctx.db, object_id)
+    post = await writer.by_ap_id(object_id)
     if post is None or post["account_id"] != actor["id"]:
         return "ignored: unknown post"
-    async with ctx.db.transaction() as tx:
-        await posts_q.mark_deleted(tx, post["id"], now())
-        if post["in_reply_to_id"]:
-            await posts_q.bump_count(tx, post["in_reply_to_id"], "replies_count", -1)
+    if not await writer.delete(post):
+        return "ignored: already deleted"
     return "post deleted"

@@ -15,22 +15,9 @@ from activitypub.vocab import (
     origin_of,
     primary_type,
 )
-from instance.db import posts as posts_q
-from instance.db import reactions as reactions_q
-from instance.db.connection import Row
 from instance.federation.context import FederationContext
 from instance.federation.notes_in import NoteRejected
-from instance.ids import now
-from instance.posts.visibility import can_see
-
-
-async def _known_post(ctx: FederationContext, object_id: str | None) -> Row | None:
-    if not object_id:
-        return None
-    local_id = ctx.urls.parse_note(object_id)
-    if local_id is not None:
-        return await posts_q.get(ctx.db, local_id)
-    return await posts_q.get_by_ap_id(ctx.db, object_id)
+from instance.posts.writes import Row, shareable
 
 
 async def handle_like(ctx: FederationContext, activity: Activity, actor: Row) -> str:
@@ -40,37 +27,13 @@ async def handle_like(ctx: FederationContext, activity: Activity, actor: Row) ->
     `_misskey_reaction`; Misskey takes an EmojiReact as a reaction. Here a reaction of
     any emoji counts as a like; an actor's second reaction to a post changes nothing.
     """
-    post = await _known_post(ctx, activity.object_id)
+    writer = ctx.notes.writer
+    post = await writer.find(activity.object_id)
     # A like of a post the actor may not see is dropped: counts must not leak existence.
-    if post is None or not await can_see(ctx.db, actor["id"], post):
+    if post is None or not await writer.can_see(actor["id"], post):
         return "ignored: unknown post"
-    await _record(ctx, "likes", post, actor, activity)
+    await writer.react(actor, post, "likes", ap_id=activity.id)
     return "liked"
-
-
-async def _record(
-    ctx: FederationContext, table: str, post: Row, actor: Row, activity: Activity
-) -> None:
-    """Store a like or share once (by actor and post), count it and tell the author."""
-    column, notice = ("likes_count", "like") if table == "likes" else ("shares_count", "share")
-    async with ctx.db.transaction() as tx:
-        if await reactions_q.add(
-            tx,
-            table,
-            row_id=ctx.ids.next_id(),
-            account_id=actor["id"],
-            post_id=post["id"],
-            ap_id=activity.id,
-            now=now(),
-        ):
-            await posts_q.bump_count(tx, post["id"], column, 1)
-            await ctx.notifications.notify(
-                tx,
-                recipient=post["account_id"],
-                kind=notice,
-                from_account_id=actor["id"],
-                post_id=post["id"],
-            )
 
 
 def _trusted_embedded(obj: Any, signer_ap_id: str) -> dict[str, Any] | None:
@@ -106,7 +69,7 @@ async def _shared_post(ctx: FederationContext, activity: Activity, actor: Row) -
     object_id = id_of(obj)
     if object_id is None:
         return "ignored: nothing shared"
-    post = await _known_post(ctx, object_id)
+    post = await ctx.notes.writer.find(object_id)
     if post is not None:
         return post
     if ctx.urls.is_local(object_id):
@@ -127,18 +90,16 @@ async def handle_announce(ctx: FederationContext, activity: Activity, actor: Row
         return post
     # As for likes: a post the actor may not see (blocked, followers-only, deleted) is
     # not shared by them, and its author hears nothing of it.
-    if post["visibility"] not in ("public", "unlisted") or not await can_see(
-        ctx.db, actor["id"], post
-    ):
+    if not shareable(post) or not await ctx.notes.writer.can_see(actor["id"], post):
         return "ignored: not shareable"
-    await _record(ctx, "shares", post, actor, activity)
+    await ctx.notes.writer.react(actor, post, "shares", ap_id=activity.id)
     return "shared"
 
 
-# (table, counter, the activity types that add a row there)
+# (table, the activity types that add a row there)
 UNDOABLE_REACTIONS = (
-    ("likes", "likes_count", ("Like", "EmojiReact")),
-    ("shares", "shares_count", ("Announce",)),
+    ("likes", ("Like", "EmojiReact")),
+    ("shares", ("Announce",)),
 )
 
 
@@ -146,28 +107,18 @@ async def undo_reaction(
     ctx: FederationContext, inner: Any, inner_type: str | None, actor: Row
 ) -> str | None:
     """Undo of a Like, EmojiReact or Announce; None when no such reaction is known."""
+    writer = ctx.notes.writer
     inner_id = id_of(inner)
-    for kind, column, types in UNDOABLE_REACTIONS:
+    for kind, types in UNDOABLE_REACTIONS:
         if inner_type is not None and inner_type not in types:
             continue
-        row = await reactions_q.get_by_ap_id(ctx.db, kind, inner_id) if inner_id else None
+        row = await writer.reaction_by_ap_id(kind, inner_id) if inner_id else None
         # An actor may react with several emoji but holds one like: only the reaction
         # that made it can take it back.
         if row is None and isinstance(inner, dict) and inner_type != "EmojiReact":
-            post = await _known_post(ctx, id_of(inner.get("object")))
-            row = await reactions_q.get(ctx.db, kind, actor["id"], post["id"]) if post else None
+            post = await writer.find(id_of(inner.get("object")))
+            row = await writer.reaction(kind, actor["id"], post["id"]) if post else None
         if row is not None and row["account_id"] == actor["id"]:
-            async with ctx.db.transaction() as tx:
-                if await reactions_q.remove(tx, kind, actor["id"], row["post_id"]):
-                    await posts_q.bump_count(tx, row["post_id"], column, -1)
-                post_row = await posts_q.get(tx, row["post_id"])
-                if post_row is not None:
-                    await ctx.notifications.withdraw(
-                        tx,
-                        recipient_id=post_row["account_id"],
-                        kinds=("like" if kind == "likes" else "share",),
-                        from_account_id=actor["id"],
-                        post_id=row["post_id"],
-                    )
+            await writer.unreact(actor, int(row["post_id"]), kind)
             return f"undid {kind}"
     return None

@@ -1,29 +1,19 @@
-"""A post's hashtags: stored by key (local and remote posts alike), linked and tagged in notes."""
+"""A post's hashtags, stored by key (local and remote posts alike).
+
+Their links and `Hashtag` tags are built in `outbound/to_ap/notes.py`.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
-from urllib.parse import quote
 
 from activitypub.entities import display_form, is_valid_tag, tag_key
 from instance.db import hashtags as hashtags_q
 from instance.db.executor import Executor
 from instance.ids import IdGenerator
-from instance.urls import LocalUrls
 
 # A hostile note may carry thousands of Hashtag tags; a person writes a handful.
 MAX_TAGS_PER_POST = 30
-
-
-def tag_href(urls: LocalUrls, name: str) -> str:
-    """The tag page of a tag in any form: `/tags/<key>`, percent-encoded."""
-    return urls.tag(quote(tag_key(name), safe=""))
-
-
-def hashtag_tag(urls: LocalUrls, name: str) -> dict[str, Any]:
-    """The ActivityPub `Hashtag` tag Mastodon expects: href on our host, name with its sign."""
-    return {"type": "Hashtag", "href": tag_href(urls, name), "name": f"#{display_form(name)}"}
 
 
 def valid_names(names: Iterable[str]) -> list[str]:

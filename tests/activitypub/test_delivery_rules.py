@@ -16,9 +16,7 @@ from activitypub.delivery import (
     HostHealth,
     RecipientInboxes,
     classify_response,
-    gives_up,
     inboxes_for,
-    next_attempt_at,
     retry_delay,
     retry_delay_bounds,
 )
@@ -116,14 +114,6 @@ def test_seeded_rng_is_reproducible() -> None:
     first = [retry_delay(a, rng=seeded(7)) for a in range(MAX_ATTEMPTS)]
     second = [retry_delay(a, rng=seeded(7)) for a in range(MAX_ATTEMPTS)]
     assert first == second
-
-
-def test_next_attempt_at_and_giving_up() -> None:
-    assert next_attempt_at(2, T0, FixedRandom(0.0)) == T0 + 2**4 + 15
-    assert MAX_ATTEMPTS == 16
-    assert not gives_up(0)
-    assert not gives_up(MAX_ATTEMPTS - 1)
-    assert gives_up(MAX_ATTEMPTS)
 
 
 def test_negative_attempt_is_refused() -> None:

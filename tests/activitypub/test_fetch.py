@@ -603,10 +603,6 @@ async def test_get_jrd(peer: Peer, fetcher: Fetcher) -> None:
         await fetcher.get_jrd(f"{peer.base}/jrd?ct=text/html")
 
 
-async def test_get_text(peer: Peer, fetcher: Fetcher) -> None:
-    assert await fetcher.get_text(f"{peer.base}/host-meta") == "<XRD/>"
-
-
 @pytest.mark.parametrize(
     "url", ["ftp://a.example/x", "not a url", "http:///nohost", "http://user:pw@a.example/"]
 )

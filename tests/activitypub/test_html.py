@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from activitypub.html import html_to_text, sanitize_html, text_to_html
+from activitypub.html import sanitize_html, text_to_html
 
 XSS = [
     "<script>alert(1)</script><p>hi</p>",
@@ -59,7 +59,6 @@ def test_text_to_html_escapes_and_links() -> None:
     assert "&lt;b&gt;hi&lt;/b&gt;" in html
     assert '<a href="https://example.org/a?b=1&amp;c=2"' in html
     assert html.count("<p>") == 2
-    assert html_to_text(html).startswith("<b>hi</b>")
 
 
 @pytest.mark.parametrize(

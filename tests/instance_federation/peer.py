@@ -24,6 +24,7 @@ from instance.db import accounts as accounts_q
 from instance.db import follows as follows_q
 from instance.db.connection import Row
 from instance.ids import now
+from tests.fanout_helpers import expand_fanouts
 from tests.social import gapo
 
 AP = "application/activity+json"
@@ -226,6 +227,9 @@ async def remote_follower(app: Quart, peer: FakePeer, name: str, followee: Row) 
 
 
 async def jobs(app: Quart, kind: str = "deliver") -> list[Row]:
+    """The jobs of one kind; `deliver` jobs after the pending fan-outs are expanded."""
+    if kind == "deliver":
+        await expand_fanouts(gapo(app))
     return list(
         await gapo(app).db.fetch_all("SELECT * FROM jobs WHERE kind = :k ORDER BY id", {"k": kind})
     )

@@ -9,6 +9,7 @@ from quart import Quart
 
 from instance.db import hosts as hosts_q
 from instance.ids import now
+from tests.fanout_helpers import expand_fanouts
 from tests.instance_federation.peer import FakePeer, Received, jobs, local_user, remote_follower
 from tests.social import gapo
 
@@ -45,6 +46,7 @@ async def test_slow_host_does_not_hold_up_a_healthy_one(
 
     slow.inbox_answer = hang
     await gapo(app).posts.create(alice, "to everyone")
+    await expand_fanouts(gapo(app))  # the post's one fan-out job, into deliveries
     runner = gapo(app).runner
     await runner.run_once()
 
@@ -181,6 +183,7 @@ async def test_a_backlog_for_one_slow_host_does_not_hide_other_hosts(
             )
     await remote_follower(app, peer, "fan", alice)
     await gapo(app).posts.create(alice, "for the healthy host")
+    await expand_fanouts(gapo(app))  # the post's one fan-out job, into deliveries
     await runner.run_once()
 
     async def healthy_done() -> bool:

@@ -20,7 +20,7 @@ from instance.db import accounts as accounts_q
 from instance.db import blocks as blocks_q
 from instance.db import posts as posts_q
 from instance.db.connection import Row
-from instance.federation.notes_in import render_content
+from instance.federation.from_ap.notes import render_content
 from instance.ids import now
 from tests.instance_federation.peer import LOCAL_BASE, FakePeer, local_user, remote_follower
 from tests.instance_federation.test_inbox_apply import (
