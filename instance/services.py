@@ -28,6 +28,7 @@ from instance.federation.lookup import Lookup
 from instance.federation.notes_in import RemoteNotes
 from instance.federation.remote_actors import RemoteActors
 from instance.feeds.notifications import NotificationService
+from instance.feeds.profiles import ProfilePages
 from instance.feeds.service import FeedService
 from instance.feeds.tags import TagFeed
 from instance.ids import IdGenerator, now
@@ -45,6 +46,7 @@ from instance.outbound.signing import KeySigner
 from instance.pools import BoundedPool
 from instance.posts.mentions import Mentions
 from instance.posts.reactions_list import Reactions
+from instance.posts.reading import PostReader
 from instance.posts.service import PostService
 from instance.posts.writes import PostWriter
 from instance.ratelimit import RateLimiter
@@ -93,6 +95,8 @@ class Services:
     federation: FederationContext
     inbox: InboxService
     posts: PostService
+    post_reader: PostReader
+    profiles: ProfilePages
     reactions: Reactions
     relationships: Relationships
     relationship_writer: RelationshipWriter
@@ -181,6 +185,7 @@ async def open_services(settings: Settings) -> Services:
     lookup = Lookup(db, actors, urls, settings.host, settings.allow_private_addresses)
     mentions = Mentions(db, urls, lookup)
     posts = PostService(db, post_writer, note_documents, mentions, settings.max_post_chars)
+    post_reader = PostReader(db)
     # Decoding and resizing images is CPU-bound: a small pool that refuses past its queue.
     image_pool = BoundedPool("images", 2, 16)
     media = MediaService(LocalStorage(settings.data_dir / "media", settings.base_url), image_pool)
@@ -191,23 +196,25 @@ async def open_services(settings: Settings) -> Services:
         password_pool,
         Argon2Params(time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib),
     )
+    accounts = AccountService(
+        settings,
+        db,
+        ids,
+        passwords,
+        key_pool,
+        media=media,
+        render_text=mentions.render_text,
+        login_throttle=login_throttle,
+        profile_updates=ProfileFederation(ids, fanout, urls),
+    )
+    mutes = MuteService(db, ids)
     return Services(
         settings=settings,
         db=db,
         ids=ids,
         password_pool=password_pool,
         key_pool=key_pool,
-        accounts=AccountService(
-            settings,
-            db,
-            ids,
-            passwords,
-            key_pool,
-            media=media,
-            render_text=mentions.render_text,
-            login_throttle=login_throttle,
-            profile_updates=ProfileFederation(ids, fanout, urls),
-        ),
+        accounts=accounts,
         login_throttle=login_throttle,
         sessions=SessionService(db, ids),
         secret_key=load_or_create_secret(settings.data_dir),
@@ -220,6 +227,7 @@ async def open_services(settings: Settings) -> Services:
         federation=federation,
         inbox=inbox,
         posts=posts,
+        post_reader=post_reader,
         reactions=Reactions(db),
         actors=actors,
         documents=Documents(db, urls, actors, note_documents, settings.host),
@@ -230,7 +238,8 @@ async def open_services(settings: Settings) -> Services:
         tags=TagFeed(db),
         notifications=NotificationService(db),
         federation_admin=FederationAdmin(db),
-        mutes=MuteService(db, ids),
+        mutes=mutes,
+        profiles=ProfilePages(accounts, relationships, mutes, post_reader, lookup),
         media=media,
         image_pool=image_pool,
         relationships=relationships,

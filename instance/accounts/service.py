@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from activitypub.html import text_to_html
 from instance.accounts.keys import generate_keypair
@@ -29,6 +29,7 @@ from instance.db import keys as keys_q
 from instance.db import sessions as sessions_q
 from instance.db import users as users_q
 from instance.db.connection import Row
+from instance.db.rows import AccountRow, UserRow
 from instance.errors import (
     N_,
     Conflict,
@@ -235,7 +236,7 @@ class AccountService:
         }
         if fields is not None:
             values["fields_json"] = fields_json(clean_fields(fields))
-        uploads: list[tuple[str, bytes, ImageKind]] = []
+        uploads: list[tuple[Literal["avatar_url", "header_url"], bytes, ImageKind]] = []
         if avatar is not None:
             uploads.append(("avatar_url", avatar, "avatar"))
         if header is not None:
@@ -271,7 +272,7 @@ class AccountService:
     async def set_locale(self, user_id: int, locale: str) -> None:
         await users_q.set_fields(self.db, user_id, {"locale": locale})
 
-    async def profile(self, username: str) -> Row:
+    async def profile(self, username: str) -> AccountRow:
         account = await accounts_q.get_local_by_username(self.db, username)
         if account is None or account["ap_type"] != "Person" or account["suspended_at"]:
             raise NotFound()
@@ -333,7 +334,7 @@ class AccountService:
             await accounts_q.set_suspended(tx, user["account_id"], now())
             await sessions_q.delete_for_user(tx, user["user_id"])
 
-    async def list_users(self) -> list[Row]:
+    async def list_users(self) -> list[UserRow]:
         return await users_q.list_all(self.db)
 
     async def create_invite(
@@ -356,13 +357,13 @@ class AccountService:
         )
         return code
 
-    async def public_key(self, account_id: int) -> dict[str, Any] | None:
+    async def public_key(self, account_id: int) -> Row | None:
         return await keys_q.get_for_account(self.db, account_id)
 
     async def has_admin(self) -> bool:
         return await users_q.admin_exists(self.db)
 
-    async def account(self, account_id: int) -> Row:
+    async def account(self, account_id: int) -> AccountRow:
         account = await accounts_q.get_by_id(self.db, account_id)
         if account is None:
             raise NotFound()

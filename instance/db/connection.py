@@ -18,7 +18,9 @@ import aiosqlite
 
 log = logging.getLogger(__name__)
 
-Row = dict[str, Any]
+# A row as read: any mapping of column names. Query functions declare their shape from
+# `db/rows.py` instead where it is fixed; `Row` is for the truly generic ones.
+Row = Mapping[str, Any]
 Params = Mapping[str, Any] | None
 
 BUSY_TIMEOUT_MS = 5000

@@ -13,6 +13,7 @@ from instance.db import accounts as accounts_q
 from instance.db import blocks as blocks_q
 from instance.db import follows as follows_q
 from instance.db.connection import Row
+from instance.db.rows import FollowedAccountRow
 from instance.errors import NotFound
 
 
@@ -34,12 +35,12 @@ class Relationships:
 
     async def followers(
         self, account_id: int, *, limit: int = 40, max_id: int | None = None
-    ) -> list[Row]:
+    ) -> list[FollowedAccountRow]:
         return await follows_q.list_followers(self.db, account_id, limit=limit, max_id=max_id)
 
     async def following(
         self, account_id: int, *, limit: int = 40, max_id: int | None = None
-    ) -> list[Row]:
+    ) -> list[FollowedAccountRow]:
         return await follows_q.list_following(self.db, account_id, limit=limit, max_id=max_id)
 
     async def people_page(
@@ -66,7 +67,7 @@ class Relationships:
             next_max_id=int(rows[-1]["follow_id"]) if len(rows) == limit else None,
         )
 
-    async def pending_requests(self, account_id: int) -> list[Row]:
+    async def pending_requests(self, account_id: int) -> list[FollowedAccountRow]:
         return await follows_q.list_followers(self.db, account_id, state="pending", limit=200)
 
     async def counts(self, account_id: int) -> tuple[int, int]:

@@ -13,6 +13,7 @@ from instance.media.images import MAX_IMAGE_BYTES
 from instance.web.context import (
     LOCALE_COOKIE,
     SESSION_COOKIE,
+    Row,
     require_user,
     rotate_csrf,
     services,
@@ -78,7 +79,7 @@ async def profile_save() -> Response:
     return redirect(url_for("profile.show", username=user["username"]))  # type: ignore[return-value]
 
 
-async def _other_sessions() -> list[dict[str, object]]:
+async def _other_sessions() -> list[Row]:
     user = require_user()
     return await services().sessions.others(user["user_id"], request.cookies.get(SESSION_COOKIE))
 
