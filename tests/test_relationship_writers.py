@@ -20,7 +20,7 @@ from tests.social import account_id, act_on, deliveries, gapo, page, remote_acco
 
 async def kinds(app: Quart, name: str) -> list[str]:
     """The notifications `name` would see, newest first, as kinds."""
-    return [n["kind"] for n in await gapo(app).notifications.list(await account_id(app, name))]
+    return [n.kind for n in await gapo(app).notifications.list(await account_id(app, name))]
 
 
 def _activity(remote: Any, kind: str, n: int, obj: Any) -> Any:
