@@ -28,6 +28,7 @@ from instance.federation.lookup import Lookup
 from instance.federation.notes_in import RemoteNotes
 from instance.federation.remote_actors import RemoteActors
 from instance.feeds.notifications import NotificationService
+from instance.feeds.profiles import ProfilePages
 from instance.feeds.service import FeedService
 from instance.feeds.tags import TagFeed
 from instance.ids import IdGenerator, now
@@ -47,11 +48,13 @@ from instance.outbound.signing import KeySigner
 from instance.pools import BoundedPool
 from instance.posts.mentions import Mentions
 from instance.posts.reactions_list import Reactions
+from instance.posts.reading import PostReader
 from instance.posts.service import PostService
 from instance.posts.writes import PostWriter
 from instance.ratelimit import RateLimiter
 from instance.relationships.mutes import MuteService
 from instance.relationships.service import Relationships
+from instance.relationships.writes import RelationshipWriter
 from instance.urls import LocalUrls
 
 
@@ -94,8 +97,11 @@ class Services:
     federation: FederationContext
     inbox: InboxService
     posts: PostService
+    post_reader: PostReader
+    profiles: ProfilePages
     reactions: Reactions
     relationships: Relationships
+    relationship_writer: RelationshipWriter
     instance_actor: Row
     instance_key: Row
     documents: Documents
@@ -107,7 +113,6 @@ class Services:
     tags: TagFeed
     notifications: NotificationService
     federation_admin: FederationAdmin
-    profile_federation: ProfileFederation
     mutes: MuteService
     media: MediaService
     image_pool: BoundedPool
@@ -137,11 +142,13 @@ async def open_services(settings: Settings) -> Services:
     )
     queue = JobQueue(ids, UnixSocketWakeup(wake_dir(settings.data_dir)))
     outbox = Outbox(queue)
+    fanout = FanOut(queue)
     actors = RemoteActors(
         db, ids, fetcher, urls, KeySigner(instance_key["key_id"], instance_key["private_pem"])
     )
     notifier = Notifier(ids)
-    relationships = Relationships(db, ids, outbox, urls, notifications=notifier)
+    relationships = Relationships(db)
+    relationship_writer = RelationshipWriter(db, ids, outbox, urls, notifications=notifier)
     note_documents = NoteDocuments(urls)
     post_writer = PostWriter(
         db,
@@ -149,7 +156,7 @@ async def open_services(settings: Settings) -> Services:
         urls,
         notifications=notifier,
         outbox=outbox,
-        fanout=FanOut(queue),
+        fanout=fanout,
         documents=note_documents,
     )
     federation = FederationContext(
@@ -159,6 +166,7 @@ async def open_services(settings: Settings) -> Services:
         actors=actors,
         notes=RemoteNotes(actors, urls, post_writer),
         relationships=relationships,
+        relationship_writer=relationship_writer,
         outbox=outbox,
         notifications=notifier,
     )
@@ -186,6 +194,7 @@ async def open_services(settings: Settings) -> Services:
     lookup = Lookup(db, actors, urls, settings.host, settings.allow_private_addresses)
     mentions = Mentions(db, urls, lookup)
     posts = PostService(db, post_writer, note_documents, mentions, settings.max_post_chars)
+    post_reader = PostReader(db)
     # Decoding and resizing images is CPU-bound: a small pool that refuses past its queue.
     image_pool = BoundedPool("images", 2, 16)
     media = MediaService(LocalStorage(settings.data_dir / "media", settings.base_url), image_pool)
@@ -196,22 +205,25 @@ async def open_services(settings: Settings) -> Services:
         password_pool,
         Argon2Params(time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib),
     )
+    accounts = AccountService(
+        settings,
+        db,
+        ids,
+        passwords,
+        key_pool,
+        media=media,
+        render_text=mentions.render_text,
+        login_throttle=login_throttle,
+        profile_updates=ProfileFederation(ids, fanout, urls),
+    )
+    mutes = MuteService(db, ids)
     return Services(
         settings=settings,
         db=db,
         ids=ids,
         password_pool=password_pool,
         key_pool=key_pool,
-        accounts=AccountService(
-            settings,
-            db,
-            ids,
-            passwords,
-            key_pool,
-            media=media,
-            render_text=mentions.render_text,
-            login_throttle=login_throttle,
-        ),
+        accounts=accounts,
         login_throttle=login_throttle,
         sessions=SessionService(db, ids),
         secret_key=load_or_create_secret(settings.data_dir),
@@ -224,6 +236,7 @@ async def open_services(settings: Settings) -> Services:
         federation=federation,
         inbox=inbox,
         posts=posts,
+        post_reader=post_reader,
         reactions=Reactions(db),
         actors=actors,
         documents=Documents(db, urls, actors, note_documents, settings.host),
@@ -234,11 +247,12 @@ async def open_services(settings: Settings) -> Services:
         tags=TagFeed(db),
         notifications=NotificationService(db),
         federation_admin=FederationAdmin(db, queue.wakeup),
-        profile_federation=ProfileFederation(db, ids, outbox, urls),
-        mutes=MuteService(db, ids),
+        mutes=mutes,
+        profiles=ProfilePages(accounts, relationships, mutes, post_reader, lookup),
         media=media,
         image_pool=image_pool,
         relationships=relationships,
+        relationship_writer=relationship_writer,
         instance_actor=instance_actor,
         instance_key=instance_key,
     )

@@ -153,7 +153,7 @@ async def test_direct_note_addresses_the_mentioned_in_to(app: Quart) -> None:
     post_id = await write(alice, "psst @bob@localhost:8000", "direct")
     services = gapo(app)
     alice_row = await services.accounts.profile("alice")
-    post = await services.posts.get_visible(alice_row["id"], post_id)
+    post = await services.post_reader.get_visible(alice_row["id"], post_id)
     note = await NoteDocuments(services.urls).note(services.db, post)
     bob_actor = f"{BASE}/users/bob"
     assert note["to"] == [bob_actor]

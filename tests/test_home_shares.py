@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from quart import Quart
 
 from activitypub.vocab import parse_activity
 from instance.federation.handle_reactions import handle_announce
+from instance.posts.views import PostView
 from tests.social import account_id, act, gapo, home, remote_account, user, write
 
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
@@ -40,8 +40,8 @@ async def test_share_by_followed_remote_account_appears(app: Quart) -> None:
     services = gapo(app)
     remote = await remote_account(app)
     bob_row = await services.accounts.account(await account_id(app, "bob"))
-    await services.relationships.follow(bob_row, remote)
-    assert await services.relationships.receive_accept(remote, "bob")
+    await services.relationship_writer.follow(bob_row, remote)
+    await services.relationship_writer.approve(remote, bob_row)
     post_id = await write(alice, "shared across the fediverse")
     announce = {
         "id": f"{remote['ap_id']}/statuses/1/activity",
@@ -71,8 +71,9 @@ async def test_home_pages_by_share_id_without_repeats_on_a_page(app: Quart) -> N
     await act(carol, f"/p/{old}/share")
     await act(dave, f"/p/{old}/share")
     rows = await services_home(app, "bob")
-    assert rows[0]["id"] == old and rows[0]["shared_by_username"] == "dave"
-    assert [r["id"] for r in rows].count(old) == 1
+    assert rows[0].id == old and rows[0].shared_by is not None
+    assert rows[0].shared_by.username == "dave"
+    assert [r.id for r in rows].count(old) == 1
     assert len(rows) == 20
     first = await home(bob)
     assert first.count("an old favourite") == 1
@@ -83,7 +84,7 @@ async def test_home_pages_by_share_id_without_repeats_on_a_page(app: Quart) -> N
     del carol, dave
 
 
-async def services_home(app: Quart, name: str) -> list[dict[str, Any]]:
+async def services_home(app: Quart, name: str) -> list[PostView]:
     return list(await gapo(app).feeds.home(await account_id(app, name)))
 
 
@@ -121,7 +122,7 @@ async def test_followers_only_post_cannot_be_shared(app: Quart) -> None:
     assert result == "ignored: not shareable"
     assert await services.db.fetch_value("SELECT COUNT(*) AS n FROM shares") == 0
     notified = await services.notifications.list(await account_id(app, "alice"))
-    assert [n["kind"] for n in notified] == ["follow"]
+    assert [n.kind for n in notified] == ["follow"]
 
 
 async def test_home_paging_goes_on_past_a_page_shortened_by_repeats(app: Quart) -> None:

@@ -21,7 +21,7 @@ NAV_COUNT = re.compile(r"Notifications <span class=\"count\" aria-hidden=\"true\
 
 async def kinds(app: Quart, name: str) -> list[str]:
     """The notifications `name` would see, newest first, as kinds."""
-    return [n["kind"] for n in await gapo(app).notifications.list(await account_id(app, name))]
+    return [n.kind for n in await gapo(app).notifications.list(await account_id(app, name))]
 
 
 async def nav_count(client: Client) -> int | None:

@@ -36,11 +36,7 @@ AS_TYPES = (
 
 # Files the other helpers of issue 12 are still moving onto to_ap; the lead empties this
 # list when their branches merge. Paths are relative to instance/.
-STILL_CONVERTING = frozenset(
-    {
-        "relationships/service.py",  # relationships helper: Follow
-    }
-)
+STILL_CONVERTING = frozenset({})
 
 
 def _type_values(node: ast.expr) -> Iterator[object]:

@@ -171,6 +171,6 @@ async def test_a_remote_edit_that_adds_a_mention_tells_and_addresses_them(app: Q
     )
     updated = await notes.update(edited, GARGRON)
     assert updated is not None
-    kinds = [n["kind"] for n in await gapo(app).notifications.list(alice_id)]
+    kinds = [n.kind for n in await gapo(app).notifications.list(alice_id)]
     assert kinds == ["mention"]
     assert await writer.can_see(alice_id, updated)

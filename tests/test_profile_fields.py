@@ -9,6 +9,7 @@ from quart import Quart
 from quart.typing import TestClientProtocol as Client
 
 from tests.conftest import post_form, signup
+from tests.fanout_helpers import expand_fanouts
 from tests.test_block_mute import remote_account
 
 AP = "application/activity+json"
@@ -101,8 +102,10 @@ async def test_profile_update_federates_fields(app: Quart) -> None:
     await signup(client, "alice")
     remote = await remote_account(app)
     alice = await app.extensions["gapo"].accounts.profile("alice")
-    await app.extensions["gapo"].relationships.receive_follow(remote, alice, "https://x.test/f/1")
+    writer = app.extensions["gapo"].relationship_writer
+    await writer.follow(remote, alice, follow_ap_id="https://x.test/f/1")
     await save(client, field_name_0="Site", field_value_0="https://example.org")
+    await expand_fanouts(app.extensions["gapo"])
     rows = await app.extensions["gapo"].db.fetch_all(
         "SELECT payload FROM jobs WHERE kind = 'deliver'"
     )

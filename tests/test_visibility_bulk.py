@@ -20,7 +20,7 @@ async def test_bulk_rule_matches_can_see_for_every_viewer_and_post(app: Quart) -
     alice, bob = accounts["alice"], accounts["bob"]
     await services.accounts.update_profile(alice["id"], display_name="Alice", bio="", locked=True)
     alice = await services.accounts.profile("alice")
-    rel = services.relationships
+    rel = services.relationship_writer
     await rel.follow(accounts["fran"], alice)
     await rel.approve(alice, accounts["fran"])
     await rel.follow(accounts["pete"], alice)  # stays pending

@@ -108,7 +108,7 @@ async def _build(app: Quart) -> tuple[dict[str, Any], list[int]]:
         acc["author"]["id"], display_name="Alice", bio="", locked=True
     )
     acc["author"] = await services.accounts.profile("alice")
-    rel, posts = services.relationships, services.posts
+    rel, posts = services.relationship_writer, services.posts
     author, other = acc["author"], acc["other"]
     for role in ("follower", "muter", "other"):
         await rel.follow(acc[role], author)
@@ -322,7 +322,7 @@ async def _observe(data_dir: Path) -> Observed:
                 post = await posts_q.get(db, note["post_id"]) if note["post_id"] else None
                 if note["post_id"] is None or (post is not None and await can_see(db, me, post)):
                     want_notes.append(int(note["id"]))
-            cell("notifications", _ids(page.items), want_notes)
+            cell("notifications", [n.id for n in page.items], want_notes)
             unread = await notifications_q.count_unread(db, me, cap=LIMIT)
             cell("unread_count", unread, len(want_notes))
     return observed

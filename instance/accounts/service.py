@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from activitypub.html import text_to_html
 from instance.accounts.keys import generate_keypair
@@ -29,6 +29,7 @@ from instance.db import keys as keys_q
 from instance.db import sessions as sessions_q
 from instance.db import users as users_q
 from instance.db.connection import Row
+from instance.db.rows import AccountRow, UserRow
 from instance.errors import (
     N_,
     Conflict,
@@ -41,6 +42,7 @@ from instance.errors import (
 from instance.ids import IdGenerator, now
 from instance.media.images import ImageKind
 from instance.media.service import MediaService
+from instance.outbound.profile_updates import ProfileFederation
 from instance.pools import BoundedPool
 from instance.urls import LocalUrls
 
@@ -68,6 +70,7 @@ class AccountService:
         media: MediaService | None = None,
         render_text: Callable[[str], Awaitable[str]] | None = None,
         login_throttle: LoginThrottle | None = None,
+        profile_updates: ProfileFederation | None = None,
     ) -> None:
         self.settings = settings
         self.urls = LocalUrls(settings.base_url)
@@ -79,6 +82,8 @@ class AccountService:
         # Renders a bio like a post (mentions resolved); plain linking when not given.
         self.render_text = render_text
         self.login_throttle = login_throttle
+        # Enqueues the Update(Person) of a saved profile; None where nothing federates.
+        self.profile_updates = profile_updates
 
     async def signup(
         self, req: SignupRequest, *, role: str = "user", bypass_mode: bool = False
@@ -214,7 +219,9 @@ class AccountService:
     ) -> None:
         """Validate everything first, then process images, then write the row once.
 
-        `fields` None leaves the profile fields alone; images None keep the current ones.
+        The row and the Update(Person) for followers elsewhere are written in one
+        transaction: both are saved, or neither. `fields` None leaves the profile fields
+        alone; images None keep the current ones.
         """
         name = clean_text(display_name, limit=DISPLAY_NAME_MAX, field="display_name")
         name = " ".join(name.split())
@@ -229,30 +236,43 @@ class AccountService:
         }
         if fields is not None:
             values["fields_json"] = fields_json(clean_fields(fields))
-        uploads: list[tuple[str, bytes, ImageKind]] = []
+        uploads: list[tuple[Literal["avatar_url", "header_url"], bytes, ImageKind]] = []
         if avatar is not None:
             uploads.append(("avatar_url", avatar, "avatar"))
         if header is not None:
             uploads.append(("header_url", header, "header"))
         replaced: list[str | None] = []
+        stored: list[str] = []
         if uploads:
             if self.media is None:
                 raise ValidationFailed(N_("Image uploads are not available here."))
             current = await self.account(account_id)
             for column, data, kind in uploads:
                 values[column] = await self.media.profile_image(data, kind)
+                stored.append(values[column])
                 replaced.append(current[column])
         values["updated_at"] = now()
-        await accounts_q.update_profile(self.db, account_id, values)
+        try:
+            async with self.db.transaction() as tx:
+                await accounts_q.update_profile(tx, account_id, values)
+                if self.profile_updates is not None:
+                    await self.profile_updates.enqueue_update(tx, account_id)
+        except BaseException:
+            # The row still points at the old files: the new ones are nobody's.
+            await self._forget(stored)
+            raise
+        # Only now that the row points at the new files do the old ones go.
+        await self._forget(replaced)
+
+    async def _forget(self, urls: Sequence[str | None]) -> None:
         if self.media is not None:
-            # Only after the row points at the new files: a failure above keeps the old ones.
-            for url in replaced:
+            for url in urls:
                 await self.media.forget(url)
 
     async def set_locale(self, user_id: int, locale: str) -> None:
         await users_q.set_fields(self.db, user_id, {"locale": locale})
 
-    async def profile(self, username: str) -> Row:
+    async def profile(self, username: str) -> AccountRow:
         account = await accounts_q.get_local_by_username(self.db, username)
         if account is None or account["ap_type"] != "Person" or account["suspended_at"]:
             raise NotFound()
@@ -314,7 +334,7 @@ class AccountService:
             await accounts_q.set_suspended(tx, user["account_id"], now())
             await sessions_q.delete_for_user(tx, user["user_id"])
 
-    async def list_users(self) -> list[Row]:
+    async def list_users(self) -> list[UserRow]:
         return await users_q.list_all(self.db)
 
     async def create_invite(
@@ -337,13 +357,13 @@ class AccountService:
         )
         return code
 
-    async def public_key(self, account_id: int) -> dict[str, Any] | None:
+    async def public_key(self, account_id: int) -> Row | None:
         return await keys_q.get_for_account(self.db, account_id)
 
     async def has_admin(self) -> bool:
         return await users_q.admin_exists(self.db)
 
-    async def account(self, account_id: int) -> Row:
+    async def account(self, account_id: int) -> AccountRow:
         account = await accounts_q.get_by_id(self.db, account_id)
         if account is None:
             raise NotFound()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from instance.db.connection import Row
 from instance.db.executor import Executor
+from instance.db.rows import AccountRow
 
 ACCOUNT_COLUMNS = (
     "id, local, username, username_key, domain, display_name, note_source, note_html, "
@@ -21,27 +21,27 @@ async def insert_account(ex: Executor, values: dict[str, Any]) -> None:
     await ex.execute(f"INSERT INTO accounts ({columns}) VALUES ({placeholders})", values)
 
 
-async def get_by_id(ex: Executor, account_id: int) -> Row | None:
+async def get_by_id(ex: Executor, account_id: int) -> AccountRow | None:
     return await ex.fetch_one(
         f"SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = :id", {"id": account_id}
     )
 
 
-async def get_local_by_username(ex: Executor, username: str) -> Row | None:
+async def get_local_by_username(ex: Executor, username: str) -> AccountRow | None:
     return await ex.fetch_one(
         f"SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE username_key = :u AND domain = ''",
         {"u": username.lower()},
     )
 
 
-async def get_by_username_domain(ex: Executor, username: str, domain: str) -> Row | None:
+async def get_by_username_domain(ex: Executor, username: str, domain: str) -> AccountRow | None:
     return await ex.fetch_one(
         f"SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE username_key = :u AND domain = :d",
         {"u": username.lower(), "d": domain.lower()},
     )
 
 
-async def get_by_ap_id(ex: Executor, ap_id: str) -> Row | None:
+async def get_by_ap_id(ex: Executor, ap_id: str) -> AccountRow | None:
     return await ex.fetch_one(
         f"SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE ap_id = :ap_id", {"ap_id": ap_id}
     )

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from instance.db.connection import Row
 from instance.db.executor import Executor
+from instance.db.rows import BlockRow
 
 
 async def add(
@@ -32,7 +32,7 @@ async def either_blocks(ex: Executor, a: int, b: int) -> bool:
     return row is not None
 
 
-async def get(ex: Executor, account_id: int, target_id: int) -> Row | None:
+async def get(ex: Executor, account_id: int, target_id: int) -> BlockRow | None:
     return await ex.fetch_one(
         "SELECT id, account_id, target_id, ap_id, created_at FROM blocks"
         " WHERE account_id = :a AND target_id = :t",

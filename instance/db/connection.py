@@ -11,7 +11,9 @@ from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol, runtime_checkable
 
-Row = dict[str, Any]
+# A row as read: any mapping of column names. Query functions declare their shape from
+# `db/rows.py` instead where it is fixed; `Row` is for the truly generic ones.
+Row = Mapping[str, Any]
 Params = Mapping[str, Any] | None
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from instance.db.connection import Row
 from instance.db.executor import Executor
 from instance.db.posts import WITH_AUTHOR
+from instance.db.rows import PostWithAuthorRow, SharedPostRow
 
 
 def hidden_from(author: str) -> str:
@@ -19,7 +19,9 @@ def hidden_from(author: str) -> str:
     )
 
 
-async def home(ex: Executor, account_id: int, *, limit: int, max_id: int | None) -> list[Row]:
+async def home(
+    ex: Executor, account_id: int, *, limit: int, max_id: int | None
+) -> list[PostWithAuthorRow]:
     """Own posts and posts of accepted follows that the account may see, newest first."""
     return await ex.fetch_all(
         # One IN list (follows plus self) rather than `= :me OR IN (...)`: the OR made
@@ -44,7 +46,7 @@ async def public(
     limit: int,
     max_id: int | None,
     viewer_id: int | None = None,
-) -> list[Row]:
+) -> list[PostWithAuthorRow]:
     """Public top-level posts; a signed-in viewer does not see blocked or muted authors."""
     return await ex.fetch_all(
         f"{WITH_AUTHOR} WHERE p.deleted_at IS NULL AND p.visibility = 'public'"
@@ -68,7 +70,7 @@ SHARE_WINDOW_FACTOR = 10
 
 async def home_shares(
     ex: Executor, account_id: int, *, limit: int, max_id: int | None
-) -> list[Row]:
+) -> list[SharedPostRow]:
     """Shares by the account and its accepted follows, newest share first, paged by share id.
 
     Each row is the shared post (the columns of WITH_AUTHOR) plus `feed_id` (the share's

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from instance.db.accounts import ACCOUNT_COLUMNS
-from instance.db.connection import Row
 from instance.db.executor import Executor
+from instance.db.rows import FollowedAccountRow, FollowRow, InboxesRow
 
 PREFIXED = ", ".join(f"a.{c.strip()}" for c in ACCOUNT_COLUMNS.split(","))
 
@@ -20,7 +20,7 @@ async def upsert_follow(
     state: str,
     ap_id: str | None,
     now: int,
-) -> Row:
+) -> FollowRow:
     """Create the follow, or refresh the Follow id of an existing one (a re-sent Follow)."""
     existing = await get_follow(ex, follower_id, followee_id)
     if existing is None:
@@ -47,7 +47,7 @@ async def upsert_follow(
     return row
 
 
-async def get_follow(ex: Executor, follower_id: int, followee_id: int) -> Row | None:
+async def get_follow(ex: Executor, follower_id: int, followee_id: int) -> FollowRow | None:
     return await ex.fetch_one(
         "SELECT id, follower_id, followee_id, state, ap_id, created_at, accepted_at FROM follows"
         " WHERE follower_id = :fr AND followee_id = :fe",
@@ -71,7 +71,7 @@ async def accepted_among(ex: Executor, follower_id: int, followee_ids: set[int])
     return {int(r["followee_id"]) for r in rows}
 
 
-async def get_by_ap_id(ex: Executor, ap_id: str) -> Row | None:
+async def get_by_ap_id(ex: Executor, ap_id: str) -> FollowRow | None:
     return await ex.fetch_one(
         "SELECT id, follower_id, followee_id, state, ap_id, created_at, accepted_at FROM follows"
         " WHERE ap_id = :ap_id",
@@ -106,7 +106,7 @@ _SIDES = {"followers": ("follower_id", "followee_id"), "following": ("followee_i
 
 async def _list(
     ex: Executor, which: str, account_id: int, state: str, limit: int, max_id: int | None
-) -> list[Row]:
+) -> list[FollowedAccountRow]:
     listed, owner = _SIDES[which]
     return await ex.fetch_all(
         f"SELECT {PREFIXED}, f.id AS follow_id, f.ap_id AS follow_ap_id FROM follows f"
@@ -123,7 +123,7 @@ async def list_followers(
     state: str = "accepted",
     limit: int = 40,
     max_id: int | None = None,
-) -> list[Row]:
+) -> list[FollowedAccountRow]:
     """Follower accounts, newest follow first; `max_id` pages on the follow's id."""
     return await _list(ex, "followers", account_id, state, limit, max_id)
 
@@ -135,7 +135,7 @@ async def list_following(
     state: str = "accepted",
     limit: int = 40,
     max_id: int | None = None,
-) -> list[Row]:
+) -> list[FollowedAccountRow]:
     """Followed accounts, newest follow first."""
     return await _list(ex, "following", account_id, state, limit, max_id)
 
@@ -158,7 +158,7 @@ async def count_following(ex: Executor, account_id: int) -> int:
     )
 
 
-async def follower_inboxes(ex: Executor, account_id: int) -> list[Row]:
+async def follower_inboxes(ex: Executor, account_id: int) -> list[InboxesRow]:
     """Inbox and shared inbox of every accepted remote follower (pending ones get nothing)."""
     return await ex.fetch_all(
         "SELECT a.ap_inbox, a.ap_shared_inbox FROM follows f JOIN accounts a"

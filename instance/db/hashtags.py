@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from instance.db.connection import Row
 from instance.db.executor import Executor
 from instance.db.feeds import hidden_from
 from instance.db.posts import WITH_AUTHOR
+from instance.db.rows import HashtagRow, PostWithAuthorRow
 
 
-async def get_by_key(ex: Executor, name_key: str) -> Row | None:
+async def get_by_key(ex: Executor, name_key: str) -> HashtagRow | None:
     return await ex.fetch_one(
         "SELECT id, name_key, display_name, created_at FROM hashtags WHERE name_key = :k",
         {"k": name_key},
@@ -45,7 +45,7 @@ async def public_posts(
     limit: int,
     max_id: int | None = None,
     viewer_id: int | None = None,
-) -> list[Row]:
+) -> list[PostWithAuthorRow]:
     """Public, undeleted posts with the tag, newest first, below `max_id` when given.
 
     For a signed-in viewer, authors they blocked, muted or are blocked by are left out.

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from instance.db.connection import Row
 from instance.db.executor import Executor
+from instance.db.rows import KeyPairRow, RemoteKeyRow
 
 
 async def insert_keypair(
@@ -30,7 +30,7 @@ async def insert_keypair(
     )
 
 
-async def get_for_account(ex: Executor, account_id: int) -> Row | None:
+async def get_for_account(ex: Executor, account_id: int) -> KeyPairRow | None:
     return await ex.fetch_one(
         "SELECT id, account_id, key_id, public_pem, private_pem, created_at FROM keypairs "
         "WHERE account_id = :aid ORDER BY id DESC LIMIT 1",
@@ -50,7 +50,7 @@ async def upsert_public_key(
     )
 
 
-async def get_by_key_id(ex: Executor, key_id: str) -> Row | None:
+async def get_by_key_id(ex: Executor, key_id: str) -> RemoteKeyRow | None:
     return await ex.fetch_one(
         "SELECT k.key_id, k.public_pem, k.account_id, a.ap_id AS owner_ap_id FROM keypairs k"
         " JOIN accounts a ON a.id = k.account_id WHERE k.key_id = :kid AND a.local = 0",

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from instance.db.connection import Row
 from instance.db.executor import Executor
+from instance.db.rows import NotificationRow
 
 # Hidden at read time as well as skipped at write time: a block or mute made later also
 # silences what arrived before it.
@@ -82,7 +82,9 @@ async def is_silenced(ex: Executor, account_id: int, from_account_id: int) -> bo
     return row is not None
 
 
-async def page(ex: Executor, account_id: int, *, limit: int, max_id: int | None) -> list[Row]:
+async def page(
+    ex: Executor, account_id: int, *, limit: int, max_id: int | None
+) -> list[NotificationRow]:
     """Newest first, with the actor's names and the post's fields that `can_see` needs."""
     return await ex.fetch_all(
         "SELECT n.id, n.kind, n.from_account_id, n.post_id, n.created_at, n.read_at,"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from instance.db.connection import Row
 from instance.db.executor import Executor
+from instance.db.rows import PostEditRow, PostWithAuthorRow
 
 POST_COLUMNS = (
     "p.id, p.account_id, p.local, p.ap_id, p.url, p.in_reply_to_id, p.in_reply_to_ap_id,"
@@ -69,11 +69,11 @@ async def addressed_among(ex: Executor, account_id: int, post_ids: list[int]) ->
     return {int(r["post_id"]) for r in rows}
 
 
-async def get(ex: Executor, post_id: int) -> Row | None:
+async def get(ex: Executor, post_id: int) -> PostWithAuthorRow | None:
     return await ex.fetch_one(f"{WITH_AUTHOR} WHERE p.id = :id", {"id": post_id})
 
 
-async def get_by_ap_id(ex: Executor, ap_id: str) -> Row | None:
+async def get_by_ap_id(ex: Executor, ap_id: str) -> PostWithAuthorRow | None:
     return await ex.fetch_one(f"{WITH_AUTHOR} WHERE p.ap_id = :ap_id", {"ap_id": ap_id})
 
 
@@ -98,7 +98,7 @@ async def add_edit(
     )
 
 
-async def edits(ex: Executor, post_id: int) -> list[Row]:
+async def edits(ex: Executor, post_id: int) -> list[PostEditRow]:
     return await ex.fetch_all(
         "SELECT id, content_html, summary, created_at FROM post_edits WHERE post_id = :p"
         " ORDER BY id",
@@ -140,7 +140,7 @@ async def by_account(
     max_id: int | None = None,
     min_id: int | None = None,
     with_replies: bool = True,
-) -> list[Row]:
+) -> list[PostWithAuthorRow]:
     """An account's posts, newest first; without replies, a thread's own continuations stay."""
     names = ", ".join(f":v{i}" for i in range(len(visibilities)))
     params: dict[str, Any] = {f"v{i}": v for i, v in enumerate(visibilities)}
@@ -183,7 +183,7 @@ async def count_local_listed(ex: Executor) -> int:
     )
 
 
-async def replies_to(ex: Executor, post_id: int, limit: int = 200) -> list[Row]:
+async def replies_to(ex: Executor, post_id: int, limit: int = 200) -> list[PostWithAuthorRow]:
     return await ex.fetch_all(
         f"{WITH_AUTHOR} WHERE p.in_reply_to_id = :id AND p.deleted_at IS NULL"
         " ORDER BY p.id LIMIT :limit",
@@ -191,7 +191,9 @@ async def replies_to(ex: Executor, post_id: int, limit: int = 200) -> list[Row]:
     )
 
 
-async def replies_to_any(ex: Executor, parent_ids: list[int], limit: int) -> list[Row]:
+async def replies_to_any(
+    ex: Executor, parent_ids: list[int], limit: int
+) -> list[PostWithAuthorRow]:
     """Direct replies to any of the given posts, oldest first: one level of a reply tree."""
     if not parent_ids:
         return []

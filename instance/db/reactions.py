@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from instance.db.accounts import ACCOUNT_COLUMNS
-from instance.db.connection import Row
 from instance.db.executor import Executor
+from instance.db.rows import OwnReactionRow, ReactionRow, ReactorRow
 
 TABLES = ("likes", "shares")
 ACCOUNT_PREFIXED = ", ".join(f"a.{c.strip()}" for c in ACCOUNT_COLUMNS.split(","))
@@ -41,7 +41,7 @@ async def add(
     return True
 
 
-async def get(ex: Executor, kind: str, account_id: int, post_id: int) -> Row | None:
+async def get(ex: Executor, kind: str, account_id: int, post_id: int) -> ReactionRow | None:
     return await ex.fetch_one(
         f"SELECT id, account_id, post_id, ap_id, created_at FROM {_table(kind)}"
         " WHERE account_id = :a AND post_id = :p",
@@ -49,7 +49,7 @@ async def get(ex: Executor, kind: str, account_id: int, post_id: int) -> Row | N
     )
 
 
-async def get_by_ap_id(ex: Executor, kind: str, ap_id: str) -> Row | None:
+async def get_by_ap_id(ex: Executor, kind: str, ap_id: str) -> ReactionRow | None:
     return await ex.fetch_one(
         f"SELECT id, account_id, post_id, ap_id, created_at FROM {_table(kind)} WHERE ap_id = :ap",
         {"ap": ap_id},
@@ -64,7 +64,7 @@ async def remove(ex: Executor, kind: str, account_id: int, post_id: int) -> bool
     return changed > 0
 
 
-async def of_account(ex: Executor, account_id: int, post_ids: list[int]) -> list[Row]:
+async def of_account(ex: Executor, account_id: int, post_ids: list[int]) -> list[OwnReactionRow]:
     """Which of these posts the account liked or shared: rows of (kind, post_id), one query.
 
     Both tables are read on their UNIQUE (account_id, post_id) index.
@@ -91,7 +91,7 @@ async def accounts_of(
     viewer_id: int | None,
     limit: int,
     max_id: int | None = None,
-) -> list[Row]:
+) -> list[ReactorRow]:
     """Accounts that liked or shared the post, newest first, paged by the reaction's id.
 
     Each row is the account's columns plus `reaction_id`. Suspended accounts are left out,

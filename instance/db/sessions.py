@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from instance.db.connection import Row
 from instance.db.executor import Executor
+from instance.db.rows import SessionRow, UserRow
 from instance.db.users import USER_JOIN
 
 
@@ -31,7 +31,7 @@ async def insert_session(
     )
 
 
-async def get_user_for_token(ex: Executor, token_hash: str, now: int) -> Row | None:
+async def get_user_for_token(ex: Executor, token_hash: str, now: int) -> UserRow | None:
     return await ex.fetch_one(
         f"{USER_JOIN} JOIN sessions s ON s.user_id = u.id "
         "WHERE s.token_hash = :th AND s.expires_at > :now",
@@ -51,7 +51,7 @@ async def delete_for_user(ex: Executor, user_id: int, *, except_hash: str | None
     )
 
 
-async def list_for_user(ex: Executor, user_id: int, now: int) -> list[Row]:
+async def list_for_user(ex: Executor, user_id: int, now: int) -> list[SessionRow]:
     return await ex.fetch_all(
         "SELECT token_hash, device, created_at FROM sessions"
         " WHERE user_id = :uid AND expires_at > :now ORDER BY created_at DESC",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from instance.db.connection import Row
 from instance.db.executor import Executor
+from instance.db.rows import UserRow
 
 USER_JOIN = (
     "SELECT u.id AS user_id, u.account_id, u.email, u.password_hash, u.role, u.locale, "
@@ -26,21 +26,21 @@ async def email_taken(ex: Executor, email: str) -> bool:
     return row is not None
 
 
-async def get_by_username(ex: Executor, username: str) -> Row | None:
+async def get_by_username(ex: Executor, username: str) -> UserRow | None:
     return await ex.fetch_one(
         f"{USER_JOIN} WHERE a.username_key = :u AND a.domain = ''", {"u": username.lower()}
     )
 
 
-async def get_by_email(ex: Executor, email: str) -> Row | None:
+async def get_by_email(ex: Executor, email: str) -> UserRow | None:
     return await ex.fetch_one(f"{USER_JOIN} WHERE u.email = :e", {"e": email})
 
 
-async def get_by_id(ex: Executor, user_id: int) -> Row | None:
+async def get_by_id(ex: Executor, user_id: int) -> UserRow | None:
     return await ex.fetch_one(f"{USER_JOIN} WHERE u.id = :id", {"id": user_id})
 
 
-async def list_all(ex: Executor) -> list[Row]:
+async def list_all(ex: Executor) -> list[UserRow]:
     return await ex.fetch_all(f"{USER_JOIN} ORDER BY u.id")
 
 

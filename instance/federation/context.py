@@ -11,6 +11,7 @@ from instance.ids import IdGenerator
 from instance.notifications.writer import Notifier
 from instance.outbound.outbox import Outbox
 from instance.relationships.service import Relationships
+from instance.relationships.writes import RelationshipWriter
 from instance.urls import LocalUrls
 
 
@@ -22,5 +23,6 @@ class FederationContext:
     actors: RemoteActors
     notes: RemoteNotes
     relationships: Relationships
+    relationship_writer: RelationshipWriter
     outbox: Outbox
     notifications: Notifier

@@ -10,11 +10,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from activitypub.vocab import ACTIVITY_TYPES, Activity, id_of, primary_type
-from instance.db.connection import Row
 from instance.federation.context import FederationContext
 from instance.federation.handle_blocks import undo_block
 from instance.federation.handle_follows import undo_follow
 from instance.federation.handle_reactions import undo_reaction
+from instance.relationships import AccountRow as Row
 
 Undoer = Callable[[FederationContext, Any, "str | None", Row], Awaitable["str | None"]]
 UNDOERS: dict[str, Undoer] = {

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from instance.accounts.views import AccountView
 from instance.db import Database
 from instance.db import notifications as notifications_q
 from instance.db.connection import Row
@@ -20,8 +21,58 @@ UNREAD_CAP = 100
 
 
 @dataclass(frozen=True)
+class NotifiedPost:
+    """What a notification shows of its post: a link and an excerpt."""
+
+    id: int
+    summary: str
+    content_html: str
+
+
+@dataclass(frozen=True)
+class NotificationView:
+    """One notification as its recipient sees it."""
+
+    id: int
+    kind: str  # follow, follow_request, mention, reply, like, share
+    account: AccountView  # who did it
+    post: NotifiedPost | None
+    created_at: int
+    read_at: int | None
+
+    @classmethod
+    def of_row(cls, row: Row) -> NotificationView:
+        """From a row of `db.notifications.page`."""
+        post = None
+        if row["post_id"] is not None:
+            post = NotifiedPost(
+                id=int(row["post_id"]),
+                summary=str(row["post_summary"] or ""),
+                content_html=str(row["post_content_html"] or ""),
+            )
+        account = AccountView(
+            id=int(row["from_account_id"]),
+            username=str(row["username"]),
+            domain=row["domain"] or None,
+            local=bool(row["from_local"]),
+            display_name=str(row["display_name"] or ""),
+            avatar_url=None,
+            ap_id=None,
+            url=None,
+        )
+        return cls(
+            id=int(row["id"]),
+            kind=str(row["kind"]),
+            account=account,
+            post=post,
+            created_at=int(row["created_at"]),
+            read_at=None if row["read_at"] is None else int(row["read_at"]),
+        )
+
+
+@dataclass(frozen=True)
 class NotificationPage:
-    items: list[Row]
+    items: list[NotificationView]
     # Where the next page starts; None on the last one. Taken before filtering, so a page
     # whose rows were all hidden still leads on.
     next_max_id: int | None
@@ -31,14 +82,14 @@ class NotificationService:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def list(self, account_id: int, max_id: int | None = None) -> list[Row]:
+    async def list(self, account_id: int, max_id: int | None = None) -> list[NotificationView]:
         """One page, newest first, without notifications about posts the recipient can't see."""
         return (await self.page(account_id, max_id)).items
 
     async def page(self, account_id: int, max_id: int | None = None) -> NotificationPage:
         rows = await notifications_q.page(self.db, account_id, limit=PAGE, max_id=max_id)
         # A notification about a post shows only while the recipient may see that post.
-        posts = [
+        posts: list[Row] = [
             {
                 "id": row["post_id"],
                 "account_id": row["post_account_id"],
@@ -49,8 +100,20 @@ class NotificationService:
             if row["post_id"] is not None and row["post_account_id"] is not None
         ]
         seen = {int(p["id"]) for p in await visible_posts(self.db, account_id, posts)}
-        visible = [row for row in rows if row["post_id"] is None or row["post_id"] in seen]
+        visible = [
+            NotificationView.of_row(row)
+            for row in rows
+            if row["post_id"] is None or row["post_id"] in seen
+        ]
         return NotificationPage(visible, rows[-1]["id"] if len(rows) == PAGE else None)
+
+    async def read_page(self, account_id: int, max_id: int | None = None) -> NotificationPage:
+        """The notifications page: `page`, then marked read up to the newest one shown, so
+        whatever arrives while the page renders stays unread."""
+        page = await self.page(account_id, max_id)
+        if page.items:
+            await self.mark_all_read(account_id, up_to_id=max(n.id for n in page.items))
+        return page
 
     async def unread_count(self, account_id: int) -> int:
         """One indexed COUNT, capped at UNREAD_CAP."""

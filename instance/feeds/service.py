@@ -8,6 +8,7 @@ from instance.db import Database
 from instance.db import feeds as feeds_q
 from instance.db.connection import Row
 from instance.posts.reply_counts import with_visible_reply_counts
+from instance.posts.views import PostView, post_views
 from instance.posts.visibility import can_see
 
 PAGE = 20
@@ -20,7 +21,7 @@ MAX_READS = 4
 class FeedPage:
     """A page of a feed and the cursor of the next one (None on the last page)."""
 
-    posts: list[Row] = field(default_factory=list)
+    posts: list[PostView] = field(default_factory=list)
     next_max_id: int | None = None
 
 
@@ -28,7 +29,7 @@ class FeedService:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def home(self, account_id: int, *, max_id: int | None = None) -> list[Row]:
+    async def home(self, account_id: int, *, max_id: int | None = None) -> list[PostView]:
         """The rows of `home_page` (see there)."""
         return (await self.home_page(account_id, max_id=max_id)).posts
 
@@ -62,11 +63,10 @@ class FeedService:
                 floors.append(int(shares[-1]["feed_id"]))
             floor = max(floors) if floors else None
             more = floor is not None
-            merged = sorted(
-                [{**row, "feed_id": row["id"]} for row in posts] + shares,
-                key=lambda row: int(row["feed_id"]),
-                reverse=True,
-            )
+            # One list of feed entries: each post under its own id, each share under the share's.
+            merged: list[Row] = [{**row, "feed_id": row["id"]} for row in posts]
+            merged += shares
+            merged.sort(key=lambda row: int(row["feed_id"]), reverse=True)
             full = False
             for row in merged:
                 feed_id = int(row["feed_id"])
@@ -92,7 +92,10 @@ class FeedService:
             if not more:
                 break  # both lists were read to their end
         rows = await with_visible_reply_counts(self.db, account_id, page)
-        return FeedPage(posts=rows, next_max_id=cursor if more and cursor is not None else None)
+        return FeedPage(
+            posts=await post_views(self.db, account_id, rows),
+            next_max_id=cursor if more and cursor is not None else None,
+        )
 
     async def local(self, *, max_id: int | None = None, viewer_id: int | None = None) -> FeedPage:
         return await self._public(local_only=True, max_id=max_id, viewer_id=viewer_id)
@@ -108,7 +111,8 @@ class FeedService:
         rows = await feeds_q.public(
             self.db, local_only=local_only, limit=PAGE, max_id=max_id, viewer_id=viewer_id
         )
+        counted = await with_visible_reply_counts(self.db, viewer_id, rows)
         return FeedPage(
-            posts=await with_visible_reply_counts(self.db, viewer_id, rows),
+            posts=await post_views(self.db, viewer_id, counted),
             next_max_id=int(rows[-1]["id"]) if len(rows) == PAGE else None,
         )

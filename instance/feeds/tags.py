@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from activitypub.entities import display_form, tag_key
 from instance.db import Database
 from instance.db import hashtags as hashtags_q
-from instance.db.connection import Row
 from instance.posts.reply_counts import with_visible_reply_counts
+from instance.posts.views import PostView, post_views
 from instance.posts.visibility import visible_posts
 
 PAGE = 20
@@ -17,7 +17,7 @@ PAGE = 20
 @dataclass(frozen=True)
 class TagPage:
     name: str  # the tag as first written here, or as asked for when nobody used it yet
-    posts: list[Row] = field(default_factory=list)
+    posts: list[PostView] = field(default_factory=list)
     next_max_id: int | None = None  # for the "older posts" link; None on the last page
 
 
@@ -42,4 +42,8 @@ class TagFeed:
         # Paging follows the rows read, not the rows shown, so a filtered page never ends
         # the listing early.
         next_max_id = int(rows[-1]["id"]) if len(rows) == PAGE else None
-        return TagPage(name=tag["display_name"], posts=visible, next_max_id=next_max_id)
+        return TagPage(
+            name=tag["display_name"],
+            posts=await post_views(self.db, viewer_account_id, visible),
+            next_max_id=next_max_id,
+        )

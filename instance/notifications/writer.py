@@ -37,7 +37,7 @@ class Notifier:
         if kind not in KINDS:
             raise ValueError(kind)
         account = (
-            recipient if isinstance(recipient, dict) else await accounts_q.get_by_id(ex, recipient)
+            await accounts_q.get_by_id(ex, recipient) if isinstance(recipient, int) else recipient
         )
         # Remote accounts are notified by their own servers, from the activities we deliver.
         if account is None or not account["local"] or account["id"] == from_account_id:

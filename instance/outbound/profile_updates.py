@@ -1,27 +1,33 @@
-"""Outgoing Update(Person): followers elsewhere refresh a profile after it changes."""
+"""Outgoing Update(Person): followers elsewhere refresh a profile after it changes.
+
+Enqueued in the caller's transaction, the one that writes the profile, so a saved profile
+is never left without its Update (nor an Update sent for a profile that was not saved).
+"""
 
 from __future__ import annotations
 
 from activitypub.vocab import PUBLIC
-from instance.db import Database
 from instance.db import accounts as accounts_q
 from instance.db import keys as keys_q
+from instance.db.executor import Executor
 from instance.ids import IdGenerator
 from instance.outbound import to_ap
-from instance.outbound.outbox import Outbox
+from instance.outbound.fanout import FanOut
 from instance.urls import LocalUrls
 
 
 class ProfileFederation:
-    def __init__(self, db: Database, ids: IdGenerator, outbox: Outbox, urls: LocalUrls) -> None:
-        self.db = db
+    def __init__(self, ids: IdGenerator, fanout: FanOut, urls: LocalUrls) -> None:
         self.ids = ids
-        self.outbox = outbox
+        self.fanout = fanout
         self.urls = urls
 
-    async def announce_update(self, account_id: int) -> int:
-        account = await accounts_q.get_by_id(self.db, account_id)
-        key = await keys_q.get_for_account(self.db, account_id)
+    async def enqueue_update(self, ex: Executor, account_id: int) -> int:
+        """The fan-out job of the account's Update(Person), in `ex`'s transaction (which
+        sees the profile as just written); it expands into one delivery per follower inbox.
+        Returns how many jobs were enqueued (0 for an account that does not federate)."""
+        account = await accounts_q.get_by_id(ex, account_id)
+        key = await keys_q.get_for_account(ex, account_id)
         if account is None or key is None or not account["local"]:
             return 0
         person = to_ap.person(self.urls, account, key["public_pem"])
@@ -36,5 +42,5 @@ class ProfileFederation:
             cc=[self.urls.followers(account["username"])],
             context=context,
         )
-        async with self.db.transaction() as tx:
-            return await self.outbox.to_followers(tx, account_id=account_id, activity=activity)
+        await self.fanout.to_followers(ex, account_id=account_id, activity=activity)
+        return 1

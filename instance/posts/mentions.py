@@ -59,6 +59,7 @@ class Mentions:
         """
         found: dict[MentionKey, Row] = {}
         unknown: list[tuple[str, str]] = []
+        account: Row | None
         for name, host in find_mentions(text)[:MAX_MENTIONS]:
             if host is None or host == self.host:
                 account = await accounts_q.get_local_by_username(self.db, name)

@@ -1,4 +1,7 @@
-"""Likes and shares as pages show them: the viewer's own per post, and who reacted to a post."""
+"""Who liked or shared a post, as the likes and shares pages list them.
+
+The viewer's own likes and shares of each post are on its view (`posts/views.py`).
+"""
 
 from __future__ import annotations
 
@@ -8,20 +11,12 @@ from instance.db import Database
 from instance.db import posts as posts_q
 from instance.db import reactions as reactions_q
 from instance.db.connection import Row
+from instance.db.rows import ReactorRow
 from instance.errors import NotFound
-from instance.posts.service import Thread
 from instance.posts.visibility import can_see
 
 KINDS = ("likes", "shares")
 PEOPLE_PAGE = 40
-
-
-@dataclass(frozen=True)
-class ViewerReactions:
-    """The posts of one page that the viewer liked and shared (empty for anonymous viewers)."""
-
-    liked: frozenset[int] = frozenset()
-    shared: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -30,35 +25,13 @@ class ReactorsPage:
 
     post: Row
     kind: str
-    accounts: list[Row] = field(default_factory=list)
+    accounts: list[ReactorRow] = field(default_factory=list)
     next_max_id: int | None = None
 
 
 class Reactions:
     def __init__(self, db: Database) -> None:
         self.db = db
-
-    async def mine(self, viewer_account_id: int | None, posts: list[Row]) -> ViewerReactions:
-        """The viewer's likes and shares among `posts`, read in one query for the page."""
-        if viewer_account_id is None or not posts:
-            return ViewerReactions()
-        rows = await reactions_q.of_account(
-            self.db, viewer_account_id, [int(p["id"]) for p in posts]
-        )
-        return ViewerReactions(
-            liked=frozenset(int(r["post_id"]) for r in rows if r["kind"] == "likes"),
-            shared=frozenset(int(r["post_id"]) for r in rows if r["kind"] == "shares"),
-        )
-
-    async def in_thread(self, viewer_account_id: int | None, thread: Thread) -> ViewerReactions:
-        """`mine` for every post of a post page: ancestors, the post and its reply tree."""
-        posts = [*thread.ancestors, thread.post]
-        stack = list(thread.replies)
-        while stack:
-            node = stack.pop()
-            posts.append(node.post)
-            stack.extend(node.children)
-        return await self.mine(viewer_account_id, posts)
 
     async def who(
         self,

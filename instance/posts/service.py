@@ -6,44 +6,21 @@ writes themselves, and what federates, are `posts/writes.py`, shared with the in
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from activitypub.entities import hashtags as find_hashtags
 from instance.db import Database
 from instance.db import accounts as accounts_q
 from instance.db import posts as posts_q
 from instance.db.connection import Row
-from instance.errors import N_, Forbidden, NotFound, PostDeleted, ValidationFailed
+from instance.errors import N_, Forbidden, NotFound, ValidationFailed
 from instance.ids import now
 from instance.outbound.note_documents import NoteDocuments
 from instance.posts.languages import normalize_language
 from instance.posts.mentions import Mentions, distinct
-from instance.posts.reply_counts import with_visible_reply_counts
-from instance.posts.visibility import can_see, could_have_seen, visible_posts
+from instance.posts.reading import get_visible
 from instance.posts.writes import Audience, NewPost, PostContent, PostWriter, shareable
 
 VISIBILITIES = ("public", "unlisted", "followers", "direct")
 MAX_SUMMARY = 500
-# The reply tree under a post page: deeper or larger threads are cut, not paged.
-MAX_TREE_DEPTH = 12
-MAX_TREE_NODES = 300
-
-
-@dataclass(frozen=True)
-class ReplyNode:
-    """One visible reply and the visible replies under it."""
-
-    post: Row
-    children: list[ReplyNode]
-
-
-@dataclass(frozen=True)
-class Thread:
-    """What a post page shows: the visible ancestors, the post, the visible reply tree."""
-
-    post: Row
-    ancestors: list[Row]
-    replies: list[ReplyNode]
 
 
 class PostService:
@@ -64,19 +41,8 @@ class PostService:
     # --- reading ---
 
     async def get_visible(self, viewer_account_id: int | None, post_id: int) -> Row:
-        """The post if the viewer may see it; a forbidden post is exactly a missing one.
-
-        A deleted post is `PostDeleted` (410) to those who could have seen it, and to
-        everyone else the same NotFound as a post that never existed.
-        """
-        post = await posts_q.get(self.db, post_id)
-        if post is not None and post["deleted_at"] is not None:
-            if await could_have_seen(self.db, viewer_account_id, post):
-                raise PostDeleted()
-            raise NotFound()
-        if post is None or not await can_see(self.db, viewer_account_id, post):
-            raise NotFound()
-        return post
+        """The post if the viewer may see it (the rule lives in `posts/reading.py`)."""
+        return await get_visible(self.db, viewer_account_id, post_id)
 
     # --- writing ---
 
@@ -191,10 +157,6 @@ class PostService:
             updated_at=max(now(), (post["updated_at"] or post["created_at"]) + 1),
         )
 
-    async def history(self, viewer_account_id: int | None, post_id: int) -> list[Row]:
-        await self.get_visible(viewer_account_id, post_id)
-        return await posts_q.edits(self.db, post_id)
-
     async def delete(self, author: Row, post_id: int) -> None:
         await self.writer.delete(await self._own(author, post_id))
 
@@ -209,113 +171,3 @@ class PostService:
             await self.writer.unreact(account, post_id, kind)
         else:
             await self.writer.react(account, post, kind)
-
-    async def by_account(
-        self,
-        viewer_account_id: int | None,
-        account: Row,
-        *,
-        visibilities: tuple[str, ...],
-        limit: int = 20,
-        max_id: int | None = None,
-        with_replies: bool = True,
-    ) -> list[Row]:
-        """A page of the account's posts the viewer may see, newest first."""
-        visible: list[Row] = []
-        # Hidden rows are skipped, so read a few batches to fill the page; bounded so a
-        # profile of thousands of hidden posts costs a handful of queries, not a scan.
-        for _ in range(5):
-            rows = await posts_q.by_account(
-                self.db,
-                account["id"],
-                visibilities=visibilities,
-                limit=limit,
-                max_id=max_id,
-                with_replies=with_replies,
-            )
-            visible.extend(await visible_posts(self.db, viewer_account_id, rows))
-            if len(rows) < limit or len(visible) >= limit:
-                break
-            max_id = int(rows[-1]["id"])
-        return await with_visible_reply_counts(self.db, viewer_account_id, visible[:limit])
-
-    async def public_count(self, account: Row) -> int:
-        """Posts shown in the profile's count: public and unlisted only, so the number
-        never tells a stranger how much an account writes for its followers."""
-        return await posts_q.count_by_account(self.db, account["id"], ("public", "unlisted"))
-
-    async def reply_tree(
-        self,
-        viewer_account_id: int | None,
-        post_id: int,
-        *,
-        max_depth: int = MAX_TREE_DEPTH,
-        max_nodes: int = MAX_TREE_NODES,
-    ) -> list[ReplyNode]:
-        """The conversation under a post as nested nodes, oldest first at each level.
-
-        Read level by level (one query per depth). A reply the viewer may not see hides
-        its whole branch: answers to a followers-only reply would otherwise reveal it.
-        Depth and size are capped so a long or hostile thread costs a bounded read.
-        """
-        roots: list[ReplyNode] = []
-        children_of: dict[int, list[ReplyNode]] = {post_id: roots}
-        level = [post_id]
-        seen = 0
-        for _ in range(max_depth):
-            rows = await posts_q.replies_to_any(self.db, level, limit=max_nodes - seen)
-            level = []
-            for row in await visible_posts(self.db, viewer_account_id, rows):
-                node = ReplyNode(post=row, children=[])
-                children_of[int(row["in_reply_to_id"])].append(node)
-                children_of[int(row["id"])] = node.children
-                level.append(int(row["id"]))
-            seen += len(rows)
-            if not level or seen >= max_nodes:
-                break
-        return await self._tree_with_counts(viewer_account_id, roots)
-
-    async def _tree_with_counts(
-        self, viewer_account_id: int | None, roots: list[ReplyNode]
-    ) -> list[ReplyNode]:
-        """The same tree with each reply's count as the viewer may see it."""
-        flat: list[ReplyNode] = []
-        stack = list(roots)
-        while stack:
-            node = stack.pop()
-            flat.append(node)
-            stack.extend(node.children)
-        counted = await with_visible_reply_counts(
-            self.db, viewer_account_id, [n.post for n in flat]
-        )
-        by_id = {int(row["id"]): row for row in counted}
-
-        def rebuild(nodes: list[ReplyNode]) -> list[ReplyNode]:
-            return [ReplyNode(by_id[int(n.post["id"])], rebuild(n.children)) for n in nodes]
-
-        return rebuild(roots)
-
-    async def thread(self, viewer_account_id: int | None, post_id: int) -> Thread:
-        """The post page's content; every count in it is what this viewer may see."""
-        post = await self.get_visible(viewer_account_id, post_id)
-        ancestors = await self.ancestors(viewer_account_id, post)
-        counted = await with_visible_reply_counts(self.db, viewer_account_id, [*ancestors, post])
-        return Thread(
-            post=counted[-1],
-            ancestors=counted[:-1],
-            replies=await self.reply_tree(viewer_account_id, post_id),
-        )
-
-    async def ancestors(
-        self, viewer_account_id: int | None, post: Row, limit: int = 20
-    ) -> list[Row]:
-        """Visible parents, oldest first; stops at the first one the viewer may not see."""
-        chain: list[Row] = []
-        current = post
-        while current["in_reply_to_id"] and len(chain) < limit:
-            parent = await posts_q.get(self.db, current["in_reply_to_id"])
-            if parent is None or not await can_see(self.db, viewer_account_id, parent):
-                break
-            chain.append(parent)
-            current = parent
-        return list(reversed(chain))

@@ -9,6 +9,9 @@ deleted (410 rather than 404) is told only to those who could have seen it
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TypeVar
+
 from instance.db import blocks as blocks_q
 from instance.db import follows as follows_q
 from instance.db import posts as posts_q
@@ -16,6 +19,7 @@ from instance.db.connection import Row
 from instance.db.executor import Executor
 
 OPEN_VISIBILITIES = ("public", "unlisted")
+RowT = TypeVar("RowT", bound=Row)  # a post row of any shape that carries the post's columns
 
 
 async def can_see(ex: Executor, viewer_account_id: int | None, post: Row) -> bool:
@@ -46,7 +50,9 @@ async def could_have_seen(ex: Executor, viewer_account_id: int | None, post: Row
     return await can_see(ex, viewer_account_id, {**post, "deleted_at": None})
 
 
-async def visible_posts(ex: Executor, viewer_account_id: int | None, posts: list[Row]) -> list[Row]:
+async def visible_posts(
+    ex: Executor, viewer_account_id: int | None, posts: Sequence[RowT]
+) -> list[RowT]:
     """The posts `can_see` allows, in order, in at most three queries for the whole list.
 
     The same rule as `can_see`, read in bulk: a page of twenty posts would otherwise cost
@@ -70,7 +76,7 @@ async def visible_posts(ex: Executor, viewer_account_id: int | None, posts: list
     }
     followed = await follows_q.accepted_among(ex, viewer_account_id, followers_only)
 
-    def allowed(post: Row) -> bool:
+    def allowed(post: RowT) -> bool:
         author = post["account_id"]
         if author == viewer_account_id:
             return True

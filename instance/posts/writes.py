@@ -356,7 +356,8 @@ class PostWriter:
                 from_account_id=account["id"],
                 post_id=post_id,
             )
-            if account["local"]:
+            # A local like or share always has its activity id (`react` sets it).
+            if account["local"] and existing["ap_id"] is not None:
                 await self._send_reaction(tx, account, post, kind, existing["ap_id"], undo=True)
         return True
 

@@ -23,8 +23,10 @@ def register_web(app: Quart) -> None:
         uploads,
         wellknown,
     )
+    from instance.web.view_undefined import ViewUndefined
 
     app.request_class = uploads.UploadAwareRequest
+    app.jinja_env.undefined = ViewUndefined
 
     converters.install(app)
     context.install(app)

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from collections.abc import Mapping
 from typing import Any, cast
 
 from quart import Quart, current_app, g, request, session
 from quart.wrappers import Response
 
 from instance import i18n
+from instance.accounts.views import AccountView
 from instance.config import Settings
 from instance.errors import CsrfFailed, NotAuthenticated
 from instance.posts.languages import POST_LANGUAGES
 from instance.services import Services
 
-Row = dict[str, Any]
+Row = Mapping[str, Any]  # a row from a service, read-only here
 
 SESSION_COOKIE = "gapo_session"
 # A browser that has logged in to an account before (instance/accounts/login_throttle.py).
@@ -191,10 +193,13 @@ def clear_device_cookie(response: Response) -> None:
     )
 
 
-def handle(row: Row) -> str:
-    """`@name@domain` for any account or post row (local ones carry our host)."""
-    domain = row.get("domain") or settings().host
-    return f"@{row['username']}@{domain}"
+def handle(who: Row | AccountView) -> str:
+    """`@name@domain` for an account (a view, or an account or post row); local ones carry
+    our host."""
+    if isinstance(who, AccountView):
+        return f"@{who.username}@{who.domain or settings().host}"
+    domain = who.get("domain") or settings().host
+    return f"@{who['username']}@{domain}"
 
 
 def web_url(url: str | None) -> str:

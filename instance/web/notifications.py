@@ -14,12 +14,7 @@ blueprint = Blueprint("notifications", __name__)
 async def index() -> str:
     user = require_user()
     max_id = query_id("max_id")
-    page = await services().notifications.page(user["account_id"], max_id)
-    # Read up to the newest one shown: whatever arrives while the page renders stays unread.
-    if page.items:
-        await services().notifications.mark_all_read(
-            user["account_id"], up_to_id=max(int(n["id"]) for n in page.items)
-        )
+    page = await services().notifications.read_page(user["account_id"], max_id)
     return await render_template(
         "notifications.html", notifications=page.items, next_max_id=page.next_max_id
     )

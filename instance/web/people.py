@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from quart import Blueprint, g, redirect, render_template, request, url_for
 from quart.wrappers import Response
 
-from instance.accounts.profile_fields import stored_fields
 from instance.errors import GapoError, NotFound
-from instance.federation.lookup import RemotePreview
-from instance.web.context import require_user, services
+from instance.feeds.profiles import ProfilePage
+from instance.web.context import Row, require_user, services
 from instance.web.errors import message_of
 from instance.web.forms import form_fields, parse_id, query_id, safe_next
 
@@ -26,7 +27,9 @@ async def search() -> str:
         except GapoError as exc:
             error = message_of(exc)
     if account is not None:
-        return await render_account(account)
+        return await render_profile(
+            await services().profiles.of_account(viewer_id(), account, **page_args())
+        )
     return await render_template("search.html", query=query, error=error)
 
 
@@ -47,86 +50,50 @@ async def authorize_interaction() -> Response:
     return redirect(destination)  # type: ignore[return-value]
 
 
-PROFILE_PAGE_SIZE = 20
-
-
-def _page_args() -> tuple[bool, int | None]:
+def page_args() -> dict[str, Any]:
     """The profile tab (with or without replies) and the paging cursor from the query."""
-    with_replies = request.args.get("with_replies") == "1"
-    max_id = query_id("max_id")
-    return with_replies, max_id
+    return {"with_replies": request.args.get("with_replies") == "1", "max_id": query_id("max_id")}
 
 
-async def render_account(account: dict) -> str:  # type: ignore[type-arg]
+def viewer_id() -> int | None:
     user = g.get("user")
-    viewer_id = user["account_id"] if user else None
-    state = None
-    blocking = blocked_by = muting = False
-    if user is not None and user["account_id"] != account["id"]:
-        rel = services().relationships
-        state = await rel.state(user["account_id"], account["id"])
-        blocking = await rel.is_blocked(user["account_id"], account["id"])
-        blocked_by = await rel.is_blocked(account["id"], user["account_id"])
-        muting = await services().mutes.is_muted(user["account_id"], account["id"])
-    followers, following = await services().relationships.counts(account["id"])
-    with_replies, max_id = _page_args()
-    # Direct posts of a remote account are never listed on its profile, even to the mentioned.
-    visibilities: tuple[str, ...] = ("public", "unlisted", "followers", "direct")
-    if not account["local"]:
-        visibilities = ("public", "unlisted", "followers")
-    posts = await services().posts.by_account(
-        viewer_id,
-        account,
-        visibilities=visibilities,
-        limit=PROFILE_PAGE_SIZE,
-        max_id=max_id,
-        with_replies=with_replies,
-    )
-    preview = RemotePreview()
-    # Only signed-in viewers make us ask the remote server (and then at most every few
-    # minutes per account); anonymous viewers see what is stored here.
-    if user is not None and not account["local"] and not (blocking or blocked_by):
-        # Posts read from the remote server bypass can_see: a block hides them here too.
-        preview = await services().lookup.remote_preview(account)
-    if account["local"]:
-        profile_url = url_for("profile.show", username=account["username"])
+    return int(user["account_id"]) if user else None
+
+
+async def render_profile(page: ProfilePage) -> str:
+    """The profile page of any account: its header, the viewer's controls, a page of posts."""
+    account = page.profile.account
+    if account.local:
+        profile_url = url_for("profile.show", username=account.username)
     else:
-        profile_url = url_for("people.account_page", account_id=account["id"])
+        profile_url = url_for("people.account_page", account_id=account.id)
+    with_replies = request.args.get("with_replies") == "1"
+    older_url = None
+    if page.next_max_id is not None:
+        older_url = (
+            f"{profile_url}?{'with_replies=1&' if with_replies else ''}max_id={page.next_max_id}"
+        )
     return await render_template(
         "account.html",
+        profile=page.profile,
         account=account,
-        follow_state=state,
-        blocking=blocking,
-        blocked_by=blocked_by,
-        muting=muting,
-        fields=stored_fields(account["fields_json"]),
-        # A remote account's own totals when its server tells them, never fewer than the
-        # follows known here (the totals are cached for minutes; a new follow counts at once).
-        followers_count=max(followers, preview.followers_total or 0),
-        following_count=max(following, preview.following_total or 0),
-        posts_count=await services().posts.public_count(account),
-        posts=posts,
-        remote_posts=preview.posts if max_id is None else [],
-        my_reactions=await services().reactions.mine(viewer_id, posts),
+        relationship=page.profile.relationship,
+        posts=page.posts,
+        remote_posts=page.remote_posts,
+        post_actions=True,
         profile_url=profile_url,
         with_replies=with_replies,
-        older_url=(
-            f"{profile_url}?{'with_replies=1&' if with_replies else ''}max_id={posts[-1]['id']}"
-            if len(posts) >= PROFILE_PAGE_SIZE
-            else None
-        ),
+        older_url=older_url,
     )
 
 
 @blueprint.get("/accounts/<int:account_id>")
 async def account_page(account_id: int) -> str:
-    account = await services().accounts.account(account_id)
-    if account["suspended_at"] or account["ap_type"] == "Application":
-        raise NotFound()
-    return await render_account(account)
+    page = await services().profiles.of_id(viewer_id(), account_id, **page_args())
+    return await render_profile(page)
 
 
-async def _target() -> tuple[dict, dict, str]:  # type: ignore[type-arg]
+async def _target() -> tuple[Row, Row, str]:
     user = require_user()
     values = await form_fields("account_id", "next")
     target_id = parse_id(values["account_id"])
@@ -142,28 +109,28 @@ async def _target() -> tuple[dict, dict, str]:  # type: ignore[type-arg]
 @blueprint.post("/follow")
 async def follow() -> Response:
     me, target, next_url = await _target()
-    await services().relationships.follow(me, target)
+    await services().relationship_writer.follow(me, target)
     return redirect(next_url)  # type: ignore[return-value]
 
 
 @blueprint.post("/unfollow")
 async def unfollow() -> Response:
     me, target, next_url = await _target()
-    await services().relationships.unfollow(me, target)
+    await services().relationship_writer.unfollow(me, target)
     return redirect(next_url)  # type: ignore[return-value]
 
 
 @blueprint.post("/block")
 async def block() -> Response:
     me, target, next_url = await _target()
-    await services().relationships.block(me, target)
+    await services().relationship_writer.block(me, target)
     return redirect(next_url)  # type: ignore[return-value]
 
 
 @blueprint.post("/unblock")
 async def unblock() -> Response:
     me, target, next_url = await _target()
-    await services().relationships.unblock(me, target)
+    await services().relationship_writer.unblock(me, target)
     return redirect(next_url)  # type: ignore[return-value]
 
 
@@ -194,9 +161,9 @@ async def answer_request(action: str) -> Response:
         raise NotFound()
     me, follower, _ = await _target()
     if action == "approve":
-        await services().relationships.approve(me, follower)
+        await services().relationship_writer.approve(me, follower)
     else:
-        await services().relationships.reject(me, follower)
+        await services().relationship_writer.reject(me, follower)
     return redirect(url_for("people.follow_requests"))  # type: ignore[return-value]
 
 

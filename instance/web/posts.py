@@ -7,7 +7,8 @@ from quart.wrappers import Response
 
 from instance.errors import N_, BadRequest, GapoError, NotFound
 from instance.feeds.service import FeedPage
-from instance.web.context import require_user, services
+from instance.posts.reading import Thread
+from instance.web.context import Row, require_user, services
 from instance.web.forms import form_fields, form_with_error, parse_id, query_id, safe_next
 from instance.web.negotiation import request_prefers_activitypub
 
@@ -19,7 +20,7 @@ def _viewer_id() -> int | None:
     return int(user["account_id"]) if user else None
 
 
-async def _me() -> dict:  # type: ignore[type-arg]
+async def _me() -> Row:
     user = require_user()
     return await services().accounts.account(user["account_id"])
 
@@ -28,14 +29,14 @@ def _max_id() -> int | None:
     return query_id("max_id")
 
 
-async def _feed(page: FeedPage, title_key: str, viewer: int | None) -> str:
+async def _feed(page: FeedPage, title_key: str) -> str:
     return await render_template(
         "feed.html",
         posts=page.posts,
         next_max_id=page.next_max_id,
         title_key=title_key,
         compose=title_key == "home",
-        my_reactions=await services().reactions.mine(viewer, page.posts),
+        post_actions=True,
     )
 
 
@@ -43,19 +44,19 @@ async def _feed(page: FeedPage, title_key: str, viewer: int | None) -> str:
 async def home() -> str:
     user = require_user()
     page = await services().feeds.home_page(user["account_id"], max_id=_max_id())
-    return await _feed(page, "home", user["account_id"])
+    return await _feed(page, "home")
 
 
 @blueprint.get("/public/local")
 async def local_timeline() -> str:
     page = await services().feeds.local(max_id=_max_id(), viewer_id=_viewer_id())
-    return await _feed(page, "local", _viewer_id())
+    return await _feed(page, "local")
 
 
 @blueprint.get("/public")
 async def federated_timeline() -> str:
     page = await services().feeds.federated(max_id=_max_id(), viewer_id=_viewer_id())
-    return await _feed(page, "federated", _viewer_id())
+    return await _feed(page, "federated")
 
 
 @blueprint.post("/posts")
@@ -84,15 +85,13 @@ async def create() -> Response:
     return redirect(target)  # type: ignore[return-value]
 
 
-async def _thread_page(post_id: int) -> str:
-    viewer = _viewer_id()
-    thread = await services().posts.thread(viewer, post_id)
+async def _thread_page(thread: Thread) -> str:
     return await render_template(
         "post.html",
         post=thread.post,
         ancestors=thread.ancestors,
         replies=thread.replies,
-        my_reactions=await services().reactions.in_thread(viewer, thread),
+        post_actions=True,
     )
 
 
@@ -103,24 +102,23 @@ async def show(username: str, post_id: int) -> str | Response:
     # The note's `url`: an ActivityPub client gets the note, as from its canonical id.
     if request_prefers_activitypub(canonical=False):
         return await note_response(username, post_id)
-    post = await services().posts.get_visible(_viewer_id(), post_id)
-    if not post["local"] or post["username"] != username:
+    thread = await services().post_reader.thread(_viewer_id(), post_id)
+    if not thread.post.local or thread.post.author.username != username:
         raise NotFound()
-    if post["visibility"] in ("public", "unlisted"):
+    if thread.post.visibility in ("public", "unlisted"):
         g.activitypub_alternate = services().urls.note(username, post_id)
-    return await _thread_page(post_id)
+    return await _thread_page(thread)
 
 
 @blueprint.get("/p/<int:post_id>")
 async def show_any(post_id: int) -> str:
-    return await _thread_page(post_id)
+    return await _thread_page(await services().post_reader.thread(_viewer_id(), post_id))
 
 
 @blueprint.get("/p/<int:post_id>/history")
 async def history(post_id: int) -> str:
-    post = await services().posts.get_visible(_viewer_id(), post_id)
-    edits = await services().posts.history(_viewer_id(), post_id)
-    return await render_template("post_history.html", post=post, edits=edits)
+    page = await services().post_reader.history(_viewer_id(), post_id)
+    return await render_template("post_history.html", post=page.post, edits=page.edits)
 
 
 async def _reactors(post_id: int, kind: str) -> str:
@@ -141,7 +139,7 @@ async def shares(post_id: int) -> str:
 @blueprint.get("/p/<int:post_id>/edit")
 async def edit_form(post_id: int) -> str:
     me = await _me()
-    post = await services().posts.get_visible(me["id"], post_id)
+    post = await services().post_reader.get_visible(me["id"], post_id)
     if post["account_id"] != me["id"]:
         raise NotFound()
     return await render_template("post_edit.html", post=post)

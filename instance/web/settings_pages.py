@@ -13,6 +13,7 @@ from instance.media.images import MAX_IMAGE_BYTES
 from instance.web.context import (
     LOCALE_COOKIE,
     SESSION_COOKIE,
+    Row,
     require_user,
     rotate_csrf,
     services,
@@ -59,6 +60,7 @@ async def profile_save() -> Response:
     values = await form_fields("display_name", "bio", "locked", "bot", *FIELD_NAMES)
     fields = [(values[f"field_name_{i}"], values[f"field_value_{i}"]) for i in range(MAX_FIELDS)]
     try:
+        # Saves the profile and, in the same transaction, its Update(Person) for followers.
         await services().accounts.update_profile(
             user["account_id"],
             display_name=values["display_name"],
@@ -74,12 +76,10 @@ async def profile_save() -> Response:
         return await form_with_error(
             "settings_profile.html", exc, values=values, account=account, max_fields=MAX_FIELDS
         )
-    # Followers elsewhere learn of the change through an Update(Person).
-    await services().profile_federation.announce_update(user["account_id"])
     return redirect(url_for("profile.show", username=user["username"]))  # type: ignore[return-value]
 
 
-async def _other_sessions() -> list[dict[str, object]]:
+async def _other_sessions() -> list[Row]:
     user = require_user()
     return await services().sessions.others(user["user_id"], request.cookies.get(SESSION_COOKIE))
 

@@ -17,6 +17,4 @@ async def show(name: str) -> str:
     viewer = int(user["account_id"]) if user else None
     max_id = query_id("max_id")
     page = await services().tags.page(viewer, name, max_id=max_id)
-    return await render_template(
-        "tag.html", page=page, my_reactions=await services().reactions.mine(viewer, page.posts)
-    )
+    return await render_template("tag.html", page=page, post_actions=True)

@@ -88,7 +88,7 @@ def reply_to_local(
 
 
 async def notification_kinds(app: Quart, account: Row) -> list[str]:
-    return [n["kind"] for n in await gapo(app).notifications.list(account["id"])]
+    return [n.kind for n in await gapo(app).notifications.list(account["id"])]
 
 
 # --- 1. list-valued types ---

@@ -90,7 +90,7 @@ async def test_locked_account_follow_waits_for_approval(
     assert peer.received == []
 
     remote = await accounts_q.get_by_ap_id(gapo(app).db, peer.actor_id("remote"))
-    await gapo(app).relationships.approve(bob, remote)
+    await gapo(app).relationship_writer.approve(bob, remote)
     await apply(app)
     assert await follow_state(app, peer, bob) == "accepted"
     [got] = peer.received

@@ -233,7 +233,7 @@ async def test_outbox_filters_each_post_for_the_signer_and_links_consistently(
     for n in range(22):
         await gapo(app).posts.create(alice, f"post number {n}")
     enemy = await gapo(app).actors.get_or_fetch(peer.actor_id("enemy"))
-    await gapo(app).relationships.block(alice, enemy)
+    await gapo(app).relationship_writer.block(alice, enemy)
 
     collection = await client.get("/users/alice/outbox", headers={"Accept": AP})
     doc = await collection.get_json()

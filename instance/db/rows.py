@@ -1,0 +1,239 @@
+"""The shapes of the rows the query modules return, one `TypedDict` per query shape.
+
+SQL is written by hand, so mypy cannot read a SELECT; each query function instead declares
+the shape it selects, and mypy checks every key that services, views and serializers read
+from it. A shape here must match its SELECT (the columns are named beside each one);
+`tests/test_db_rows.py` checks that against a real database.
+
+`connection.Row` (any mapping) remains for rows whose shape is truly generic: a caller's
+dict of values to insert, the job queue's payload rows, single-column lookups.
+"""
+
+from __future__ import annotations
+
+from typing import TypedDict
+
+
+class AccountRow(TypedDict):
+    """`db.accounts.ACCOUNT_COLUMNS`: a local or remote actor."""
+
+    id: int
+    local: int
+    username: str
+    username_key: str
+    domain: str  # "" for a local account
+    display_name: str
+    note_source: str
+    note_html: str
+    fields_json: str
+    locked: int
+    bot: int
+    discoverable: int
+    avatar_url: str | None
+    header_url: str | None
+    suspended_at: int | None
+    created_at: int
+    updated_at: int
+    ap_id: str | None
+    ap_type: str
+    ap_url: str | None
+    ap_inbox: str | None
+    ap_shared_inbox: str | None
+    ap_outbox: str | None
+    ap_followers: str | None
+    ap_following: str | None
+    ap_featured: str | None
+    ap_json: str | None
+    ap_fetched_at: int | None
+
+
+class FollowedAccountRow(AccountRow):
+    """An account in a follower or following list, with the follow that lists it."""
+
+    follow_id: int
+    follow_ap_id: str | None
+
+
+class ReactorRow(AccountRow):
+    """An account that liked or shared a post, with the like's or share's id."""
+
+    reaction_id: int
+
+
+class PostRow(TypedDict):
+    """`db.posts.POST_COLUMNS`."""
+
+    id: int
+    account_id: int
+    local: int
+    ap_id: str | None
+    url: str | None
+    in_reply_to_id: int | None
+    in_reply_to_ap_id: str | None
+    thread_root_id: int | None
+    content_source: str
+    content_html: str
+    summary: str
+    sensitive: int
+    visibility: str
+    language: str | None
+    created_at: int
+    updated_at: int | None
+    deleted_at: int | None
+    replies_count: int
+    likes_count: int
+    shares_count: int
+
+
+class PostWithAuthorRow(PostRow):
+    """`db.posts.WITH_AUTHOR`: a post and the names of its author."""
+
+    username: str
+    domain: str
+    display_name: str
+    author_ap_id: str | None
+    author_local: int
+    avatar_url: str | None
+    author_url: str | None
+    author_followers: str | None
+
+
+class SharedPostRow(PostWithAuthorRow):
+    """`db.feeds.home_shares`: a shared post, the share's id and who shared it."""
+
+    feed_id: int
+    shared_by_id: int
+    shared_by_username: str
+    shared_by_domain: str
+    shared_by_display_name: str
+
+
+class PostEditRow(TypedDict):
+    """`db.posts.edits`: an earlier version of a post."""
+
+    id: int
+    content_html: str
+    summary: str
+    created_at: int
+
+
+class FollowRow(TypedDict):
+    """`db.follows.get_follow`, `get_by_ap_id`: one follow, pending or accepted."""
+
+    id: int
+    follower_id: int
+    followee_id: int
+    state: str  # pending or accepted
+    ap_id: str | None
+    created_at: int
+    accepted_at: int | None
+
+
+class InboxesRow(TypedDict):
+    """`db.follows.follower_inboxes`: where a follower receives deliveries."""
+
+    ap_inbox: str | None
+    ap_shared_inbox: str | None
+
+
+class BlockRow(TypedDict):
+    """`db.blocks.get`."""
+
+    id: int
+    account_id: int
+    target_id: int
+    ap_id: str | None
+    created_at: int
+
+
+class ReactionRow(TypedDict):
+    """`db.reactions.get`, `get_by_ap_id`: one like or share."""
+
+    id: int
+    account_id: int
+    post_id: int
+    ap_id: str | None
+    created_at: int
+
+
+class OwnReactionRow(TypedDict):
+    """`db.reactions.of_account`: that the account liked or shared a post."""
+
+    kind: str  # likes or shares
+    post_id: int
+
+
+class NotificationRow(TypedDict):
+    """`db.notifications.page`: a notification, who caused it and what `can_see` needs of
+    its post (the post columns are None for a notification without one)."""
+
+    id: int
+    kind: str
+    from_account_id: int
+    post_id: int | None
+    created_at: int
+    read_at: int | None
+    username: str
+    domain: str
+    display_name: str
+    from_local: int
+    post_account_id: int | None
+    post_visibility: str | None
+    post_deleted_at: int | None
+    post_summary: str | None
+    post_content_html: str | None
+
+
+class UserRow(TypedDict):
+    """`db.users.USER_JOIN`: a local login and the names of its account."""
+
+    user_id: int
+    account_id: int
+    email: str
+    password_hash: str
+    role: str
+    locale: str | None
+    approved: int
+    user_created_at: int
+    last_login_at: int | None
+    last_active_at: int | None
+    username: str
+    display_name: str
+    suspended_at: int | None
+
+
+class SessionRow(TypedDict):
+    """`db.sessions.list_for_user`: one signed-in device."""
+
+    token_hash: str
+    device: str
+    created_at: int
+
+
+class HashtagRow(TypedDict):
+    """`db.hashtags.get_by_key`."""
+
+    id: int
+    name_key: str
+    display_name: str
+    created_at: int
+
+
+class KeyPairRow(TypedDict):
+    """`db.keys.get_for_account`: an account's newest key (no private half if remote)."""
+
+    id: int
+    account_id: int
+    key_id: str
+    public_pem: str
+    private_pem: str | None
+    created_at: int
+
+
+class RemoteKeyRow(TypedDict):
+    """`db.keys.get_by_key_id`: a remote actor's public key and who owns it."""
+
+    key_id: str
+    public_pem: str
+    account_id: int
+    owner_ap_id: str  # only remote owners are selected, and a remote account has its actor id
