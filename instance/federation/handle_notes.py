@@ -6,15 +6,13 @@ from typing import Any
 
 from activitypub.fetch import FetchError
 from activitypub.vocab import (
-    ACTOR_TYPES,
-    NOTE_TYPES,
     Activity,
     VocabError,
     origin_of,
     parse_actor,
-    primary_type,
 )
 from instance.federation.context import FederationContext
+from instance.federation.from_ap.embedded import is_actor_document
 from instance.federation.notes_in import NoteIgnored, NoteRejected
 from instance.posts.writes import Row
 
@@ -29,11 +27,6 @@ async def _object_document(ctx: FederationContext, activity: Activity) -> dict[s
         except FetchError:
             return None
     return None
-
-
-def is_actor_document(doc: dict[str, Any]) -> bool:
-    """True when the document is an actor (its `type` may be a string or a list)."""
-    return primary_type(doc, ACTOR_TYPES | NOTE_TYPES) in ACTOR_TYPES
 
 
 async def handle_create(ctx: FederationContext, activity: Activity, actor: Row) -> str:

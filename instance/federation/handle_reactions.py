@@ -8,14 +8,12 @@ from activitypub.fetch import FetchError
 from activitypub.vocab import (
     ACTIVITY_TYPES,
     Activity,
-    VocabError,
-    attributed_actor_ids,
     classify,
     id_of,
-    origin_of,
     primary_type,
 )
 from instance.federation.context import FederationContext
+from instance.federation.from_ap.embedded import trusted_embedded
 from instance.federation.notes_in import NoteRejected
 from instance.posts.writes import Row, shareable
 
@@ -34,24 +32,6 @@ async def handle_like(ctx: FederationContext, activity: Activity, actor: Row) ->
         return "ignored: unknown post"
     await writer.react(actor, post, "likes", ap_id=activity.id)
     return "liked"
-
-
-def _trusted_embedded(obj: Any, signer_ap_id: str) -> dict[str, Any] | None:
-    """An embedded object we may take as sent: one the signer authored, on its own host.
-
-    Anything else (a neighbour's post on the signer's host, a Group's copy of a member's
-    post) is fetched from its origin by id, never trusted as relayed.
-    """
-    object_id = id_of(obj)
-    if not isinstance(obj, dict) or object_id is None:
-        return None
-    if signer_ap_id not in attributed_actor_ids(obj.get("attributedTo")):
-        return None
-    try:
-        same_host = origin_of(object_id) == origin_of(signer_ap_id)
-    except VocabError:
-        return None
-    return obj if same_host else None
 
 
 async def _shared_post(ctx: FederationContext, activity: Activity, actor: Row) -> Row | str:
@@ -75,7 +55,7 @@ async def _shared_post(ctx: FederationContext, activity: Activity, actor: Row) -
     if ctx.urls.is_local(object_id):
         return "ignored: unknown post"
     # The fetcher checks that a fetched document's id is on the origin it came from.
-    doc = _trusted_embedded(obj, actor["ap_id"])
+    doc = trusted_embedded(obj, actor["ap_id"])
     try:
         if doc is not None:
             return await ctx.notes.ingest(doc, author=actor)

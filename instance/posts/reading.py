@@ -127,19 +127,6 @@ class PostReader:
         never tells a stranger how much an account writes for its followers."""
         return await posts_q.count_by_account(self.db, account["id"], ("public", "unlisted"))
 
-    async def reply_tree(
-        self,
-        viewer_account_id: int | None,
-        post_id: int,
-        *,
-        max_depth: int = MAX_TREE_DEPTH,
-        max_nodes: int = MAX_TREE_NODES,
-    ) -> list[ReplyNode]:
-        """The conversation under a post as nested nodes, oldest first at each level."""
-        tree = await self._tree(viewer_account_id, post_id, max_depth, max_nodes)
-        views = await self._views(viewer_account_id, tree.rows)
-        return _nodes(post_id, tree.children, views)
-
     async def _tree(
         self, viewer_account_id: int | None, post_id: int, max_depth: int, max_nodes: int
     ) -> _Tree:
