@@ -98,17 +98,6 @@ async def get(ex: Executor, job_id: int) -> Row | None:
     return await ex.fetch_one(f"SELECT {JOB_COLUMNS} FROM jobs WHERE id = :id", {"id": job_id})
 
 
-async def pending_count(ex: Executor) -> int:
-    return int(
-        await ex.fetch_value("SELECT COUNT(*) AS n FROM jobs WHERE state IN ('queued', 'running')")
-    )
-
-
-async def next_run_at(ex: Executor) -> int | None:
-    value = await ex.fetch_value("SELECT MIN(run_at) AS t FROM jobs WHERE state = 'queued'")
-    return None if value is None else int(value)
-
-
 async def enqueue_unless_pending(
     ex: Executor,
     *,
