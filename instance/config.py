@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -145,6 +145,10 @@ class Settings:
         if not self.database_url.startswith("sqlite:///"):
             raise ConfigError("only sqlite:/// database URLs are supported in this version")
         return Path(self.database_url.removeprefix("sqlite:///"))
+
+    def with_(self, **changes: Any) -> Settings:
+        """A copy with some fields changed (the original never changes once read)."""
+        return replace(self, **changes)
 
 
 def _coerce(name: str, kind: Any, value: Any) -> Any:
