@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from quart import Quart
 
-from tests.conftest import AppFactory, count_rows, csrf_of, post_form, signup
+from tests.helpers.web import AppFactory, count_rows, csrf_of, post_form, signup
 
 TABLES = ("accounts", "users", "keypairs", "sessions", "invites")
 

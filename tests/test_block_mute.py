@@ -4,8 +4,17 @@ from __future__ import annotations
 
 from quart import Quart
 
-from tests.conftest import post_form
-from tests.social import account_id, act_on, deliveries, gapo, page, remote_account, user, write
+from tests.helpers.social import (
+    account_id,
+    act_on,
+    deliveries,
+    gapo,
+    page,
+    remote_account,
+    user,
+    write,
+)
+from tests.helpers.web import post_form
 
 
 async def test_block_hides_posts_both_ways_and_ends_follows(app: Quart) -> None:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import AppFactory, post_form, signup
-from tests.processes import GAPO, free_port, gapo, gapo_env, running_server
+from tests.helpers.processes import GAPO, free_port, gapo, gapo_env, running_server
+from tests.helpers.web import AppFactory, post_form, signup
 
 PASSWORD = "a good long passphrase"
 

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from instance.db.migrate import migrate
-from tests.processes import gapo_env
+from tests.helpers.processes import gapo_env
 
 ROWS_PER_WORKER = 300
 SIGNUPS_PER_WORKER = 3

@@ -10,8 +10,8 @@ import pytest
 from instance.db import Database, Transaction, UnsupportedDatabase, open_database
 from instance.db.migrate import migrate
 from instance.db.sqlite import SqliteDatabase
-from tests.conftest import make_settings
-from tests.processes import gapo
+from tests.helpers.processes import gapo
+from tests.helpers.web import make_settings
 
 
 async def test_sqlite_url_opens_a_working_database(tmp_path: Path) -> None:

@@ -24,8 +24,8 @@ from instance.db import rows
 from instance.db import sessions as sessions_q
 from instance.db import users as users_q
 from instance.ids import now
-from tests.instance_federation.peer import accepted_follow
-from tests.social import account_id, act_ok, gapo, remote_account, user, write
+from tests.helpers.fake_peer import accepted_follow
+from tests.helpers.social import account_id, act_ok, gapo, remote_account, user, write
 
 
 def assert_shape(row: Mapping[str, Any] | None, shape: type) -> None:

@@ -17,8 +17,8 @@ from instance.db.executor import Executor
 from instance.ids import now
 from instance.outbound.fanout import FANOUT, FanOutJob
 from instance.outbound.outbox import Outbox
-from tests.instance_federation.peer import local_user
-from tests.social import gapo
+from tests.helpers.fake_peer import local_user
+from tests.helpers.social import gapo
 
 HOSTS = 1_000
 PER_HOST = 10

@@ -21,7 +21,7 @@ from instance.federation.from_ap.actors import (
     key_document,
     remote_account,
 )
-from tests.social import gapo
+from tests.helpers.social import gapo
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ACTOR_FILES = sorted(FIXTURES.glob("*/actor-*.json"))

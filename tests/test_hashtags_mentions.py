@@ -15,9 +15,9 @@ from quart.typing import TestClientProtocol as Client
 from activitypub.vocab import PUBLIC
 from instance.errors import NotFound
 from instance.outbound.note_documents import NoteDocuments
-from tests.conftest import AppFactory, count_rows, post_form, signup
-from tests.instance_federation.peer import rsa_pems
-from tests.social import deliveries, gapo, page, remote_account, user, write
+from tests.helpers.fake_peer import rsa_pems
+from tests.helpers.social import deliveries, gapo, page, remote_account, user, write
+from tests.helpers.web import AppFactory, count_rows, post_form, signup
 
 AP_ACCEPT = {"Accept": "application/activity+json"}
 BASE = "http://localhost:8000"

@@ -9,7 +9,7 @@ from quart import Quart
 from activitypub.vocab import parse_activity
 from instance.federation.handle_reactions import handle_announce
 from instance.posts.views import PostView
-from tests.social import account_id, act, gapo, home, remote_account, user, write
+from tests.helpers.social import account_id, act, gapo, home, remote_account, user, write
 
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 SHARED_BY = re.compile(r'<p class="shared-by"><a href="[^"]+">([^<]+)</a> shared</p>')

@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 from quart import Quart
 
-from tests.conftest import post_form, signup
+from tests.helpers.web import post_form, signup
 
 HOSTILE = [
     "",

@@ -12,9 +12,9 @@ from quart import Quart
 from instance.config import ConfigError, load_settings
 from instance.ids import first_id_at, now
 from instance.jobs.housekeeping import DAY, HOUSEKEEPING, HOUSEKEEPING_INTERVAL, Housekeeping
-from tests.conftest import AppFactory, count_rows, signup
-from tests.federation.harness import eventually
-from tests.social import gapo
+from tests.helpers.instances import eventually
+from tests.helpers.social import gapo
+from tests.helpers.web import AppFactory, count_rows, signup
 
 
 async def add_job(app: Quart, state: str, finished_days_ago: float | None) -> int:

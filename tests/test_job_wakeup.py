@@ -10,7 +10,7 @@ import pytest
 from quart import Quart
 
 from instance.jobs.unix_wakeup import wake_dir
-from tests.social import gapo
+from tests.helpers.social import gapo
 
 
 def bound_listener(folder: Path) -> socket.socket:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from quart import Quart
 
 from instance.i18n import best_match
-from tests.conftest import cookie_value, drop_cookie, post_form, signup
+from tests.helpers.web import cookie_value, drop_cookie, post_form, signup
 
 VI_LOGIN = "Đăng nhập"
 EN_LOGIN = "Log in"

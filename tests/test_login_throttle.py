@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from quart import Quart
 
-from tests.conftest import AppFactory, cookie_value, drop_cookie, from_ip, post_form, signup
+from tests.helpers.web import AppFactory, cookie_value, drop_cookie, from_ip, post_form, signup
 
 PASSWORD = "a good long passphrase"
 ADDRESSES = [f"192.0.2.{n}" for n in range(1, 9)]

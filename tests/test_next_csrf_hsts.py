@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from quart import Quart
 
-from tests.conftest import AppFactory, count_rows, csrf_of, post_form, signup
-from tests.social import account_id, act, user
+from tests.helpers.social import account_id, act, user
+from tests.helpers.web import AppFactory, count_rows, csrf_of, post_form, signup
 
 PASSWORD = "a good long passphrase"
 HOSTILE_NEXTS = [

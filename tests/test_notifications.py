@@ -12,7 +12,7 @@ from instance.federation.handle_follows import handle_follow
 from instance.federation.handle_notes import handle_create
 from instance.federation.handle_reactions import handle_announce, handle_like
 from instance.federation.handle_undo import handle_undo
-from tests.social import account_id, act_ok, gapo, remote_account, user, write
+from tests.helpers.social import account_id, act_ok, gapo, remote_account, user, write
 
 AS = "https://www.w3.org/ns/activitystreams"
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"

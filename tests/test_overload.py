@@ -12,7 +12,7 @@ from instance.app import create_app
 from instance.db.migrate import migrate
 from instance.errors import Overloaded
 from instance.pools import BoundedPool
-from tests.conftest import CSRF_RE, make_settings
+from tests.helpers.web import CSRF_RE, make_settings
 
 
 async def test_bounded_pool_refuses_past_capacity() -> None:

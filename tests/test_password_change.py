@@ -6,8 +6,8 @@ from pathlib import Path
 
 from quart import Quart
 
-from tests.conftest import AppFactory, count_rows, post_form, signup
-from tests.processes import gapo
+from tests.helpers.processes import gapo
+from tests.helpers.web import AppFactory, count_rows, post_form, signup
 
 PASSWORD = "a good long passphrase"
 NEW = "another fine passphrase"

@@ -10,7 +10,7 @@ from quart import Quart
 from quart.typing import TestClientProtocol as Client
 
 import instance.web.people as people
-from tests.social import account_id, act, at, gapo, user
+from tests.helpers.social import account_id, act, at, gapo, user
 
 
 async def walk(client: Client, path: str) -> list[str]:

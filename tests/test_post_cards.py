@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from quart import Quart
 
-from tests.conftest import csrf_of, post_form
-from tests.social import account_id, act, at, gapo, page, user, write
+from tests.helpers.social import account_id, act, at, gapo, page, user, write
+from tests.helpers.web import csrf_of, post_form
 
 
 def card(html: str, post_id: int) -> str:

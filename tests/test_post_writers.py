@@ -14,8 +14,8 @@ from activitypub.vocab import PUBLIC, parse_activity, parse_actor
 from instance.federation.from_ap.stored import MAX_STORED_DOCUMENT, stored_document
 from instance.federation.handle_notes import handle_delete
 from instance.federation.notes_in import NoteRejected
-from tests.instance_federation.peer import local_user
-from tests.social import account_id, gapo, remote_account
+from tests.helpers.fake_peer import local_user
+from tests.helpers.social import account_id, gapo, remote_account
 
 FIXTURES = Path(__file__).parent / "fixtures"
 GARGRON = "https://mastodon.social/users/Gargron"

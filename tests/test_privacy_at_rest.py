@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.processes import running_server
+from tests.helpers.processes import running_server
 
 # Loopback is all of 127.0.0.0/8 on Linux: the client connects from this distinctive source.
 MARKED_IP = "127.83.47.91"

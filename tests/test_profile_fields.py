@@ -8,8 +8,8 @@ from typing import Any
 from quart import Quart
 from quart.typing import TestClientProtocol as Client
 
-from tests.conftest import post_form, signup
-from tests.fanout_helpers import expand_fanouts
+from tests.helpers.fanout import expand_fanouts
+from tests.helpers.web import post_form, signup
 from tests.test_block_mute import remote_account
 
 AP = "application/activity+json"

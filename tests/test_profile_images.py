@@ -16,7 +16,7 @@ from quart.typing import TestClientProtocol as Client
 
 from instance.config import Settings
 from instance.media.images import process_image
-from tests.conftest import csrf_of, signup
+from tests.helpers.web import csrf_of, signup
 
 
 def jpeg_with_gps(size: tuple[int, int] = (1200, 900)) -> bytes:

@@ -10,9 +10,9 @@ import pytest
 from quart import Quart
 
 from instance.config import Settings
-from tests.conftest import post_form
-from tests.fanout_helpers import expand_fanouts
-from tests.social import account_id, gapo, remote_account, user
+from tests.helpers.fanout import expand_fanouts
+from tests.helpers.social import account_id, gapo, remote_account, user
+from tests.helpers.web import post_form
 from tests.test_profile_images import jpeg_with_gps
 
 # A real failure of the real queue: the database refuses the Update's fan-out job.

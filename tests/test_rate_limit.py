@@ -6,7 +6,7 @@ import pytest
 
 from instance.errors import RateLimited
 from instance.ratelimit import RateLimiter
-from tests.conftest import AppFactory, from_ip, post_form, signup, user_rows
+from tests.helpers.web import AppFactory, from_ip, post_form, signup, user_rows
 
 
 async def test_signup_limit_per_ip(make_app: AppFactory) -> None:
@@ -70,7 +70,7 @@ async def test_trusted_proxy_forwarded_address_is_limited_per_client(tmp_path) -
     """Behind one trusted proxy, clients are told apart by X-Forwarded-For, not the proxy IP."""
     from instance.app import create_app
     from instance.db.migrate import migrate
-    from tests.conftest import make_settings, post_form
+    from tests.helpers.web import make_settings, post_form
 
     settings = make_settings(tmp_path / "d", trusted_proxies=1, login_rate_per_5min=2)
     await migrate(settings.database_url, settings.sqlite_path)
@@ -86,7 +86,7 @@ async def test_trusted_proxy_forwarded_address_is_limited_per_client(tmp_path) -
         other = await post_form(client, "/login", {"login": "x", "password": "y"})
         assert other.status_code == 429
         headers = {"X-Forwarded-For": "198.51.100.7"}
-        from tests.conftest import CSRF_RE
+        from tests.helpers.web import CSRF_RE
 
         page = await client.get("/login")
         token = CSRF_RE.search(await page.get_data(as_text=True)).group(1)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conftest import AppFactory, count_rows, post_form, signup, user_rows
+from tests.helpers.web import AppFactory, count_rows, post_form, signup, user_rows
 
 PASSWORD = "a good long passphrase"
 

@@ -15,7 +15,7 @@ from instance.federation.handle_follows import handle_follow, handle_reject
 from instance.federation.handle_undo import handle_undo
 from instance.outbound.to_ap import relationships as to_ap
 from instance.urls import LocalUrls
-from tests.social import account_id, act_on, deliveries, gapo, page, remote_account, user
+from tests.helpers.social import account_id, act_on, deliveries, gapo, page, remote_account, user
 
 
 async def kinds(app: Quart, name: str) -> list[str]:

@@ -10,7 +10,7 @@ from quart import Quart
 
 from activitypub.fetch import FetchError
 from instance.federation import lookup as lookup_module
-from tests.social import gapo, remote_account, user
+from tests.helpers.social import gapo, remote_account, user
 
 ACTOR = "https://mastodon.social/users/Gargron"
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"

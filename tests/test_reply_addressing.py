@@ -8,8 +8,8 @@ from quart import Quart
 from quart.typing import TestClientProtocol as Client
 
 from activitypub.vocab import PUBLIC
-from tests.conftest import post_form
-from tests.social import deliveries, gapo, remote_account, user
+from tests.helpers.social import deliveries, gapo, remote_account, user
+from tests.helpers.web import post_form
 
 AP_ACCEPT = {"Accept": "application/activity+json"}
 GARGRON = "https://mastodon.social/users/Gargron"

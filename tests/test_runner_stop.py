@@ -12,7 +12,7 @@ from instance.db import jobs as jobs_q
 from instance.db.connection import Row
 from instance.ids import now
 from instance.jobs.runner import JobRunner
-from tests.social import gapo
+from tests.helpers.social import gapo
 
 
 async def started_runner(app: Quart, handler: Any, grace: float) -> tuple[JobRunner, int]:

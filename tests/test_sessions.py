@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from quart import Quart
 
-from tests.conftest import AppFactory, cookie_value, count_rows, drop_cookie, post_form, signup
+from tests.helpers.web import AppFactory, cookie_value, count_rows, drop_cookie, post_form, signup
 
 
 def set_cookie_header(response, name: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from quart import Quart
 
-from tests.conftest import post_form, signup
+from tests.helpers.web import post_form, signup
 
 
 async def test_signup_logs_in_and_shows_profile(client, app: Quart) -> None:

@@ -19,7 +19,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from tests.processes import Server, running_server
+from tests.helpers.processes import Server, running_server
 
 # Long enough for a cut that should come after 1–2 s on a busy machine; well under Quart's
 # own 60 s body timeout, which is what answered before the deadline existed.

@@ -13,7 +13,7 @@ import stat
 import subprocess
 from pathlib import Path
 
-from tests.processes import ROOT
+from tests.helpers.processes import ROOT
 
 SCRIPT = ROOT / "scripts" / "system-packages.sh"
 

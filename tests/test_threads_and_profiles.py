@@ -6,7 +6,7 @@ import re
 
 from quart import Quart
 
-from tests.social import create_post, gapo, page, user
+from tests.helpers.social import create_post, gapo, page, user
 
 AP = {"Accept": "application/activity+json"}
 

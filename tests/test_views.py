@@ -8,7 +8,7 @@ import pytest
 from jinja2 import Environment, UndefinedError
 from quart import Quart
 
-from tests.social import account_id, act_ok, gapo, user, write
+from tests.helpers.social import account_id, act_ok, gapo, user, write
 
 
 async def test_a_post_view_carries_the_viewers_own_like_and_share(app: Quart) -> None:

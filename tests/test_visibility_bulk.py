@@ -6,7 +6,7 @@ from quart import Quart
 
 from instance.db import posts as posts_q
 from instance.posts.visibility import can_see, visible_posts
-from tests.social import gapo, user
+from tests.helpers.social import gapo, user
 
 VISIBILITIES = ("public", "unlisted", "followers", "direct")
 

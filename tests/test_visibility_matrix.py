@@ -26,7 +26,7 @@ checks one cell against the rule of issue 4:
 The ActivityPub GET is made unsigned through the app for the anonymous row; for the
 signed-in rows the same `Documents.note` that serves signed GETs is called with the
 viewer's account (signing a GET as a remote actor would only add the signature check,
-which tests/federation covers).
+which tests/federation_servers covers).
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ from instance.db import posts as posts_q
 from instance.db.migrate import migrate
 from instance.errors import NotFound
 from instance.posts.visibility import can_see
-from tests.conftest import make_settings, post_form, signup
+from tests.helpers.web import make_settings, post_form, signup
 
 VIEWERS = ("anonymous", "author", "stranger", "pending", "follower", "mentioned", "blocked")
 VISIBILITIES = ("public", "unlisted", "followers", "direct")

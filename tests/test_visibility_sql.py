@@ -44,7 +44,7 @@ from instance.db import notifications as notifications_q
 from instance.db import posts as posts_q
 from instance.db.migrate import migrate
 from instance.posts.visibility import can_see, visibilities_for
-from tests.conftest import make_settings, signup
+from tests.helpers.web import make_settings, signup
 
 VIEWERS = (
     "anonymous",

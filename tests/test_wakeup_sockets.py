@@ -19,8 +19,8 @@ from instance.db.connection import Row
 from instance.jobs.queue import JobQueue
 from instance.jobs.runner import JobRunner
 from instance.jobs.unix_wakeup import UnixSocketWakeup, wake_dir
-from tests.processes import gapo_env
-from tests.social import gapo
+from tests.helpers.processes import gapo_env
+from tests.helpers.social import gapo
 
 AN_HOUR = 3600.0
 

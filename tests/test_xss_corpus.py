@@ -25,7 +25,7 @@ from quart import Quart
 from quart.typing import TestClientProtocol as Client
 
 from activitypub.vocab import parse_actor
-from tests.conftest import post_form, signup
+from tests.helpers.web import post_form, signup
 
 FIXTURES = Path(__file__).parent / "fixtures" / "mastodon"
 

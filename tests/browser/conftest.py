@@ -8,15 +8,15 @@ missing Chromium is a failure, not a skip: these tests are part of `make test`.
 from __future__ import annotations
 
 import os
-import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
-from tests.processes import Server, running_server
+from tests.helpers.browser import Tabs
+from tests.helpers.processes import Server, running_server
 
 CHROMIUM_ARGS = [
     "--headless",
@@ -66,33 +66,6 @@ def server(tmp_path: Path) -> Iterator[Server]:
     assert "Traceback" not in running.output, running.output
 
 
-class Tabs:
-    """Browser contexts opened by one test, each checked for script errors and 5xx answers."""
-
-    def __init__(self, browser: Browser) -> None:
-        self.browser = browser
-        self.contexts: list[BrowserContext] = []
-        self.problems: list[str] = []
-
-    def open(self, base_url: str) -> Page:
-        """A fresh context (no cookies) whose relative URLs go to `base_url`."""
-        context = self.browser.new_context(base_url=base_url, locale="en-US")
-        context.set_default_timeout(10_000)
-        self.contexts.append(context)
-        tab = context.new_page()
-        # 4xx answers are part of what the tests check; script errors and 5xx never are.
-        tab.on("pageerror", lambda exc: self.problems.append(f"script error: {exc}"))
-        tab.on(
-            "response",
-            lambda r: self.problems.append(f"{r.status} on {r.url}") if r.status >= 500 else None,
-        )
-        return tab
-
-    def close(self) -> None:
-        for context in self.contexts:
-            context.close()
-
-
 @pytest.fixture
 def tabs(browser: Browser) -> Iterator[Tabs]:
     opened = Tabs(browser)
@@ -105,26 +78,3 @@ def tabs(browser: Browser) -> Iterator[Tabs]:
 def page(tabs: Tabs, server: Server) -> Page:
     """A fresh browser context (no cookies) whose relative URLs go to `server`."""
     return tabs.open(server.base_url)
-
-
-def sign_up(page: Page, username: str, password: str = "a good long passphrase") -> None:
-    """Fills and sends the sign-up form; waits for the profile page."""
-    page.goto("/signup")
-    page.get_by_label("Username", exact=True).fill(username)
-    page.get_by_label("Email").fill(f"{username}@example.org")
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign up").click()
-    page.wait_for_url(re.compile(rf"/@{username}$"))
-
-
-def log_in(page: Page, login: str, password: str = "a good long passphrase") -> None:
-    page.goto("/login")
-    page.get_by_label("Username or email").fill(login)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("main").get_by_role("button", name="Log in").click()
-    page.wait_for_load_state()
-
-
-def log_out(page: Page) -> None:
-    page.get_by_role("button", name="Log out").click()
-    page.wait_for_load_state()

@@ -11,7 +11,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import sign_up
+from tests.helpers.browser import sign_up
 
 AUDIT = """() => {
   const problems = [];

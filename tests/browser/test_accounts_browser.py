@@ -6,7 +6,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import log_in, log_out, sign_up
+from tests.helpers.browser import log_in, log_out, sign_up
 
 
 def test_signup_profile_edit_logout_login(page: Page) -> None:

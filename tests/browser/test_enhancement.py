@@ -12,8 +12,8 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import log_out, sign_up
-from tests.processes import Server
+from tests.helpers.browser import log_out, sign_up
+from tests.helpers.processes import Server
 
 MARKER = "window.__gapoMarker"
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import Tabs
-from tests.federation.harness import PASSWORD, GapoInstance
+from tests.helpers.browser import Tabs
+from tests.helpers.instances import PASSWORD, GapoInstance
 
 pytestmark = pytest.mark.federation
 

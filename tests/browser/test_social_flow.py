@@ -14,8 +14,8 @@ from urllib.parse import unquote, urlsplit
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import Tabs, sign_up
-from tests.processes import Server
+from tests.helpers.browser import Tabs, sign_up
+from tests.helpers.processes import Server
 
 CW = "Bóng đá, có thể tiết lộ kết quả"
 TEXT = "Tối nay đi xem trận chung kết #ViệtNam"

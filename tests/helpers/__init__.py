@@ -1,0 +1,1 @@
+"""Typed helpers shared by the tests; fixtures live in the conftest files."""
