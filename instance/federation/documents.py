@@ -24,6 +24,7 @@ from instance.errors import NotFound
 from instance.federation.remote_actors import RemoteActors
 from instance.outbound import to_ap
 from instance.outbound.note_documents import NoteDocuments
+from instance.outbound.to_ap import notes as notes_ap
 from instance.posts.visibility import can_see, could_have_seen, visibilities_for, visible_posts
 from instance.urls import LocalUrls
 
@@ -125,9 +126,7 @@ class Documents:
     async def create_activity(
         self, viewer: Row | None, username: str, post_id: int
     ) -> dict[str, Any]:
-        note = await self.note(viewer, username, post_id)
-        context = note.pop("@context")
-        return to_ap.create_of(note, context)
+        return notes_ap.create(await self.note(viewer, username, post_id))
 
     async def outbox(
         self, viewer: Row | None, username: str, *, page: bool, max_id: int | None
@@ -158,9 +157,8 @@ class Documents:
         items = []
         for row in await visible_posts(self.db, viewer_id, rows):
             note = await self.notes.note(self.db, row, with_context=False)
-            item = to_ap.create_of(note, context=None)
-            item.pop("@context", None)  # the page's context covers its items
-            items.append(item)
+            # Without its own context: the page's covers its items.
+            items.append(notes_ap.create(note))
         page_id = self.urls.page(collection, max_id=max_id)
         # Paging follows the rows read, not the items kept, so a filtered page still leads on.
         next_url = (

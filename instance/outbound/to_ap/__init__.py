@@ -34,7 +34,6 @@ __all__ = [
     "addressing",
     "collection",
     "collection_page",
-    "create_of",
     "instance_actor",
     "instance_actor_name",
     "instance_actor_page",
@@ -141,19 +140,6 @@ def activity(
     if published is not None:
         doc["published"] = iso(published)
     return doc
-
-
-def create_of(note: dict[str, Any], context: Any = AS_CONTEXT) -> dict[str, Any]:
-    """The Create activity of a note, at the id Mastodon uses (`<note id>/activity`)."""
-    return activity(
-        "Create",
-        f"{note['id']}/activity",
-        note["attributedTo"],
-        note,
-        to=note["to"],
-        cc=note["cc"],
-        context=context,
-    )
 
 
 def strip_context(doc: dict[str, Any]) -> dict[str, Any]:

@@ -29,11 +29,15 @@ def mention_tag(href: str, handle: str) -> dict[str, Any]:
     return {"type": "Mention", "href": href, "name": handle}
 
 
-def create(note: dict[str, Any], *, published: int) -> dict[str, Any]:
-    """Create of a note (with its `@context`), at the id Mastodon uses (`<note id>/activity`)."""
+def create(note: dict[str, Any], *, published: int | None = None) -> dict[str, Any]:
+    """Create of a note, at the id Mastodon uses (`<note id>/activity`).
+
+    The note's `@context` becomes the activity's; a note without one (an item of an outbox
+    page, whose context covers it) makes an activity without one.
+    """
     body = dict(note)
-    context = body.pop("@context")
-    return activity(
+    context = body.pop("@context", None)
+    doc = activity(
         "Create",
         f"{body['id']}/activity",
         body["attributedTo"],
@@ -43,6 +47,9 @@ def create(note: dict[str, Any], *, published: int) -> dict[str, Any]:
         published=published,
         context=context,
     )
+    if context is None:
+        del doc["@context"]
+    return doc
 
 
 def update(note: dict[str, Any], activity_id: str, *, published: int) -> dict[str, Any]:
