@@ -17,7 +17,7 @@ from activitypub.vocab import parse_actor
 from tests.helpers.fanout import expand_fanouts
 from tests.helpers.web import post_form, signup
 
-MASTODON_FIXTURES = Path(__file__).parent / "fixtures" / "mastodon"
+MASTODON_FIXTURES = Path(__file__).parents[1] / "fixtures" / "mastodon"
 
 
 def gapo(app: Quart) -> Any:
