@@ -150,7 +150,7 @@ def running_server(
 
     `preexec_fn` runs in the server's process before it starts (to lower a resource limit).
     """
-    migrated = gapo(data_dir, "migrate", **env)
+    migrated = gapo(data_dir, "migrate", stdin="", timeout=60, **env)
     assert migrated.returncode == 0, migrated.stderr
     server = _start(data_dir, args, workers, env, preexec_fn)
     try:

@@ -70,13 +70,15 @@ async def signup(
 
 
 def cookie_value(client: TestClientProtocol, name: str) -> str | None:
-    jar = client.cookie_jar  # type: ignore[attr-defined]
+    jar = client.cookie_jar
+    assert jar is not None, "the test client keeps cookies"
     return next((c.value for c in jar if c.name == name), None)
 
 
 def drop_cookie(client: TestClientProtocol, name: str) -> None:
     """Forget one cookie in the test client's jar, as a browser would when it expires."""
-    jar = client.cookie_jar  # type: ignore[attr-defined]
+    jar = client.cookie_jar
+    assert jar is not None, "the test client keeps cookies"
     for cookie in list(jar):
         if cookie.name == name:
             jar.clear(cookie.domain, cookie.path, cookie.name)
