@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from instance.accounts.views import AccountView
 from instance.db import Database
 from instance.db import posts as posts_q
 from instance.db import reactions as reactions_q
 from instance.db.connection import Row
-from instance.db.rows import ReactorRow
 from instance.errors import NotFound
 from instance.posts.visibility import can_see
 
@@ -25,7 +25,7 @@ class ReactorsPage:
 
     post: Row
     kind: str
-    accounts: list[ReactorRow] = field(default_factory=list)
+    accounts: list[AccountView] = field(default_factory=list)
     next_max_id: int | None = None
 
 
@@ -57,6 +57,6 @@ class Reactions:
         return ReactorsPage(
             post=post,
             kind=kind,
-            accounts=rows,
+            accounts=[AccountView.of_account(r) for r in rows],
             next_max_id=int(rows[-1]["reaction_id"]) if len(rows) == limit else None,
         )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from instance.accounts.views import AccountView
 from instance.db import Database
 from instance.db import accounts as accounts_q
 from instance.db import blocks as blocks_q
@@ -19,9 +20,12 @@ from instance.errors import NotFound
 
 @dataclass(frozen=True)
 class PeoplePage:
-    """Accounts of a followers or following list; `next_max_id` pages on (None at the end)."""
+    """One page of an account's followers or following list (`which`), newest first;
+    `next_max_id` pages on (None at the end)."""
 
-    accounts: list[Row] = field(default_factory=list)
+    account: AccountView
+    which: str
+    accounts: list[AccountView] = field(default_factory=list)
     next_max_id: int | None = None
 
 
@@ -59,16 +63,23 @@ class Relationships:
         """
         if which not in ("followers", "following"):
             raise NotFound()
+        account = await accounts_q.get_by_id(self.db, account_id)
+        if account is None:
+            raise NotFound()
         reader = self.followers if which == "followers" else self.following
         rows = await reader(account_id, limit=limit, max_id=max_id)
         hidden = await self.hidden_ids(viewer_id) if viewer_id is not None else set()
         return PeoplePage(
-            accounts=[r for r in rows if r["id"] not in hidden],
+            account=AccountView.of_account(account),
+            which=which,
+            accounts=[AccountView.of_account(r) for r in rows if r["id"] not in hidden],
             next_max_id=int(rows[-1]["follow_id"]) if len(rows) == limit else None,
         )
 
-    async def pending_requests(self, account_id: int) -> list[FollowedAccountRow]:
-        return await follows_q.list_followers(self.db, account_id, state="pending", limit=200)
+    async def pending_requests(self, account_id: int) -> list[AccountView]:
+        """Who asks to follow this account, newest first (the 200 latest)."""
+        rows = await follows_q.list_followers(self.db, account_id, state="pending", limit=200)
+        return [AccountView.of_account(r) for r in rows]
 
     async def counts(self, account_id: int) -> tuple[int, int]:
         return (

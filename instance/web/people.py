@@ -171,7 +171,6 @@ PEOPLE_PAGE_SIZE = 40
 
 
 async def _list(account_id: int, which: str) -> str:
-    account = await services().accounts.account(account_id)
     user = g.get("user")
     page = await services().relationships.people_page(
         account_id,
@@ -180,13 +179,7 @@ async def _list(account_id: int, which: str) -> str:
         max_id=query_id("max_id"),
         limit=PEOPLE_PAGE_SIZE,
     )
-    return await render_template(
-        "people_list.html",
-        account=account,
-        people=page.accounts,
-        which=which,
-        next_max_id=page.next_max_id,
-    )
+    return await render_template("people_list.html", page=page)
 
 
 @blueprint.get("/accounts/<int:account_id>/followers")
