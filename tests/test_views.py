@@ -8,6 +8,7 @@ import pytest
 from jinja2 import Environment, UndefinedError
 from quart import Quart
 
+from instance.accounts.views import AccountView
 from tests.helpers.social import account_id, act_ok, gapo, user, write
 
 
@@ -95,3 +96,19 @@ def test_a_template_asking_a_view_for_a_missing_field_fails() -> None:
         env.from_string("{{ v.display_name }}").render(v=_View("x"))
     # Elsewhere Jinja stays lenient: optional page variables and dict keys.
     assert env.from_string("{{ row.missing }}{{ absent is defined }}").render(row={}) == "False"
+
+
+async def test_people_lists_are_account_views(app: Quart) -> None:
+    """Followers, follow requests and who-liked lists hand out views, never rows."""
+    alice, bob = await user(app, "alice"), await user(app, "bob")
+    alice_id, bob_id = await account_id(app, "alice"), await account_id(app, "bob")
+    await act_ok(bob, "/follow", account_id=str(alice_id))
+    post_id = await write(alice, "a post bob likes")
+    await act_ok(bob, f"/p/{post_id}/like")
+    services = gapo(app)
+    page = await services.relationships.people_page(alice_id, "followers", viewer_id=None)
+    assert page.account == AccountView.of_account(await services.accounts.account(alice_id))
+    assert [(type(p), p.username) for p in page.accounts] == [(AccountView, "bob")]
+    likers = await services.reactions.who(None, post_id, "likes")
+    assert [(type(p), p.id) for p in likers.accounts] == [(AccountView, bob_id)]
+    assert await services.relationships.pending_requests(bob_id) == []
