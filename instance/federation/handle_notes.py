@@ -69,7 +69,9 @@ async def handle_delete(ctx: FederationContext, activity: Activity, actor: Row) 
         return "rejected: object on another host"
     writer = ctx.notes.writer
     if object_id == actor["ap_id"]:
-        # The actor deleted itself: remove what it left here.
+        # The actor deleted itself: remove what it left here. Both steps are idempotent,
+        # so a retried job after a crash between them finishes the work.
+        await ctx.relationship_writer.forget_actor(actor)
         await writer.remove_actor(actor)
         return "actor removed"
     post = await writer.by_ap_id(object_id)

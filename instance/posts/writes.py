@@ -19,7 +19,6 @@ from typing import Any
 
 from instance.db import Database
 from instance.db import accounts as accounts_q
-from instance.db import follows as follows_q
 from instance.db import posts as posts_q
 from instance.db import reactions as reactions_q
 from instance.db.connection import Row
@@ -284,10 +283,10 @@ class PostWriter:
         return True
 
     async def remove_actor(self, actor: Row) -> None:
-        """A remote actor deleted itself: its posts, its follows, and the account go."""
+        """A remote actor deleted itself: its posts go and the account is closed (its follows
+        are the relationship writer's, `RelationshipWriter.forget_actor`)."""
         async with self.db.transaction() as tx:
             await posts_q.delete_all_of_account(tx, actor["id"], now())
-            await follows_q.delete_all_of(tx, actor["id"])
             await accounts_q.set_suspended(tx, actor["id"], now())
 
     async def _send(self, ex: Executor, post: Row, activity: dict[str, Any]) -> None:

@@ -185,6 +185,12 @@ class RelationshipWriter:
             undo = to_ap.undo_block(self.urls, blocker, target, row, undo_id=self.ids.next_id())
             await self._send(tx, blocker, target, undo)
 
+    async def forget_actor(self, actor: Row) -> None:
+        """A remote actor deleted itself: every follow to or from it ends, with no activity
+        sent (there is no one left to tell)."""
+        async with self.db.transaction() as tx:
+            await follows_q.delete_all_of(tx, actor["id"])
+
     # --- shared steps ---
 
     async def _end_follow(self, ex: Executor, follower_id: int, followee_id: int) -> None:
