@@ -16,6 +16,10 @@ from instance.db import blocks as blocks_q
 from instance.db import feeds as feeds_q
 from instance.db import follows as follows_q
 from instance.db import hashtags as hashtags_q
+from instance.db import hosts as hosts_q
+from instance.db import inbox as inbox_q
+from instance.db import invites as invites_q
+from instance.db import jobs as jobs_q
 from instance.db import keys as keys_q
 from instance.db import notifications as notifications_q
 from instance.db import posts as posts_q
@@ -98,3 +102,41 @@ async def test_query_rows_have_their_declared_shapes(app: Quart) -> None:
     user_row = await users_q.get_by_username(db, "alice")
     assert user_row is not None
     assert_shapes(await sessions_q.list_for_user(db, user_row["user_id"], now()), rows.SessionRow)
+
+
+async def test_queue_host_inbox_and_invite_rows_have_their_declared_shapes(app: Quart) -> None:
+    services = gapo(app)
+    db, ids = services.db, services.ids
+    async with db.transaction() as tx:
+        job_id = await services.queue.enqueue(tx, "shape", {"a": 1}, host="peer.example")
+    assert_shape(await jobs_q.get(db, job_id), rows.JobRow)
+    assert_shapes(await jobs_q.list_by_kind(db, "shape"), rows.JobRow)
+    assert_shapes(await jobs_q.due(db, now() + 1, 10), rows.JobRow)
+    assert_shapes(await jobs_q.counts_by_state(db), rows.JobCountRow)
+
+    await hosts_q.set_blocked(db, "peer.example", True, now())
+    assert_shape(await hosts_q.get(db, "peer.example"), rows.HostRow)
+
+    row_id = ids.next_id()
+    await inbox_q.insert_once(
+        db,
+        row_id=row_id,
+        ap_id="https://peer.example/activities/1",
+        ap_type="Like",
+        actor_ap_id="https://peer.example/users/u",
+        key_id=None,
+        body="{}",
+        now=now(),
+    )
+    assert_shape(await inbox_q.get(db, row_id), rows.InboxActivityRow)
+
+    await invites_q.insert_invite(
+        db,
+        invite_id=ids.next_id(),
+        code="shape",
+        created_by=None,
+        now=now(),
+        expires_at=None,
+        max_uses=1,
+    )
+    assert_shape(await invites_q.use_invite(db, "shape", now()), rows.UsedInviteRow)

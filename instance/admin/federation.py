@@ -5,7 +5,7 @@ from __future__ import annotations
 from instance.db import Database
 from instance.db import hosts as hosts_q
 from instance.db import jobs as jobs_q
-from instance.db.connection import Row
+from instance.db.rows import JobCountRow
 from instance.ids import now
 from instance.jobs.wakeup import JobWakeup
 
@@ -15,7 +15,7 @@ class FederationAdmin:
         self.db = db
         self.wakeup = wakeup
 
-    async def job_counts(self) -> list[Row]:
+    async def job_counts(self) -> list[JobCountRow]:
         return await jobs_q.counts_by_state(self.db)
 
     async def retry_now(self) -> int:

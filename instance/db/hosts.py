@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from instance.db.connection import Row
 from instance.db.executor import Executor
+from instance.db.rows import HostRow
 
 
-async def get(ex: Executor, domain: str) -> Row | None:
+async def get(ex: Executor, domain: str) -> HostRow | None:
     return await ex.fetch_one(
         "SELECT domain, health_json, signature_scheme, blocked, updated_at FROM hosts"
         " WHERE domain = :d",

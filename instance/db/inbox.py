@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from instance.db.connection import Row
 from instance.db.executor import Executor
+from instance.db.rows import InboxActivityRow
 
 
 async def insert_once(
@@ -35,7 +35,7 @@ async def insert_once(
     return changed > 0
 
 
-async def get(ex: Executor, row_id: int) -> Row | None:
+async def get(ex: Executor, row_id: int) -> InboxActivityRow | None:
     return await ex.fetch_one(
         "SELECT id, ap_id, ap_type, actor_ap_id, key_id, body, received_at, processed_at, result"
         " FROM inbox_activities WHERE id = :id",

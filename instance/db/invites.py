@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from instance.db.connection import Row
 from instance.db.executor import Executor
+from instance.db.rows import UsedInviteRow
 
 
 async def insert_invite(
@@ -30,7 +30,7 @@ async def insert_invite(
     )
 
 
-async def use_invite(ex: Executor, code: str, now: int) -> Row | None:
+async def use_invite(ex: Executor, code: str, now: int) -> UsedInviteRow | None:
     """Count one use of a valid code, atomically; None when the code cannot be used."""
     changed = await ex.execute(
         "UPDATE invites SET uses = uses + 1 WHERE code = :code AND uses < max_uses "

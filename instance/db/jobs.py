@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
-from instance.db.connection import Row
 from instance.db.executor import Executor
+from instance.db.rows import JobCountRow, JobRow
 
 JOB_COLUMNS = (
     "id, kind, payload, host, state, attempts, run_at, locked_by, locked_until, last_error,"
@@ -32,7 +32,9 @@ async def enqueue(
     )
 
 
-async def due(ex: Executor, now: int, limit: int, exclude_hosts: Collection[str] = ()) -> list[Row]:
+async def due(
+    ex: Executor, now: int, limit: int, exclude_hosts: Collection[str] = ()
+) -> list[JobRow]:
     """Queued jobs whose time has come, and running ones whose lease expired.
 
     `exclude_hosts` are hosts the caller cannot take more jobs for right now: leaving them
@@ -94,7 +96,7 @@ async def fail(ex: Executor, job_id: int, *, attempts: int, error: str, now: int
     )
 
 
-async def get(ex: Executor, job_id: int) -> Row | None:
+async def get(ex: Executor, job_id: int) -> JobRow | None:
     return await ex.fetch_one(f"SELECT {JOB_COLUMNS} FROM jobs WHERE id = :id", {"id": job_id})
 
 
@@ -138,7 +140,7 @@ async def purge_finished(ex: Executor, before: int, limit: int) -> int:
     )
 
 
-async def list_by_kind(ex: Executor, kind: str) -> list[Row]:
+async def list_by_kind(ex: Executor, kind: str) -> list[JobRow]:
     return await ex.fetch_all(
         f"SELECT {JOB_COLUMNS} FROM jobs WHERE kind = :kind ORDER BY id", {"kind": kind}
     )
@@ -151,7 +153,7 @@ async def retry_now(ex: Executor, now: int) -> int:
     )
 
 
-async def counts_by_state(ex: Executor) -> list[Row]:
+async def counts_by_state(ex: Executor) -> list[JobCountRow]:
     return await ex.fetch_all(
         "SELECT kind, state, COUNT(*) AS n FROM jobs GROUP BY kind, state ORDER BY kind, state"
     )

@@ -237,3 +237,59 @@ class RemoteKeyRow(TypedDict):
     public_pem: str
     account_id: int
     owner_ap_id: str  # only remote owners are selected, and a remote account has its actor id
+
+
+class JobRow(TypedDict):
+    """`db.jobs.JOB_COLUMNS`: one queued, running or finished job."""
+
+    id: int
+    kind: str
+    payload: str  # JSON
+    host: str  # the host a delivery goes to ('' for other kinds): per-host caps read it
+    state: str  # queued, running, done, dead
+    attempts: int
+    run_at: int
+    locked_by: str | None
+    locked_until: int | None
+    last_error: str | None
+    created_at: int
+    finished_at: int | None
+
+
+class JobCountRow(TypedDict):
+    """`db.jobs.counts_by_state`: how many jobs of a kind are in a state."""
+
+    kind: str
+    state: str
+    n: int
+
+
+class HostRow(TypedDict):
+    """`db.hosts.get`: what this instance knows of a remote host."""
+
+    domain: str
+    health_json: str  # activitypub.delivery.HostHealth, as JSON
+    signature_scheme: str | None
+    blocked: int
+    updated_at: int
+
+
+class InboxActivityRow(TypedDict):
+    """`db.inbox.get`: a received activity, stored once by its id."""
+
+    id: int
+    ap_id: str
+    ap_type: str
+    actor_ap_id: str
+    key_id: str | None
+    body: str  # JSON, as received
+    received_at: int
+    processed_at: int | None
+    result: str | None
+
+
+class UsedInviteRow(TypedDict):
+    """`db.invites.use_invite`: the invite a sign-up just used."""
+
+    id: int
+    code: str
