@@ -112,3 +112,16 @@ async def test_people_lists_are_account_views(app: Quart) -> None:
     likers = await services.reactions.who(None, post_id, "likes")
     assert [(type(p), p.id) for p in likers.accounts] == [(AccountView, bob_id)]
     assert await services.relationships.pending_requests(bob_id) == []
+
+
+async def test_search_finds_a_profile_in_one_service_call(app: Quart) -> None:
+    """`/search` renders the profile that `ProfilePages.of_search` gives, or says why not."""
+    alice = await user(app, "alice")
+    await write(alice, "searchable post")
+    page = await gapo(app).profiles.of_search(None, "@alice")
+    assert page.profile.account.username == "alice"
+    found = await alice.get("/search?q=%40alice")
+    assert found.status_code == 200 and "searchable post" in await found.get_data(as_text=True)
+    missing = await alice.get("/search?q=%40nobody")
+    assert missing.status_code == 200
+    assert "searchable post" not in await missing.get_data(as_text=True)

@@ -79,6 +79,19 @@ class ProfilePages:
             raise NotFound()
         return await self.of_account(viewer_id, account, with_replies=with_replies, max_id=max_id)
 
+    async def of_search(
+        self,
+        viewer_id: int | None,
+        query: str,
+        *,
+        with_replies: bool = False,
+        max_id: int | None = None,
+    ) -> ProfilePage:
+        """The profile a search finds (`@name@host`, a handle or an actor URL, resolved over
+        WebFinger when it is not known yet); a GapoError says why none was found."""
+        account = await self.lookup.find(query)
+        return await self.of_account(viewer_id, account, with_replies=with_replies, max_id=max_id)
+
     async def of_account(
         self,
         viewer_id: int | None,

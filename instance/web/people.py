@@ -19,17 +19,14 @@ blueprint = Blueprint("people", __name__)
 @blueprint.get("/search")
 async def search() -> str:
     query = request.args.get("q", "").strip()[:300]
-    account = None
     error = None
     if query:
         try:
-            account = await services().lookup.find(query)
+            page = await services().profiles.of_search(viewer_id(), query, **page_args())
         except GapoError as exc:
             error = message_of(exc)
-    if account is not None:
-        return await render_profile(
-            await services().profiles.of_account(viewer_id(), account, **page_args())
-        )
+        else:
+            return await render_profile(page)
     return await render_template("search.html", query=query, error=error)
 
 
