@@ -22,14 +22,14 @@ class ProfileFederation:
         self.fanout = fanout
         self.urls = urls
 
-    async def enqueue_update(self, ex: Executor, account_id: int) -> int:
+    async def enqueue_update(self, ex: Executor, account_id: int) -> None:
         """The fan-out job of the account's Update(Person), in `ex`'s transaction (which
         sees the profile as just written); it expands into one delivery per follower inbox.
-        Returns how many jobs were enqueued (0 for an account that does not federate)."""
+        An account that does not federate (remote, or without a key) enqueues nothing."""
         account = await accounts_q.get_by_id(ex, account_id)
         key = await keys_q.get_for_account(ex, account_id)
         if account is None or key is None or not account["local"]:
-            return 0
+            return
         person = to_ap.person(self.urls, account, key["public_pem"])
         context = person.pop("@context")
         actor = self.urls.actor(account["username"])
@@ -43,4 +43,3 @@ class ProfileFederation:
             context=context,
         )
         await self.fanout.to_followers(ex, account_id=account_id, activity=activity)
-        return 1
