@@ -194,7 +194,7 @@ async def open_services(settings: Settings) -> Services:
     lookup = Lookup(db, actors, urls, settings.host, settings.allow_private_addresses)
     mentions = Mentions(db, urls, lookup)
     posts = PostService(db, post_writer, note_documents, mentions, settings.max_post_chars)
-    post_reader = PostReader(db)
+    post_reader = PostReader(db, urls)
     # Decoding and resizing images is CPU-bound: a small pool that refuses past its queue.
     image_pool = BoundedPool("images", 2, 16)
     media = MediaService(LocalStorage(settings.data_dir / "media", settings.base_url), image_pool)
@@ -243,8 +243,8 @@ async def open_services(settings: Settings) -> Services:
         discovery=Discovery(settings, db, urls),
         lookup=lookup,
         interactions=RemoteInteraction(db, lookup, actors, federation.notes, urls),
-        feeds=FeedService(db),
-        tags=TagFeed(db),
+        feeds=FeedService(db, urls),
+        tags=TagFeed(db, urls),
         notifications=NotificationService(db),
         federation_admin=FederationAdmin(db, queue.wakeup),
         mutes=mutes,

@@ -6,10 +6,16 @@ of this instance comes from `LocalUrls` (tests/test_one_definition.py keeps it t
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 
 INSTANCE_ACTOR_USERNAME = "instance.actor"
+
+
+def remote_file_hash(url: str) -> str:
+    """The name of a remote file in /media/proxy/ (and its `remote_files` row): sha256, hex."""
+    return hashlib.sha256(url.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -91,6 +97,20 @@ class LocalUrls:
 
     def tag(self, name: str) -> str:
         return f"{self.base_url}/tags/{name}"
+
+    def media(self, key: str) -> str:
+        """A stored file (an upload, a thumbnail, a cached remote file) by its storage key."""
+        return f"{self.base_url}/media/{key}"
+
+    def proxied(self, remote_url: str) -> str:
+        """Where readers load a remote file from: this origin, never the remote server."""
+        return f"{self.base_url}/media/proxy/{remote_file_hash(remote_url)}"
+
+    def served(self, url: str | None) -> str | None:
+        """A URL as a reader's browser may load it: ours as it is, a remote one proxied."""
+        if not url:
+            return None
+        return url if self.is_local(url) else self.proxied(url)
 
     def is_local(self, url: str | None) -> bool:
         return bool(url) and (url == self.base_url or str(url).startswith(self.base_url + "/"))

@@ -293,3 +293,44 @@ class UsedInviteRow(TypedDict):
 
     id: int
     code: str
+
+
+class MediaRow(TypedDict):
+    """`db.media.MEDIA_COLUMNS`: one attachment, a local upload or a remote file."""
+
+    id: int
+    account_id: int
+    post_id: int | None
+    position: int
+    kind: str  # image | video | gifv | audio | unknown
+    state: str  # processing | ready | failed | remote
+    media_type: str
+    file_key: str | None
+    thumb_key: str | None
+    source_key: str | None
+    remote_url: str | None
+    remote_preview_url: str | None
+    width: int | None
+    height: int | None
+    duration: float | None
+    blurhash: str | None
+    focus_x: float
+    focus_y: float
+    description: str
+    error: str | None
+    size: int
+    created_at: int
+
+
+class RemoteFileRow(TypedDict):
+    """`db.media.remote_file`: a remote URL Gapo may serve from its own origin."""
+
+    url_hash: str
+    url: str
+    file_key: str | None
+    media_type: str | None
+    size: int
+    fetched_at: int | None
+    last_used_at: int | None
+    failed_at: int | None
+    created_at: int

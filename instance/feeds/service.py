@@ -10,6 +10,7 @@ from instance.db.connection import Row
 from instance.posts.reply_counts import with_visible_reply_counts
 from instance.posts.views import PostView, post_views
 from instance.posts.visibility import can_see
+from instance.urls import LocalUrls
 
 PAGE = 20
 # Reads of the home feed's two lists per page at most, when repeats and hidden shares
@@ -26,8 +27,9 @@ class FeedPage:
 
 
 class FeedService:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, urls: LocalUrls) -> None:
         self.db = db
+        self.urls = urls
 
     async def home(self, account_id: int, *, max_id: int | None = None) -> list[PostView]:
         """The rows of `home_page` (see there)."""
@@ -93,7 +95,7 @@ class FeedService:
                 break  # both lists were read to their end
         rows = await with_visible_reply_counts(self.db, account_id, page)
         return FeedPage(
-            posts=await post_views(self.db, account_id, rows),
+            posts=await post_views(self.db, account_id, rows, self.urls),
             next_max_id=cursor if more and cursor is not None else None,
         )
 
@@ -113,6 +115,6 @@ class FeedService:
         )
         counted = await with_visible_reply_counts(self.db, viewer_id, rows)
         return FeedPage(
-            posts=await post_views(self.db, viewer_id, counted),
+            posts=await post_views(self.db, viewer_id, counted, self.urls),
             next_max_id=int(rows[-1]["id"]) if len(rows) == PAGE else None,
         )

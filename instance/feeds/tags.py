@@ -10,6 +10,7 @@ from instance.db import hashtags as hashtags_q
 from instance.posts.reply_counts import with_visible_reply_counts
 from instance.posts.views import PostView, post_views
 from instance.posts.visibility import visible_posts
+from instance.urls import LocalUrls
 
 PAGE = 20
 
@@ -22,8 +23,9 @@ class TagPage:
 
 
 class TagFeed:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, urls: LocalUrls) -> None:
         self.db = db
+        self.urls = urls
 
     async def page(
         self, viewer_account_id: int | None, name: str, *, max_id: int | None = None
@@ -44,6 +46,6 @@ class TagFeed:
         next_max_id = int(rows[-1]["id"]) if len(rows) == PAGE else None
         return TagPage(
             name=tag["display_name"],
-            posts=await post_views(self.db, viewer_account_id, visible),
+            posts=await post_views(self.db, viewer_account_id, visible, self.urls),
             next_max_id=next_max_id,
         )

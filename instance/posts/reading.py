@@ -16,6 +16,7 @@ from instance.errors import NotFound, PostDeleted
 from instance.posts.reply_counts import with_visible_reply_counts
 from instance.posts.views import PostView, post_views
 from instance.posts.visibility import can_see, could_have_seen, visible_posts
+from instance.urls import LocalUrls
 
 # The reply tree under a post page: deeper or larger threads are cut, not paged.
 MAX_TREE_DEPTH = 12
@@ -74,8 +75,9 @@ async def get_visible(db: Database, viewer_account_id: int | None, post_id: int)
 class PostReader:
     """The read side of posts; the writers are in `posts/service.py`."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, urls: LocalUrls) -> None:
         self.db = db
+        self.urls = urls
 
     async def get_visible(self, viewer_account_id: int | None, post_id: int) -> Row:
         """See `get_visible`: the post, or NotFound / PostDeleted."""
@@ -85,7 +87,7 @@ class PostReader:
         """The post as the viewer sees it (reply count and the viewer's reactions)."""
         post = await self.get_visible(viewer_account_id, post_id)
         counted = await with_visible_reply_counts(self.db, viewer_account_id, [post])
-        return (await post_views(self.db, viewer_account_id, counted))[0]
+        return (await post_views(self.db, viewer_account_id, counted, self.urls))[0]
 
     async def history(self, viewer_account_id: int | None, post_id: int) -> PostHistory:
         """The post page's edit history: the post as it is now and its earlier versions."""
@@ -120,7 +122,7 @@ class PostReader:
                 break
             max_id = int(rows[-1]["id"])
         counted = await with_visible_reply_counts(self.db, viewer_account_id, visible[:limit])
-        return await post_views(self.db, viewer_account_id, counted)
+        return await post_views(self.db, viewer_account_id, counted, self.urls)
 
     async def public_count(self, account: Row) -> int:
         """Posts shown in the profile's count: public and unlisted only, so the number
@@ -157,7 +159,7 @@ class PostReader:
     async def _views(self, viewer_account_id: int | None, rows: list[Row]) -> dict[int, PostView]:
         """Views by id, each count as the viewer may see it, reactions read in one query."""
         counted = await with_visible_reply_counts(self.db, viewer_account_id, rows)
-        return {v.id: v for v in await post_views(self.db, viewer_account_id, counted)}
+        return {v.id: v for v in await post_views(self.db, viewer_account_id, counted, self.urls)}
 
     async def thread(self, viewer_account_id: int | None, post_id: int) -> Thread:
         """The post page's content; every count in it is what this viewer may see."""

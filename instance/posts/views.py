@@ -13,7 +13,10 @@ from typing import Any
 
 from instance.accounts.views import AccountView
 from instance.db import Database
+from instance.db import media as media_q
 from instance.db import reactions as reactions_q
+from instance.media.views import MediaView, media_view
+from instance.urls import LocalUrls
 
 
 @dataclass(frozen=True)
@@ -43,8 +46,8 @@ class PostView:
     # cursor: the share's id for a share, the post's for the post.
     shared_by: AccountView | None = None
     feed_id: int | None = None
-    # Attachments; always empty until media arrive with the next issue.
-    media: tuple[object, ...] = ()
+    # Attachments, in their order (at most `config.max_attachments`).
+    media: tuple[MediaView, ...] = ()
 
     @property
     def shareable(self) -> bool:
@@ -52,7 +55,13 @@ class PostView:
         return self.visibility in ("public", "unlisted")
 
 
-def post_view(row: Mapping[str, Any], *, liked: bool = False, shared: bool = False) -> PostView:
+def post_view(
+    row: Mapping[str, Any],
+    *,
+    liked: bool = False,
+    shared: bool = False,
+    media: tuple[MediaView, ...] = (),
+) -> PostView:
     """The view of one post row joined with its author (see the module docstring)."""
     shared_by = None
     if row.get("shared_by_id") is not None:
@@ -88,13 +97,18 @@ def post_view(row: Mapping[str, Any], *, liked: bool = False, shared: bool = Fal
         shared=shared,
         shared_by=shared_by,
         feed_id=_int_or_none(row.get("feed_id")),
+        media=media,
     )
 
 
 async def post_views(
-    db: Database, viewer_account_id: int | None, rows: Sequence[Mapping[str, Any]]
+    db: Database,
+    viewer_account_id: int | None,
+    rows: Sequence[Mapping[str, Any]],
+    urls: LocalUrls,
 ) -> list[PostView]:
-    """Views of a page of post rows, with the viewer's likes and shares read in one query."""
+    """Views of a page of post rows, with the viewer's likes and shares read in one query
+    and the attachments of all of them in another."""
     liked: set[int] = set()
     shared: set[int] = set()
     if viewer_account_id is not None and rows:
@@ -103,8 +117,18 @@ async def post_views(
         )
         for reaction in reactions:
             (liked if reaction["kind"] == "likes" else shared).add(int(reaction["post_id"]))
+    attachments: dict[int, list[MediaView]] = {}
+    if rows:
+        for media_row in await media_q.of_posts(db, sorted({int(r["id"]) for r in rows})):
+            post_id = int(media_row["post_id"] or 0)
+            attachments.setdefault(post_id, []).append(media_view(media_row, urls))
     return [
-        post_view(row, liked=int(row["id"]) in liked, shared=int(row["id"]) in shared)
+        post_view(
+            row,
+            liked=int(row["id"]) in liked,
+            shared=int(row["id"]) in shared,
+            media=tuple(attachments.get(int(row["id"]), ())),
+        )
         for row in rows
     ]
 

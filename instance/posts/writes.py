@@ -19,6 +19,7 @@ from typing import Any
 
 from instance.db import Database
 from instance.db import accounts as accounts_q
+from instance.db import media as media_q
 from instance.db import posts as posts_q
 from instance.db import reactions as reactions_q
 from instance.db.connection import Row
@@ -30,11 +31,22 @@ from instance.outbound.note_documents import NoteDocuments
 from instance.outbound.outbox import Outbox
 from instance.outbound.to_ap import notes as notes_ap
 from instance.outbound.to_ap import reactions as reactions_ap
+from instance.posts import attachments
+from instance.posts.attachments import Attachment
 from instance.posts.hashtags import store_post_tags
 from instance.posts.visibility import can_see
 from instance.urls import LocalUrls
 
-__all__ = ["Audience", "EditGuard", "Executor", "NewPost", "PostContent", "PostWriter", "Row"]
+__all__ = [
+    "Attachment",
+    "Audience",
+    "EditGuard",
+    "Executor",
+    "NewPost",
+    "PostContent",
+    "PostWriter",
+    "Row",
+]
 
 # (counter column, notification kind) of each reaction table.
 REACTIONS = {"likes": ("likes_count", "like"), "shares": ("shares_count", "share")}
@@ -54,6 +66,8 @@ class PostContent:
     hashtags: tuple[str, ...]
     content_source: str = ""  # the text a local author wrote; remote posts have none
     ap_json: str | None = None  # the document a remote post came as (None when too big)
+    # Its attachments in order; on an edit, None leaves them as they are.
+    attachments: tuple[Attachment, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -175,6 +189,13 @@ class PostWriter:
                     "ap_json": new.content.ap_json,
                 },
             )
+            await attachments.store(
+                tx,
+                self.ids,
+                post_id=post_id,
+                account_id=author["id"],
+                attachments=new.content.attachments or (),
+            )
             await posts_q.add_recipients(tx, post_id, list(new.audience.addressed))
             await posts_q.add_recipients(tx, post_id, list(new.audience.silent), mentioned=False)
             # Tags are stored by key: `#ViệtNam` from Mastodon and `#việtnam` from here are one.
@@ -239,6 +260,16 @@ class PostWriter:
             else:
                 values["ap_json"] = content.ap_json
             await posts_q.update_content(tx, current["id"], values)
+            if content.attachments is not None:
+                freed = await attachments.replace(
+                    tx,
+                    self.ids,
+                    post_id=current["id"],
+                    account_id=current["account_id"],
+                    local=bool(current["local"]),
+                    attachments=content.attachments,
+                )
+                await self._purge_later(tx, freed)
             await posts_q.replace_recipients(
                 tx, current["id"], list(audience.addressed), silent=list(audience.silent)
             )
@@ -276,6 +307,10 @@ class PostWriter:
                     cc=cc,
                 )
             await posts_q.mark_deleted(tx, current["id"], now())
+            # The files outlive the post a little: peers fetching the Delete's object get
+            # a 404 for the note, and nothing is served from here once the job has run.
+            await self._purge_later(tx, await attachments.keys_of_post(tx, current["id"]))
+            await media_q.delete_of_post(tx, current["id"])
             if current["in_reply_to_id"]:
                 await posts_q.bump_count(tx, current["in_reply_to_id"], "replies_count", -1)
             if activity is not None:
@@ -287,7 +322,14 @@ class PostWriter:
         are the relationship writer's, `RelationshipWriter.forget_actor`)."""
         async with self.db.transaction() as tx:
             await posts_q.delete_all_of_account(tx, actor["id"], now())
+            await media_q.delete_of_account(tx, actor["id"])
             await accounts_q.set_suspended(tx, actor["id"], now())
+
+    async def _purge_later(self, ex: Executor, keys: list[str]) -> None:
+        if keys:
+            await self.outbox.queue.enqueue(
+                ex, attachments.MEDIA_PURGE, {"keys": keys}, delay=attachments.PURGE_DELAY
+            )
 
     async def _send(self, ex: Executor, post: Row, activity: dict[str, Any]) -> None:
         """A direct post's activity goes to its addressees only; any other to followers too
