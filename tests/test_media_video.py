@@ -51,6 +51,7 @@ def reopened(video: Path) -> dict[str, object]:
             "last_time": frames[-1].time,
             "tag_keys": set().union(*tags),
             "first_rgb": frames[0].to_ndarray(format="rgb24"),
+            "chapters": container.chapters(),
         }
 
 
@@ -60,15 +61,17 @@ def assert_no_metadata(result: ProcessedVideo, seen: dict[str, object]) -> None:
     for secret in (LOCATION.encode()[:8], TITLE.encode(), COMMENT.encode(), b"\xa9xyz", b"2024-05"):
         assert secret not in data
     assert b"com.apple.quicktime" not in data
+    assert b"x264" not in data and b"Lavf" not in data and b"Lavc" not in data  # no encoder tags
     # faststart: the index comes before the media data.
     assert 0 <= data.find(b"moov") < data.find(b"mdat")
 
 
 def test_mov_with_tags_becomes_a_clean_faststart_mp4(tmp_path: Path) -> None:
-    source = make_clip(tmp_path / "in.mov", tags=TAGS)
-    with av.open(str(source)) as check:  # the fixture really carries the tags
+    source = make_clip(tmp_path / "in.mov", tags=TAGS, chapter="Chapter at home")
+    with av.open(str(source)) as check:  # the fixture really carries the tags and chapter
         assert check.metadata["location"] == LOCATION
         assert check.metadata["title"] == TITLE
+        assert check.chapters()[0]["metadata"]["title"] == "Chapter at home"
     assert LOCATION.encode() in source.read_bytes()
 
     result = transcode(source, tmp_path / "work")
@@ -86,6 +89,8 @@ def test_mov_with_tags_becomes_a_clean_faststart_mp4(tmp_path: Path) -> None:
     assert seen["pix_fmt"] == "yuv420p"
     assert seen["frames"] == 50  # decodes to the end
     assert seen["last_time"] == pytest.approx(1.96, abs=0.05)
+    assert seen["chapters"] == []
+    assert b"Chapter at home" not in result.video.read_bytes()
     assert_no_metadata(result, seen)
 
 
@@ -113,23 +118,37 @@ def test_poster_is_a_plain_jpeg_and_feeds_the_blurhash(tmp_path: Path) -> None:
         assert brightest == pytest.approx(52, abs=1)
 
 
-def test_portrait_phone_video_is_turned_upright(tmp_path: Path) -> None:
-    # A landscape frame and a display matrix saying "turn it 90° clockwise", as phones write.
-    source = make_clip(tmp_path / "in.mp4", rotation=-90, audio=None)
-    with av.open(str(source)) as check:
-        assert next(check.decode(video=0)).rotation == -90
+@pytest.mark.parametrize(
+    ("rotation", "size", "red_at", "blue_at"),
+    [
+        # The matrix of a phone held upright: turn 90° clockwise; red top goes to the right.
+        (-90, (240, 320), (230, 160), (10, 160)),
+        (90, (240, 320), (10, 160), (230, 160)),  # held the other way: red goes left
+        (180, (320, 240), (160, 230), (160, 10)),  # upside down: red at the bottom
+    ],
+)
+def test_rotated_phone_video_is_turned_upright(
+    tmp_path: Path,
+    rotation: int,
+    size: tuple[int, int],
+    red_at: tuple[int, int],
+    blue_at: tuple[int, int],
+) -> None:
+    source = make_clip(tmp_path / "in.mp4", rotation=rotation, audio=None)
+    with av.open(str(source)) as check:  # the fixture really carries the display matrix
+        assert abs(next(check.decode(video=0)).rotation) == abs(rotation)
 
     result = transcode(source, tmp_path / "work")
 
-    assert (result.width, result.height) == (240, 320)
+    assert (result.width, result.height) == size
     seen = reopened(result.video)
-    assert seen["size"] == (240, 320)
+    assert seen["size"] == size
     assert seen["rotation"] == 0
     assert "DISPLAYMATRIX" not in " ".join(seen["side_data"])  # type: ignore[arg-type]
     rgb = seen["first_rgb"]
-    # Turned clockwise, the red top of the frame is now on the right, the blue on the left.
-    assert rgb[160, 230, 0] > 200 and rgb[160, 230, 2] < 60  # type: ignore[index]
-    assert rgb[160, 10, 2] > 200 and rgb[160, 10, 0] < 60  # type: ignore[index]
+    (red_x, red_y), (blue_x, blue_y) = red_at, blue_at
+    assert rgb[red_y, red_x, 0] > 200 and rgb[red_y, red_x, 2] < 60  # type: ignore[index]
+    assert rgb[blue_y, blue_x, 2] > 200 and rgb[blue_y, blue_x, 0] < 60  # type: ignore[index]
     assert seen["audio_codec"] is None and not result.has_audio
 
 

@@ -60,11 +60,25 @@ def make_clip(
     rotation: int | None = None,
     tags: dict[str, str] | None = None,
     container_options: dict[str, str] | None = None,
+    chapter: str | None = None,
 ) -> Path:
-    """A clip with one video stream (and one audio stream unless `audio` is None)."""
+    """A clip with one video stream (and one audio stream unless `audio` is None), with
+    container `tags` and one `chapter` of that title when given."""
     out = av.open(str(path), "w", container_options=container_options or {})
     for key, value in (tags or {}).items():
         out.metadata[key] = value
+    if chapter is not None:
+        out.set_chapters(
+            [
+                {
+                    "id": 1,
+                    "start": 0,
+                    "end": round(seconds * 1000),
+                    "time_base": Fraction(1, 1000),
+                    "metadata": {"title": chapter},
+                }
+            ]
+        )
     video = out.add_stream(codec, rate=fps)
     video.width, video.height, video.pix_fmt = size[0], size[1], "yuv420p"
     if rotation is not None:
@@ -93,6 +107,23 @@ def make_audio_only(path: Path, codec: str) -> Path:
 def make_gif(path: Path, frames: int = 10, delay_ms: int = 100) -> Path:
     images = [Image.fromarray(picture(64, 48, index)) for index in range(frames)]
     images[0].save(path, save_all=True, append_images=images[1:], duration=delay_ms, loop=0)
+    return path
+
+
+def make_music_with_cover(path: Path) -> Path:
+    """An M4A-style file: AAC sound and a one-frame JPEG cover marked "attached picture"."""
+    out = av.open(str(path), "w", format="mp4")
+    cover = out.add_stream("mjpeg", rate=1)
+    cover.width, cover.height, cover.pix_fmt = 64, 64, "yuvj420p"
+    cover.disposition = av.stream.Disposition.attached_pic
+    sound = out.add_stream("aac", rate=48_000, layout="stereo")
+    frame = av.VideoFrame.from_ndarray(picture(64, 64, 0), format="rgb24")
+    frame = frame.reformat(format="yuvj420p")
+    frame.pts = 0
+    out.mux(cover.encode(frame))
+    out.mux(cover.encode(None))
+    _audio(sound, out, 1.0)
+    out.close()
     return path
 
 

@@ -18,7 +18,7 @@ from instance.media.video import (
     probe,
     transcode,
 )
-from tests.test_media_video_inputs import make_audio_only, make_clip
+from tests.test_media_video_inputs import make_audio_only, make_clip, make_music_with_cover
 
 
 def text_file(path: Path) -> Path:
@@ -70,6 +70,7 @@ REJECTED: dict[str, Callable[[Path], Path]] = {
     "avi": lambda tmp: avi_clip(tmp / "clip.avi"),
     "mpeg_ts": lambda tmp: make_clip(tmp / "clip.ts", seconds=0.4, audio=None),
     "empty": lambda tmp: empty_file(tmp / "empty.mp4"),
+    "music_with_cover_art": lambda tmp: make_music_with_cover(tmp / "song.m4a"),
 }
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import av
 import av.container
 import av.stream
+from av.bitstream import BitStreamFilterContext
 from PIL import Image
 
 from instance.media.video_errors import VideoRejected, VideoTooLarge, VideoTooLong
@@ -26,6 +27,7 @@ from instance.media.video_frames import Upright, clockwise_quarter_turns, output
 from instance.media.video_probe import (
     DECODE_ERRORS,
     VideoProbe,
+    main_video,
     open_input,
     probe,
 )
@@ -56,6 +58,11 @@ AUDIO_BITRATE = 128_000
 AUDIO_RATES = (44_100, 48_000)
 # More frames per second than this are dropped (240 fps slow motion would cost 4x for nothing).
 MAX_FPS = 60
+# H.264 NAL unit type 6 is SEI (supplemental enhancement information).
+STRIP_SEI = "filter_units=remove_types=6"
+# Frames decoded per second of probed length (plus slack) before decoding stops: far above
+# any camera (240 fps slow motion), far below a hostile file of a million tiny frames.
+MAX_DECODED_FPS = 1000
 # Encoder clock: fine enough for any frame timing (MPEG's 90 kHz), so variable rates survive.
 TIME_BASE = Fraction(1, 90_000)
 POSTER_AFTER = 0.5  # seconds into a video of at least POSTER_MIN_DURATION
@@ -123,6 +130,9 @@ def _add_video(
     stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
     stream.time_base = TIME_BASE
     stream.codec_context.time_base = TIME_BASE
+    # PyAV asks for slice threads by default; frame threads are what the ffmpeg command uses
+    # with x264 and what x264 recommends for throughput (latency does not matter in a job).
+    stream.codec_context.thread_type = "FRAME"
     stream.metadata.clear()
     return stream
 
@@ -136,6 +146,8 @@ def _add_audio(
         "aac",
         rate=rate if rate in AUDIO_RATES else 48_000,
         layout="mono" if channels == 1 else "stereo",
+        # Else FFmpeg's AAC encoder writes its name and version ("Lavc62...") into the sound.
+        options={"flags": "+bitexact"},
     )
     stream.codec_context.bit_rate = AUDIO_BITRATE // (2 if channels == 1 else 1)
     stream.metadata.clear()
@@ -176,7 +188,10 @@ class _Transcoder:
         with_audio: bool,
         limit: float,
     ) -> None:
-        self.source = container.streams.video[0]
+        source = main_video(container)
+        if source is None:  # the probe found one; a file changed under us is refused
+            raise VideoRejected()
+        self.source = source
         self.source.thread_type = "AUTO"
         self.audio_in = container.streams.audio[0] if with_audio else None
         self.container, self.output, self.found = container, output, found
@@ -189,10 +204,17 @@ class _Transcoder:
         self.audio_out = _add_audio(output, self.audio_in) if self.audio_in else None
         self.upright: Upright | None = None
         self.bad_packets = 0
+        self.strip_sei: BitStreamFilterContext | None = None
+        # Decoded frames allowed: a file of many frames sharing one timestamp would otherwise
+        # be decoded to its end (the clock drops them, but only after decoding).
+        self.frames_left = round(limit * MAX_DECODED_FPS)
 
     def _video_frame(self, frame: av.VideoFrame) -> bool:
         """Filters, encodes and muxes one decoded frame; False once past the probed length
         (a header that understated it: the rest is not decoded)."""
+        self.frames_left -= 1
+        if self.frames_left < 0:
+            return False
         turns = clockwise_quarter_turns(frame.rotation)
         if self.upright is None:
             size = output_size(
@@ -221,8 +243,24 @@ class _Transcoder:
             upright.pts, upright.time_base = pts, TIME_BASE
             # The source's frame types would force its keyframes on the encoder.
             upright.pict_type = av.video.frame.PictureType.NONE
-            self.output.mux(self.video_out.encode(upright))
+            self._mux_video(self.video_out.encode(upright))
         return True
+
+    def _mux_video(self, packets: list[av.Packet[av.video.stream.VideoStream]]) -> None:
+        """Muxes encoded packets without their SEI units: x264 writes its version and every
+        option it ran with into one (800 bytes of "x264 - core 165 ... options: ..."), an
+        encoder tag in all but name. Its default settings write no other SEI."""
+        assert self.video_out is not None
+        for packet in packets:
+            if self.strip_sei is None:  # made once the encoder is open and its codec known
+                self.strip_sei = BitStreamFilterContext(STRIP_SEI, self.video_out)
+            self._mux_filtered(self.strip_sei.filter(packet))
+
+    def _mux_filtered(self, packets: list[av.Packet[av.stream.Stream]]) -> None:
+        assert self.video_out is not None
+        for packet in packets:
+            packet.stream = self.video_out
+            self.output.mux(packet)
 
     def _choose_poster(self, frame: av.VideoFrame, at: float) -> None:
         if self.poster_final:
@@ -266,7 +304,9 @@ class _Transcoder:
     def _flush(self) -> None:
         if self.video_out is None:
             raise VideoRejected()
-        self.output.mux(self.video_out.encode(None))
+        self._mux_video(self.video_out.encode(None))
+        if self.strip_sei is not None:
+            self._mux_filtered(self.strip_sei.filter(None))
         if self.audio_out is not None:
             self.output.mux(self.audio_out.encode(None))
 

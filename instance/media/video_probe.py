@@ -18,6 +18,8 @@ from pathlib import Path
 import av
 import av.container
 import av.error
+import av.stream
+import av.video.stream
 
 from instance.media.video_errors import VideoRejected, VideoTooLarge, VideoTooLong
 
@@ -97,6 +99,16 @@ def open_input(path: Path) -> Iterator[av.container.InputContainer]:
         container.close()
 
 
+def main_video(container: av.container.InputContainer) -> av.video.stream.VideoStream | None:
+    """The first video stream that is a moving picture: not the cover art an M4A or MP4 may
+    carry as a one-frame "attached picture" (or a music file would pass for a video)."""
+    still = av.stream.Disposition.attached_pic | av.stream.Disposition.still_image
+    for stream in container.streams.video:
+        if not stream.disposition & still:
+            return stream
+    return None
+
+
 def audio_usable(container: av.container.InputContainer) -> bool:
     """Whether the first audio stream is one we decode (an exotic codec is dropped, not refused)."""
     if not container.streams.audio:
@@ -108,8 +120,7 @@ def audio_usable(container: av.container.InputContainer) -> bool:
     return (name in AUDIO_DECODERS or name.startswith(AUDIO_PCM_PREFIX)) and context.sample_rate > 0
 
 
-def _duration(container: av.container.InputContainer) -> float:
-    stream = container.streams.video[0]
+def _duration(container: av.container.InputContainer, stream: av.video.stream.VideoStream) -> float:
     if container.duration and container.duration > 0:
         return container.duration / av.time_base
     if stream.duration and stream.time_base:
@@ -117,8 +128,7 @@ def _duration(container: av.container.InputContainer) -> float:
     return 0.0
 
 
-def _frames_estimate(container: av.container.InputContainer, duration: float) -> int | None:
-    stream = container.streams.video[0]
+def _frames_estimate(stream: av.video.stream.VideoStream, duration: float) -> int | None:
     if stream.frames > 0:
         return int(stream.frames)
     rate = stream.average_rate
@@ -127,9 +137,10 @@ def _frames_estimate(container: av.container.InputContainer, duration: float) ->
     return None
 
 
-def _first_frame_size(container: av.container.InputContainer) -> tuple[int, int] | None:
+def _first_frame_size(
+    container: av.container.InputContainer, stream: av.video.stream.VideoStream
+) -> tuple[int, int] | None:
     """Width and height of the first decoded frame, or None when none comes out in time."""
-    stream = container.streams.video[0]
     for count, packet in enumerate(container.demux(stream)):
         if count >= FIRST_FRAME_PACKETS:
             return None
@@ -144,9 +155,9 @@ def inspect(
     """The checks of `probe`, on a container already open (transcode reuses it)."""
     if container.format.name.split(",")[0] not in ACCEPTED_DEMUXERS:
         raise VideoRejected()
-    if not container.streams.video:
+    stream = main_video(container)
+    if stream is None:
         raise VideoRejected()
-    stream = container.streams.video[0]
     if stream.codec_context is None:  # FFmpeg has no decoder for it
         raise VideoRejected()
     codec = stream.codec_context.name or ""
@@ -158,12 +169,12 @@ def inspect(
     megapixels = max_pixels // 1_000_000
     if width * height > max_pixels:
         raise VideoTooLarge(megapixels=megapixels)
-    duration = _duration(container)
+    duration = _duration(container, stream)
     if not math.isfinite(duration) or duration <= 0:
         raise VideoRejected()
     if duration > max_duration:
         raise VideoTooLong(seconds=int(max_duration))
-    first = _first_frame_size(container)
+    first = _first_frame_size(container, stream)
     if first is None or first[0] <= 0 or first[1] <= 0:
         raise VideoRejected()
     # The headers may lie about the size; the decoded frame is what costs memory.
@@ -176,7 +187,7 @@ def inspect(
         duration=duration,
         has_audio=audio_usable(container),
         video_codec=codec,
-        frames_estimate=_frames_estimate(container, duration),
+        frames_estimate=_frames_estimate(stream, duration),
     )
 
 
