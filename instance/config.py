@@ -90,6 +90,15 @@ class Settings:
     # delivery (Mastodon's schedule spans up to about 3.2 days) after its record is gone
     # would have the activity applied twice. Hence the floor of MIN_RETAIN_INBOX_DAYS.
     retain_inbox_days: int = 30
+    # Uploads (docs/configuration.md): Mastodon's defaults of 16 MB a photo and 99 MB a
+    # video, enforced while the body streams in; per account, 30 uploads in 30 minutes.
+    max_image_bytes: int = 16 * 1024 * 1024
+    max_video_bytes: int = 99 * 1024 * 1024
+    max_video_seconds: int = 600
+    uploads_per_30min: int = 30
+    # Video transcodes run as jobs, this many at once per process (one keeps a core free
+    # for web requests on a 2-core machine: 10 s of 720p took ~4 s of both cores).
+    transcode_workers: int = 1
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

@@ -38,6 +38,14 @@ from instance.jobs.runner import JobRunner
 from instance.jobs.unix_wakeup import UnixSocketWakeup, wake_dir
 from instance.media.service import MediaService
 from instance.media.storage import LocalStorage
+from instance.media.uploads import (
+    MEDIA_PURGE,
+    MEDIA_TRANSCODE,
+    MEDIA_UNATTACHED,
+    TRANSCODE_HOST,
+    UNATTACHED_INTERVAL,
+    MediaUploads,
+)
 from instance.notifications.writer import Notifier
 from instance.outbound.deliver_job import DeliveryJob
 from instance.outbound.fanout import FANOUT, FanOut, FanOutJob
@@ -115,7 +123,10 @@ class Services:
     federation_admin: FederationAdmin
     mutes: MuteService
     media: MediaService
+    uploads: MediaUploads
+    upload_limiter: RateLimiter
     image_pool: BoundedPool
+    video_pool: BoundedPool
 
     async def close(self) -> None:
         await self.runner.stop()
@@ -124,6 +135,7 @@ class Services:
         self.password_pool.shutdown()
         self.key_pool.shutdown()
         self.image_pool.shutdown()
+        self.video_pool.shutdown()
 
 
 async def open_services(settings: Settings) -> Services:
@@ -178,6 +190,24 @@ async def open_services(settings: Settings) -> Services:
         retain_jobs_days=settings.retain_jobs_days,
         retain_inbox_days=settings.retain_inbox_days,
     )
+    # Decoding and resizing images is CPU-bound: a small pool that refuses past its queue.
+    image_pool = BoundedPool("images", 2, 16)
+    # Transcodes come from jobs, which the runner starts at most `transcode_workers` at a
+    # time; the queue bound is never the limit there.
+    video_pool = BoundedPool("video", settings.transcode_workers, 64)
+    storage = LocalStorage(settings.data_dir / "media", settings.base_url)
+    media = MediaService(storage, image_pool)
+    uploads = MediaUploads(
+        db,
+        ids,
+        storage,
+        urls,
+        queue,
+        image_pool=image_pool,
+        video_pool=video_pool,
+        incoming=settings.data_dir / "media-incoming",
+        max_video_seconds=settings.max_video_seconds,
+    )
     runner = JobRunner(
         db,
         queue,
@@ -186,18 +216,22 @@ async def open_services(settings: Settings) -> Services:
             FANOUT: FanOutJob(db, outbox),
             INBOX_JOB: inbox.apply,
             HOUSEKEEPING: housekeeping.run,
+            MEDIA_TRANSCODE: uploads.transcode_job,
+            MEDIA_PURGE: uploads.purge_job,
+            MEDIA_UNATTACHED: uploads.unattached_job,
         },
         concurrency=settings.job_workers * 4,
         poll_interval=settings.job_poll_seconds,
-        recurring={HOUSEKEEPING: HOUSEKEEPING_INTERVAL},
+        recurring={
+            HOUSEKEEPING: HOUSEKEEPING_INTERVAL,
+            MEDIA_UNATTACHED: UNATTACHED_INTERVAL,
+        },
+        host_caps={TRANSCODE_HOST: settings.transcode_workers},
     )
     lookup = Lookup(db, actors, urls, settings.host, settings.allow_private_addresses)
     mentions = Mentions(db, urls, lookup)
     posts = PostService(db, post_writer, note_documents, mentions, settings.max_post_chars)
     post_reader = PostReader(db, urls)
-    # Decoding and resizing images is CPU-bound: a small pool that refuses past its queue.
-    image_pool = BoundedPool("images", 2, 16)
-    media = MediaService(LocalStorage(settings.data_dir / "media", settings.base_url), image_pool)
     login_throttle = LoginThrottle(
         settings.login_failures_per_account_hour, load_or_create_secret(settings.data_dir)
     )
@@ -250,7 +284,10 @@ async def open_services(settings: Settings) -> Services:
         mutes=mutes,
         profiles=ProfilePages(accounts, relationships, mutes, post_reader, lookup),
         media=media,
+        uploads=uploads,
+        upload_limiter=RateLimiter(settings.uploads_per_30min, 1800),
         image_pool=image_pool,
+        video_pool=video_pool,
         relationships=relationships,
         relationship_writer=relationship_writer,
         instance_actor=instance_actor,

@@ -71,6 +71,7 @@ class JobRunner:
         max_attempts: int = MAX_ATTEMPTS + 1,
         stop_grace: float = 10.0,
         recurring: Mapping[str, int] | None = None,
+        host_caps: Mapping[str, int] | None = None,
     ) -> None:
         self.db = db
         self.queue = queue
@@ -84,6 +85,9 @@ class JobRunner:
         # kind -> seconds between runs: one row of each kind is queued or running at a time,
         # so the instance runs it once per interval however many runners there are.
         self.recurring: dict[str, int] = dict(recurring or {})
+        # Hosts with a cap of their own: a pseudo-host such as "media:transcode" names local
+        # work that must run one at a time however many jobs of it are due.
+        self.host_caps: dict[str, int] = dict(host_caps or {})
         self.name = f"{os.uname().nodename}:{os.getpid()}:{random.getrandbits(32):08x}"
         self._running: dict[int, asyncio.Task[None]] = {}
         self._host_load: Counter[str] = Counter()
@@ -139,6 +143,9 @@ class JobRunner:
             if not self._stopping:
                 await wakeup.wait(self.poll_interval)
 
+    def _cap(self, host: str) -> int:
+        return self.host_caps.get(host, self.per_host)
+
     async def run_once(self) -> int:
         """Claim and start what is due and fits the limits; returns how many were started."""
         started = 0
@@ -148,7 +155,7 @@ class JobRunner:
             free = self.concurrency - len(self._running)
             if free <= 0 or self._stopping:
                 break
-            saturated = [h for h, load in self._host_load.items() if h and load >= self.per_host]
+            saturated = [h for h, load in self._host_load.items() if h and load >= self._cap(h)]
             window = await jobs_q.due(self.db, now(), limit=free * 4, exclude_hosts=saturated)
             if not window:
                 break
@@ -159,7 +166,7 @@ class JobRunner:
                 if job["id"] in self._running:
                     continue
                 host = job["host"]
-                if host and self._host_load[host] >= self.per_host:
+                if host and self._host_load[host] >= self._cap(host):
                     continue
                 if not await jobs_q.claim(self.db, job["id"], self.name, now(), self.lease):
                     continue  # another runner took it

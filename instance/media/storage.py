@@ -1,8 +1,10 @@
 """Where uploaded files live: one small interface, the local filesystem behind it for now.
 
 Keys are random names the server chose (never a client's file name), so a key that does not
-match `KEY_RE` is refused before it gets near the filesystem. An S3-compatible backend only
-has to offer the same four methods.
+match `KEY_RE` is refused before it gets near the filesystem. Writes stream from a file the
+server already has (a processed upload in a work directory), so a 99 MB video never sits in
+memory; an S3-compatible backend (the scale-out issue) implements the same methods with
+multipart uploads and ranged GETs.
 """
 
 from __future__ import annotations
@@ -11,15 +13,19 @@ import asyncio
 import os
 import re
 import secrets
+import shutil
 from pathlib import Path
 from typing import Protocol
 
-KEY_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}\.(?:webp|png|jpg)$")
-EXTENSIONS = ("webp", "png", "jpg")
+# The formats Gapo itself writes: processed photos, thumbnails, posters, transcoded videos,
+# and cached remote files (kept in the type they were checked to be).
+EXTENSIONS = ("webp", "png", "jpg", "gif", "mp4", "webm", "avif", "heic", "mp3", "ogg", "m4a")
+KEY_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}\.(?:" + "|".join(EXTENSIONS) + r")$")
 
 
 class MediaStorage(Protocol):
     async def save(self, data: bytes, ext: str) -> str: ...
+    async def save_file(self, source: Path, ext: str) -> str: ...
     def path_for(self, key: str) -> Path | None: ...
     def url_for(self, key: str) -> str: ...
     async def delete(self, key: str) -> None: ...
@@ -27,6 +33,12 @@ class MediaStorage(Protocol):
 
 def valid_key(key: str) -> bool:
     return bool(KEY_RE.fullmatch(key))
+
+
+def new_key(ext: str) -> str:
+    if ext not in EXTENSIONS:
+        raise ValueError(f"unsupported media extension {ext!r}")
+    return f"{secrets.token_urlsafe(18)}.{ext}"
 
 
 class LocalStorage:
@@ -47,11 +59,25 @@ class LocalStorage:
             os.fsync(fh.fileno())
         temp.replace(final)
 
+    def _store(self, key: str, source: Path) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        final = self.root / key
+        temp = self.root / f".{key}.tmp"
+        # A rename when the work directory is on the same filesystem, else a streamed copy.
+        shutil.move(source, temp)
+        with temp.open("rb+") as fh:
+            os.fsync(fh.fileno())
+        temp.replace(final)
+
     async def save(self, data: bytes, ext: str) -> str:
-        if ext not in EXTENSIONS:
-            raise ValueError(f"unsupported media extension {ext!r}")
-        key = f"{secrets.token_urlsafe(18)}.{ext}"
+        key = new_key(ext)
         await asyncio.to_thread(self._write, key, data)
+        return key
+
+    async def save_file(self, source: Path, ext: str) -> str:
+        """Keep a file the server made (it is moved, not copied, when it can be)."""
+        key = new_key(ext)
+        await asyncio.to_thread(self._store, key, source)
         return key
 
     def path_for(self, key: str) -> Path | None:

@@ -20,8 +20,7 @@ from instance.urls import remote_file_hash
 # Mastodon's limit per post; a remote post's further attachments are kept as links.
 MAX_ATTACHMENTS = 4
 MAX_DESCRIPTION = 1500
-# Job kind that deletes files once a post's Delete has had time to leave (see PostWriter.delete).
-MEDIA_PURGE = "media_purge"
+# Files are deleted this long after their post (see PostWriter.delete).
 PURGE_DELAY = 600
 
 
@@ -33,7 +32,7 @@ class Attachment:
     remote_url: str | None = None  # a remote file (a new row is made)
     kind: str = "unknown"
     media_type: str = ""
-    description: str = ""
+    description: str | None = None  # None: a local upload keeps the alt text it has
     blurhash: str | None = None
     width: int | None = None
     height: int | None = None
@@ -61,15 +60,7 @@ async def store(
         if item.media_id is not None:
             if not await media_q.attach(ex, item.media_id, post_id, position):
                 raise AttachmentTaken(field="media")
-            await media_q.update(
-                ex,
-                item.media_id,
-                {
-                    "description": item.description[:MAX_DESCRIPTION],
-                    "focus_x": item.focus_x,
-                    "focus_y": item.focus_y,
-                },
-            )
+            await media_q.update(ex, item.media_id, _chosen(item))
         elif item.remote_url:
             await _insert_remote(ex, ids, post_id, account_id, position, item, ts)
 
@@ -100,20 +91,20 @@ async def replace(
             removed_keys += [k for k in (row["file_key"], row["thumb_key"], row["source_key"]) if k]
             continue
         position, item = found
-        await media_q.update(
-            ex,
-            row["id"],
-            {
-                "description": item.description[:MAX_DESCRIPTION],
-                "focus_x": item.focus_x,
-                "focus_y": item.focus_y,
-            },
-        )
+        await media_q.update(ex, row["id"], _chosen(item))
         await ex.execute(
             "UPDATE media SET position = :pos WHERE id = :id", {"pos": position, "id": row["id"]}
         )
     await media_q.delete(ex, removed_ids)
     return removed_keys
+
+
+def _chosen(item: Attachment) -> dict[str, object]:
+    """What the author set on an upload when posting or editing: focus, and alt text if sent."""
+    values: dict[str, object] = {"focus_x": item.focus_x, "focus_y": item.focus_y}
+    if item.description is not None:
+        values["description"] = item.description[:MAX_DESCRIPTION]
+    return values
 
 
 async def keys_of_post(ex: Executor, post_id: int) -> list[str]:
@@ -150,7 +141,7 @@ async def _insert_remote(
             "blurhash": item.blurhash,
             "focus_x": item.focus_x,
             "focus_y": item.focus_y,
-            "description": item.description[:MAX_DESCRIPTION],
+            "description": (item.description or "")[:MAX_DESCRIPTION],
             "created_at": ts,
         },
     )

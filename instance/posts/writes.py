@@ -25,6 +25,7 @@ from instance.db import reactions as reactions_q
 from instance.db.connection import Row
 from instance.db.executor import Executor
 from instance.ids import IdGenerator, now
+from instance.media.uploads import MEDIA_PURGE
 from instance.notifications.writer import Notifier
 from instance.outbound.fanout import FanOut
 from instance.outbound.note_documents import NoteDocuments
@@ -328,7 +329,7 @@ class PostWriter:
     async def _purge_later(self, ex: Executor, keys: list[str]) -> None:
         if keys:
             await self.outbox.queue.enqueue(
-                ex, attachments.MEDIA_PURGE, {"keys": keys}, delay=attachments.PURGE_DELAY
+                ex, MEDIA_PURGE, {"keys": keys}, delay=attachments.PURGE_DELAY
             )
 
     async def _send(self, ex: Executor, post: Row, activity: dict[str, Any]) -> None:

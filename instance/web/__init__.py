@@ -25,7 +25,7 @@ def register_web(app: Quart) -> None:
     )
     from instance.web.view_undefined import ViewUndefined
 
-    app.request_class = uploads.UploadAwareRequest
+    app.request_class = uploads.request_class_for(app.config["GAPO_SETTINGS"])
     app.jinja_env.undefined = ViewUndefined
 
     converters.install(app)

@@ -16,6 +16,7 @@ from instance.config import Settings
 from instance.errors import CsrfFailed, NotAuthenticated
 from instance.posts.languages import POST_LANGUAGES
 from instance.services import Services
+from instance.web.uploads import STREAMED_ENDPOINTS
 
 Row = Mapping[str, Any]  # a row from a service, read-only here
 
@@ -109,7 +110,11 @@ def install(app: Quart) -> None:
         exempt = current_app.config.get("CSRF_EXEMPT_BLUEPRINTS", set())
         # Unrouted requests skip it so that they get their 404 or 405 rather than a 403.
         routed = request.routing_exception is None
-        if request.method == "POST" and routed and request.blueprint not in exempt:
+        # Uploads check their token while they stream (web/upload_stream.py), before any file.
+        streamed = (
+            request.endpoint in STREAMED_ENDPOINTS and request.mimetype == "multipart/form-data"
+        )
+        if request.method == "POST" and routed and request.blueprint not in exempt and not streamed:
             await check_csrf()
 
     @app.after_request

@@ -1,16 +1,100 @@
-"""Serves stored media at /media/<key>: only well-formed keys, cached for a long time."""
+"""Media over HTTP: uploads (`POST /media`), their state, and the stored files themselves.
+
+Files are served with the type of what they are (the server wrote every one of them),
+`nosniff`, `Content-Disposition: inline` with a name of our own, byte ranges for video
+seeking, and a long immutable cache (a key never changes content). Nothing stored is ever
+served as HTML or as JSON, so an upload cannot pose as a page or an ActivityPub document.
+"""
 
 from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
 
 from quart import Blueprint, send_file
 from quart.wrappers import Response
 
-from instance.errors import NotFound
-from instance.web.context import services
+from instance.errors import N_, NotFound, ValidationFailed
+from instance.i18n import gettext
+from instance.media.views import MediaView
+from instance.posts.service import parse_focus
+from instance.web.context import require_user, services, settings
+from instance.web.upload_stream import UploadLimits, read_streamed_form
 
 blueprint = Blueprint("media", __name__)
 
-MEDIA_TYPES = {"webp": "image/webp", "png": "image/png", "jpg": "image/jpeg"}
+MEDIA_TYPES = {
+    "webp": "image/webp",
+    "png": "image/png",
+    "jpg": "image/jpeg",
+    "gif": "image/gif",
+    "avif": "image/avif",
+    "heic": "image/heic",
+    "mp4": "video/mp4",
+    "webm": "video/webm",
+    "mp3": "audio/mpeg",
+    "ogg": "audio/ogg",
+    "m4a": "audio/mp4",
+}
+IMMUTABLE = "public, max-age=31536000, immutable"
+
+
+def upload_limits(max_files: int) -> UploadLimits:
+    config = settings()
+    return UploadLimits(config.max_image_bytes, config.max_video_bytes, max_files)
+
+
+def media_json(view: MediaView, error: str | None = None) -> dict[str, Any]:
+    """What the composer's script reads of an upload (a small subset of Mastodon's)."""
+    return {
+        "id": str(view.id),
+        "kind": view.kind,
+        "state": view.state,
+        "url": view.url,
+        "preview_url": view.preview_url,
+        "width": view.width,
+        "height": view.height,
+        "blurhash": view.blurhash,
+        "description": view.description,
+        "error": gettext(error) if error else None,
+    }
+
+
+def _json(body: dict[str, Any], status: int) -> Response:
+    return Response(json.dumps(body), status=status, content_type="application/json")
+
+
+@blueprint.post("/media")
+async def upload() -> Response:
+    me = require_user()
+    services().upload_limiter.hit(str(me["account_id"]))
+    form = await read_streamed_form(
+        upload_limits(1), settings().data_dir / "tmp", file_fields=("file",)
+    )
+    try:
+        if not form.files:
+            raise ValidationFailed(N_("Choose a file to upload."), field="file")
+        received = form.files[0]
+        view = await services().uploads.upload(
+            me["account_id"],
+            received.path,
+            received.sniffed,
+            description=form.get("description"),
+            focus=parse_focus(form.get("focus")),
+        )
+    finally:
+        await asyncio.to_thread(form.close)
+    return _json(media_json(view), 200 if view.state == "ready" else 202)
+
+
+@blueprint.get("/media/<int:media_id>/state")
+async def state(media_id: int) -> Response:
+    me = require_user()
+    view, error = await services().uploads.state(me["account_id"], media_id)
+    response = _json(media_json(view, error), 200)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @blueprint.get("/media/<key>")
@@ -19,7 +103,10 @@ async def serve(key: str) -> Response:
     path = services().media.storage.path_for(key)
     if path is None:
         raise NotFound()
-    response = await send_file(path, mimetype=MEDIA_TYPES[key.rsplit(".", 1)[1]])
-    # A key never changes content: a new upload gets a new key.
-    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    ext = key.rsplit(".", 1)[1]
+    response = await send_file(path, mimetype=MEDIA_TYPES[ext], conditional=True)
+    response.headers["Cache-Control"] = IMMUTABLE
+    response.headers["Content-Disposition"] = f'inline; filename="{key}"'
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Accept-Ranges"] = "bytes"
     return response

@@ -7,10 +7,13 @@ from quart.wrappers import Response
 
 from instance.errors import N_, BadRequest, GapoError, NotFound
 from instance.feeds.service import FeedPage
+from instance.posts.attachments import MAX_ATTACHMENTS
 from instance.posts.reading import Thread
+from instance.posts.service import MediaChoice
 from instance.web.context import Row, require_user, services
 from instance.web.forms import form_fields, form_with_error, parse_id, query_id, safe_next
 from instance.web.negotiation import request_prefers_activitypub
+from instance.web.post_forms import post_form
 
 blueprint = Blueprint("posts", __name__)
 
@@ -62,25 +65,38 @@ async def federated_timeline() -> str:
 @blueprint.post("/posts")
 async def create() -> Response:
     me = await _me()
-    values = await form_fields("text", "summary", "visibility", "language", "in_reply_to", "next")
-    reply_to = parse_id(values["in_reply_to"])
-    # Checked before posting: a bad `next` must not turn a saved post into an error page.
-    next_url = safe_next(values["next"], default="")  # "": the new post, once it has an id
-    try:
-        if values["in_reply_to"] and reply_to is None:
-            # Never post top-level when the form meant a reply.
-            raise BadRequest(N_("The post to reply to is not valid."), field="in_reply_to")
-        post = await services().posts.create(
-            me,
-            values["text"],
-            visibility=values["visibility"] or "public",
-            summary=values["summary"],
-            in_reply_to_id=reply_to,
-            language=values["language"] or None,
-        )
-    except GapoError as exc:
-        # The compose form again, with what was typed, so nothing is lost.
-        return await form_with_error("compose.html", exc, draft=values)
+    async with post_form(with_files=True) as form:
+        values = form.fields("text", "summary", "visibility", "language", "in_reply_to", "next")
+        reply_to = parse_id(values["in_reply_to"])
+        # Checked before posting: a bad `next` must not turn a saved post into an error page.
+        next_url = safe_next(values["next"], default="")  # "": the new post, once it has an id
+        try:
+            if values["in_reply_to"] and reply_to is None:
+                # Never post top-level when the form meant a reply.
+                raise BadRequest(N_("The post to reply to is not valid."), field="in_reply_to")
+            media = form.media()
+            # Files sent with the form itself (a browser without JavaScript).
+            sent = []
+            for received in form.files[: max(0, MAX_ATTACHMENTS - len(media))]:
+                view = await services().uploads.upload(me["id"], received.path, received.sniffed)
+                sent.append(MediaChoice(view.id))
+            # Only those: a page without JavaScript has nothing else to wait with; an upload
+            # made by the script and still processing is refused below with a reason.
+            await services().uploads.wait_ready([c.media_id for c in sent])
+            media += sent
+            post = await services().posts.create(
+                me,
+                values["text"],
+                visibility=values["visibility"] or "public",
+                summary=values["summary"],
+                in_reply_to_id=reply_to,
+                language=values["language"] or None,
+                media=media,
+                sensitive=bool(form.get("sensitive")),
+            )
+        except GapoError as exc:
+            # The compose form again, with what was typed, so nothing is lost.
+            return await form_with_error("compose.html", exc, draft=values)
     target = next_url or url_for("posts.show_any", post_id=reply_to or post["id"])
     return redirect(target)  # type: ignore[return-value]
 
@@ -148,8 +164,10 @@ async def edit_form(post_id: int) -> str:
 @blueprint.post("/p/<int:post_id>/edit")
 async def edit(post_id: int) -> Response:
     me = await _me()
-    values = await form_fields("text", "summary")
-    await services().posts.edit(me, post_id, values["text"], values["summary"])
+    async with post_form(with_files=False) as form:
+        values = form.fields("text", "summary")
+        media = form.media() if form.names_media() else None
+    await services().posts.edit(me, post_id, values["text"], values["summary"], media=media)
     return redirect(url_for("posts.show_any", post_id=post_id))  # type: ignore[return-value]
 
 
