@@ -36,6 +36,7 @@ from instance.jobs.housekeeping import HOUSEKEEPING, HOUSEKEEPING_INTERVAL, Hous
 from instance.jobs.queue import JobQueue
 from instance.jobs.runner import JobRunner
 from instance.jobs.unix_wakeup import UnixSocketWakeup, wake_dir
+from instance.media.remote import RemoteMedia
 from instance.media.service import MediaService
 from instance.media.storage import LocalStorage
 from instance.notifications.writer import Notifier
@@ -115,6 +116,7 @@ class Services:
     federation_admin: FederationAdmin
     mutes: MuteService
     media: MediaService
+    remote_media: RemoteMedia
     image_pool: BoundedPool
 
     async def close(self) -> None:
@@ -164,7 +166,9 @@ async def open_services(settings: Settings) -> Services:
         ids=ids,
         urls=urls,
         actors=actors,
-        notes=RemoteNotes(actors, urls, post_writer),
+        notes=RemoteNotes(
+            actors, urls, post_writer, max_attachments=settings.max_remote_attachments
+        ),
         relationships=relationships,
         relationship_writer=relationship_writer,
         outbox=outbox,
@@ -173,10 +177,17 @@ async def open_services(settings: Settings) -> Services:
     inbox = InboxService(
         federation, queue, max_body=settings.max_body_bytes, origins=settings.origins
     )
+    # Decoding and resizing images is CPU-bound: a small pool that refuses past its queue.
+    image_pool = BoundedPool("images", 2, 16)
+    storage = LocalStorage(settings.data_dir / "media", settings.base_url)
+    media = MediaService(storage, image_pool)
+    remote_media = RemoteMedia(db, storage, fetcher, image_pool)
     housekeeping = Housekeeping(
         db,
         retain_jobs_days=settings.retain_jobs_days,
         retain_inbox_days=settings.retain_inbox_days,
+        remote_media=remote_media,
+        remote_media_days=settings.remote_media_days,
     )
     runner = JobRunner(
         db,
@@ -195,9 +206,6 @@ async def open_services(settings: Settings) -> Services:
     mentions = Mentions(db, urls, lookup)
     posts = PostService(db, post_writer, note_documents, mentions, settings.max_post_chars)
     post_reader = PostReader(db, urls)
-    # Decoding and resizing images is CPU-bound: a small pool that refuses past its queue.
-    image_pool = BoundedPool("images", 2, 16)
-    media = MediaService(LocalStorage(settings.data_dir / "media", settings.base_url), image_pool)
     login_throttle = LoginThrottle(
         settings.login_failures_per_account_hour, load_or_create_secret(settings.data_dir)
     )
@@ -250,6 +258,7 @@ async def open_services(settings: Settings) -> Services:
         mutes=mutes,
         profiles=ProfilePages(accounts, relationships, mutes, post_reader, lookup),
         media=media,
+        remote_media=remote_media,
         image_pool=image_pool,
         relationships=relationships,
         relationship_writer=relationship_writer,

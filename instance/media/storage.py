@@ -14,14 +14,16 @@ import secrets
 from pathlib import Path
 from typing import Protocol
 
-KEY_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}\.(?:webp|png|jpg)$")
-EXTENSIONS = ("webp", "png", "jpg")
+KEY_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}\.(?:webp|png|jpg|mp4|webm)$")
+# mp4 and webm: cached remote videos (instance/media/remote.py), kept as fetched.
+EXTENSIONS = ("webp", "png", "jpg", "mp4", "webm")
 
 
 class MediaStorage(Protocol):
     async def save(self, data: bytes, ext: str) -> str: ...
     def path_for(self, key: str) -> Path | None: ...
     def url_for(self, key: str) -> str: ...
+    async def save_file(self, source: Path, ext: str) -> str: ...
     async def delete(self, key: str) -> None: ...
 
 
@@ -52,6 +54,26 @@ class LocalStorage:
             raise ValueError(f"unsupported media extension {ext!r}")
         key = f"{secrets.token_urlsafe(18)}.{ext}"
         await asyncio.to_thread(self._write, key, data)
+        return key
+
+    def scratch(self) -> Path:
+        """A fresh path on the storage's filesystem for a file being made (a download), so
+        that `save_file` can move it in with one rename."""
+        incoming = self.root / ".incoming"
+        incoming.mkdir(parents=True, exist_ok=True)
+        return incoming / secrets.token_urlsafe(18)
+
+    def _move(self, source: Path, key: str) -> None:
+        with source.open("rb") as fh:
+            os.fsync(fh.fileno())
+        source.replace(self.root / key)
+
+    async def save_file(self, source: Path, ext: str) -> str:
+        """Move a file made at `scratch()` into storage under a new key; returns the key."""
+        if ext not in EXTENSIONS:
+            raise ValueError(f"unsupported media extension {ext!r}")
+        key = f"{secrets.token_urlsafe(18)}.{ext}"
+        await asyncio.to_thread(self._move, source, key)
         return key
 
     def path_for(self, key: str) -> Path | None:
