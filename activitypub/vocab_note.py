@@ -76,6 +76,7 @@ class Attachment:
     focal_point: tuple[float, float] | None = None  # Mastodon's: x right, y up, -1..1
     preview_url: str | None = None  # the poster or thumbnail (`icon`), http(s) only
     duration: float | None = None  # seconds, when the peer says
+    sensitive: bool = False  # Misskey marks files one by one
 
 
 @dataclass(frozen=True)
@@ -272,6 +273,7 @@ def _attachment(entry: Any) -> Attachment | None:
         focal_point=_focal_point(entry.get("focalPoint")),
         preview_url=_preview_url(entry.get("icon")),
         duration=_duration(entry.get("duration")),
+        sensitive=entry.get("sensitive") is True,
     )
 
 

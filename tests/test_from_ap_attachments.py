@@ -175,6 +175,28 @@ def test_entry_shapes(entry: Any, kind: str | None) -> None:
         assert -1.0 <= item.focus_x <= 1.0 and -1.0 <= item.focus_y <= 1.0
 
 
+def test_a_sensitive_file_makes_the_post_sensitive() -> None:
+    """Misskey marks sensitive files one by one (`sensitive` on the Document)."""
+    doc = {
+        "id": "https://x.example/n/1",
+        "type": "Note",
+        "content": "",
+        "sensitive": False,
+        "attachment": [
+            {"type": "Document", "mediaType": "image/webp", "url": "https://x.example/a.webp"},
+            {
+                "type": "Document",
+                "mediaType": "image/webp",
+                "url": "https://x.example/b.webp",
+                "sensitive": True,
+            },
+        ],
+    }
+    assert content_of(parse_note(doc)).sensitive is True
+    doc["attachment"] = doc["attachment"][:1]
+    assert content_of(parse_note(doc)).sensitive is False
+
+
 def test_hostile_post_with_15000_attachments_is_bounded() -> None:
     """Only the first 64 entries are read: ≤ 4 rows, and a page of bounded size."""
     doc = {

@@ -123,6 +123,11 @@ async def test_remote_attachments_are_stored_and_shown_through_the_proxy(
     clip = await client.get(f"/media/proxy/{remote_file_hash(files.url('/clip.mp4'))}")
     assert clip.status_code == 200 and clip.content_type == "video/mp4"
     assert await clip.get_data() == files.files["/clip.mp4"][0]
+    # Browsers seek in a video with Range requests.
+    part = await client.get(
+        f"/media/proxy/{remote_file_hash(files.url('/clip.mp4'))}", headers={"Range": "bytes=0-9"}
+    )
+    assert part.status_code == 206 and await part.get_data() == files.files["/clip.mp4"][0][:10]
 
 
 async def test_remote_update_replaces_the_attachments(

@@ -96,7 +96,8 @@ def content_of(note: Note, *, max_attachments: int = MAX_ATTACHMENTS) -> PostCon
     return PostContent(
         content_html=render_content(note, linked),
         summary=(note.summary or "")[:MAX_SUMMARY],
-        sensitive=bool(note.sensitive),
+        # Misskey marks a sensitive file on the file, not on the note: the post hides it.
+        sensitive=bool(note.sensitive) or any(a.sensitive for a in note.attachments),
         # Peers send names with the sign ("#tag"); the writer stores them by key.
         hashtags=tuple(h.name for h in note.hashtags),
         ap_json=stored_document(note.raw),
