@@ -35,7 +35,7 @@ from instance.db import media as media_q
 from instance.db.rows import RemoteFileRow
 from instance.ids import now
 from instance.media.remote_images import OUTPUT_EXT, OUTPUT_TYPE, NotAnImage, reencode
-from instance.media.sniff import HEAD_BYTES, sniff
+from instance.media.sniff import sniff
 from instance.media.storage import LocalStorage
 from instance.pools import BoundedPool
 
@@ -52,6 +52,8 @@ TOUCH_EVERY = 3600
 # A 99 MB video over a slow link needs more than the 30 s a document gets.
 DOWNLOAD_SECONDS = 300
 ACCEPT = "image/*, video/*;q=0.9"
+# What the sniffer is shown: every signature it knows sits in the first few dozen bytes.
+HEAD_BYTES = 4096
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,10 @@ from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 # Decoders for what peers send; everything else Pillow knows stays unused.
 REMOTE_FORMATS = ("JPEG", "PNG", "GIF", "WEBP", "AVIF", "HEIF")
 MAX_PIXELS = 40_000_000
-# An animation's frames times pixels: a 500-frame 1080p GIF is ~1 billion; past this the
-# file is refused rather than holding a pool thread for seconds.
-MAX_ANIMATION_PIXELS = 200_000_000
+# An animation's frames times pixels. Every frame is held decoded (4 bytes a pixel) while
+# the WebP is written, so this bounds a pool thread's memory to about 200 MB; it admits a
+# 480×270 GIF of 380 frames. Larger animations are refused, not served as they came.
+MAX_ANIMATION_PIXELS = 50_000_000
 # Pages show attachments at most a column wide; a full-screen view on a large display needs
 # about this. A 12 MP photo (4000×3000) took 2.2 s re-encoded whole, 1.1-1.4 s at this
 # size, on one thread of the test machine (bench/bench_remote_media.py).

@@ -1,16 +1,14 @@
 """What a file really is, from its first bytes: never from its name or a peer's word.
 
 A stub with the interface of the sniffer being written on another branch (the lead
-replaces this file at merge): `sniff(head) -> Sniffed | None`, where `head` is at least
-the first 64 bytes. It knows the formats Gapo stores; anything else (HTML, SVG, JSON,
-scripts) is None.
+replaces this file at merge): `sniff(head) -> Sniffed | None`, where `head` is the first
+bytes of the file (`media/remote.py` passes 4 kB). It knows the formats Gapo stores;
+anything else (HTML, SVG, JSON, scripts) is None.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-HEAD_BYTES = 64
 
 
 @dataclass(frozen=True)
