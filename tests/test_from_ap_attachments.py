@@ -165,6 +165,8 @@ def test_misskey_empty_attachment_list() -> None:
         ("https://x.example/bare.jpg", "image"),
         ("ftp://x.example/bare.jpg", None),
         ({"type": "Image", "url": "https://x.example/f.jpg", "focalPoint": ["a", 2]}, "image"),
+        ({"type": "Image", "url": "https://x.example/f.jpg", "focalPoint": [9, -9]}, "image"),
+        ({"type": "Image", "url": "https://x.example/f.jpg", "width": 10**9, "height": 5}, "image"),
     ],
 )
 def test_entry_shapes(entry: Any, kind: str | None) -> None:
@@ -173,6 +175,7 @@ def test_entry_shapes(entry: Any, kind: str | None) -> None:
     assert [i.kind for i in items] == ([kind] if kind else [])
     for item in items:
         assert -1.0 <= item.focus_x <= 1.0 and -1.0 <= item.focus_y <= 1.0
+        assert item.width is None or item.width <= 16384
 
 
 def test_a_sensitive_file_makes_the_post_sensitive() -> None:

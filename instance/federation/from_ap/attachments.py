@@ -36,6 +36,8 @@ _EXTENSIONS = {
     "flac": "audio",
 }
 _TYPES = {"Image": "image", "Video": "video", "Audio": "audio"}
+# Sizes only lay the page out before the file loads; a peer's absurd ones are dropped.
+MAX_DIMENSION = 16384
 
 
 def kind_of(attachment: RemoteAttachment) -> str:
@@ -72,13 +74,17 @@ def to_attachment(attachment: RemoteAttachment, kind: str) -> Attachment:
         blurhash=attachment.blurhash
         if attachment.blurhash and len(attachment.blurhash) <= 100
         else None,
-        width=attachment.width,
-        height=attachment.height,
+        width=_dimension(attachment.width),
+        height=_dimension(attachment.height),
         duration=attachment.duration,
         focus_x=focus_x,
         focus_y=focus_y,
         remote_preview_url=attachment.preview_url,
     )
+
+
+def _dimension(value: int | None) -> int | None:
+    return value if value is not None and value <= MAX_DIMENSION else None
 
 
 def stored_attachments(
