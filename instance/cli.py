@@ -142,6 +142,21 @@ def cmd_jobs_retry_now(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(_with_services(settings, action))
 
 
+def cmd_media_prune(settings: Settings, args: argparse.Namespace) -> int:
+    days = settings.remote_media_days if args.days is None else args.days
+    if days < 0:
+        raise SystemExit("--days must be 0 or more.")
+
+    async def action(services: Any) -> int:
+        from instance.ids import now
+
+        count = await services.remote_media.prune(now() - days * 86400)
+        print(f"{count} cached remote file(s) not viewed for {days} day(s) deleted.")
+        return 0
+
+    return asyncio.run(_with_services(settings, action))
+
+
 def _domain_action(blocked: bool) -> Callable[[Settings, argparse.Namespace], int]:
     def run(settings: Settings, args: argparse.Namespace) -> int:
         async def action(services: Any) -> int:
@@ -220,6 +235,18 @@ def build_parser() -> argparse.ArgumentParser:
     jobs.add_parser("retry-now", help="run every waiting job now").set_defaults(
         func=cmd_jobs_retry_now
     )
+
+    media = commands.add_parser("media", help="stored media files").add_subparsers(
+        dest="media_command", required=True
+    )
+    prune = media.add_parser("prune", help="delete cached copies of remote files not viewed lately")
+    prune.add_argument(
+        "--days",
+        type=int,
+        default=None,
+        help="not viewed for this many days (GAPO_REMOTE_MEDIA_DAYS)",
+    )
+    prune.set_defaults(func=cmd_media_prune)
 
     domain = commands.add_parser("domain", help="block or unblock a remote domain").add_subparsers(
         dest="domain_command", required=True

@@ -99,6 +99,12 @@ class Settings:
     # Video transcodes run as jobs, this many at once per process (one keeps a core free
     # for web requests on a 2-core machine: 10 s of 720p took ~4 s of both cores).
     transcode_workers: int = 1
+    # Attachments of a remote post kept as media (shown through the proxy); the rest stay
+    # links. The post writer stores at most 4 (Mastodon's limit) whatever this says.
+    max_remote_attachments: int = 4
+    # Cached copies of remote files not viewed for this many days are dropped (the row
+    # stays; the file is fetched again when someone looks).
+    remote_media_days: int = 30
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -118,7 +124,9 @@ class Settings:
                 f"GAPO_RETAIN_INBOX_DAYS must be at least {MIN_RETAIN_INBOX_DAYS}: inbox records"
                 " also keep a redelivered activity from being applied twice"
             )
-        for name in ("body_timeout", "body_min_rate", "max_body_reads"):
+        if not 0 <= self.max_remote_attachments <= 4:
+            raise ConfigError("GAPO_MAX_REMOTE_ATTACHMENTS must be between 0 and 4")
+        for name in ("body_timeout", "body_min_rate", "max_body_reads", "remote_media_days"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"GAPO_{name.upper()} must be at least 1")
         parts = urlsplit(self.base_url)

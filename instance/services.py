@@ -36,6 +36,7 @@ from instance.jobs.housekeeping import HOUSEKEEPING, HOUSEKEEPING_INTERVAL, Hous
 from instance.jobs.queue import JobQueue
 from instance.jobs.runner import JobRunner
 from instance.jobs.unix_wakeup import UnixSocketWakeup, wake_dir
+from instance.media.remote import RemoteMedia
 from instance.media.service import MediaService
 from instance.media.storage import LocalStorage
 from instance.media.uploads import (
@@ -125,6 +126,7 @@ class Services:
     media: MediaService
     uploads: MediaUploads
     upload_limiter: RateLimiter
+    remote_media: RemoteMedia
     image_pool: BoundedPool
     video_pool: BoundedPool
 
@@ -176,7 +178,9 @@ async def open_services(settings: Settings) -> Services:
         ids=ids,
         urls=urls,
         actors=actors,
-        notes=RemoteNotes(actors, urls, post_writer),
+        notes=RemoteNotes(
+            actors, urls, post_writer, max_attachments=settings.max_remote_attachments
+        ),
         relationships=relationships,
         relationship_writer=relationship_writer,
         outbox=outbox,
@@ -185,11 +189,6 @@ async def open_services(settings: Settings) -> Services:
     inbox = InboxService(
         federation, queue, max_body=settings.max_body_bytes, origins=settings.origins
     )
-    housekeeping = Housekeeping(
-        db,
-        retain_jobs_days=settings.retain_jobs_days,
-        retain_inbox_days=settings.retain_inbox_days,
-    )
     # Decoding and resizing images is CPU-bound: a small pool that refuses past its queue.
     image_pool = BoundedPool("images", 2, 16)
     # Transcodes come from jobs, which the runner starts at most `transcode_workers` at a
@@ -197,6 +196,14 @@ async def open_services(settings: Settings) -> Services:
     video_pool = BoundedPool("video", settings.transcode_workers, 64)
     storage = LocalStorage(settings.data_dir / "media", settings.base_url)
     media = MediaService(storage, image_pool)
+    remote_media = RemoteMedia(db, storage, fetcher, image_pool)
+    housekeeping = Housekeeping(
+        db,
+        retain_jobs_days=settings.retain_jobs_days,
+        retain_inbox_days=settings.retain_inbox_days,
+        remote_media=remote_media,
+        remote_media_days=settings.remote_media_days,
+    )
     uploads = MediaUploads(
         db,
         ids,
@@ -286,6 +293,7 @@ async def open_services(settings: Settings) -> Services:
         media=media,
         uploads=uploads,
         upload_limiter=RateLimiter(settings.uploads_per_30min, 1800),
+        remote_media=remote_media,
         image_pool=image_pool,
         video_pool=video_pool,
         relationships=relationships,

@@ -27,6 +27,7 @@ from activitypub.vocab import (
 )
 from instance.federation.from_ap import notes as from_ap
 from instance.federation.remote_actors import ActorFetchFailed, RemoteActors
+from instance.posts.attachments import MAX_ATTACHMENTS
 from instance.posts.writes import Audience, Executor, PostWriter, Row
 from instance.urls import LocalUrls
 
@@ -102,9 +103,17 @@ def _narrowest(a: Visibility, b: Visibility) -> Visibility:
 
 
 class RemoteNotes:
-    def __init__(self, actors: RemoteActors, urls: LocalUrls, writer: PostWriter) -> None:
+    def __init__(
+        self,
+        actors: RemoteActors,
+        urls: LocalUrls,
+        writer: PostWriter,
+        *,
+        max_attachments: int = MAX_ATTACHMENTS,
+    ) -> None:
         self.actors = actors
         self.urls = urls
+        self.max_attachments = max_attachments
         # The one writer of posts; the inbox handlers reach it as `ctx.notes.writer`.
         self.writer = writer
 
@@ -187,6 +196,7 @@ class RemoteNotes:
                 visibility=visibility,
                 parent_id=parent_id,
                 audience=await self._audience(note),
+                max_attachments=self.max_attachments,
             )
         )
 
@@ -241,7 +251,7 @@ class RemoteNotes:
         edited_at = note.updated
         if edited_at is None:
             raise NoteIgnored("no edit time: not an edit")
-        content = from_ap.content_of(note)
+        content = from_ap.content_of(note, max_attachments=self.max_attachments)
         await _check_edit_applies(
             self.writer, self.writer.db, existing, edited_at, content.content_html
         )

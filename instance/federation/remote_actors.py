@@ -17,6 +17,7 @@ from activitypub.vocab import Actor, VocabError, origin_of, parse_actor
 from instance.db import Database
 from instance.db import accounts as accounts_q
 from instance.db import keys as keys_q
+from instance.db import media as media_q
 from instance.db.connection import Row
 from instance.federation.from_ap.actors import (
     domain_of,
@@ -27,7 +28,7 @@ from instance.federation.from_ap.actors import (
 from instance.federation.single_flight import SingleFlight
 from instance.ids import IdGenerator, now
 from instance.outbound.signing import KeySigner
-from instance.urls import LocalUrls
+from instance.urls import LocalUrls, remote_file_hash
 
 REFRESH_AFTER = 24 * 3600
 KEY_REFETCH_PER_HOST_PER_MINUTE = 10
@@ -119,6 +120,10 @@ class RemoteActors:
             else:
                 account_id = existing["id"]
                 await accounts_q.update_profile(tx, account_id, values)
+            # Pages show these through /media/proxy/, which serves only URLs learnt so.
+            for image_url in (account.avatar_url, account.header_url):
+                if image_url:
+                    await media_q.remember_remote(tx, remote_file_hash(image_url), image_url, ts)
             for key in account.keys:
                 await keys_q.upsert_public_key(
                     tx,

@@ -1,5 +1,6 @@
-"""Housekeeping: a recurring job that deletes expired sessions, finished jobs and old inbox
-records, so the database does not grow for ever.
+"""Housekeeping: a recurring job that deletes expired sessions, finished jobs, old inbox
+records and cached copies of remote files nobody looked at for a while, so neither the
+database nor the media folder grows for ever.
 
 It is one row in the job queue, like any job: whichever runner claims it runs it, so it
 runs once per interval for the whole instance, not once per process, and a runner that
@@ -14,7 +15,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from instance.db import Database
 from instance.db import inbox as inbox_q
@@ -38,13 +39,29 @@ class Purged:
     sessions: int
     jobs: int
     inbox: int
+    remote_files: int = 0
+
+
+class RemoteCache(Protocol):
+    """The cache of remote files (`media.remote.RemoteMedia`): old copies are dropped."""
+
+    async def prune(self, cutoff: int, *, batch: int = ...) -> int: ...
 
 
 class Housekeeping:
     def __init__(
-        self, db: Database, *, retain_jobs_days: int, retain_inbox_days: int, batch: int = BATCH
+        self,
+        db: Database,
+        *,
+        retain_jobs_days: int,
+        retain_inbox_days: int,
+        batch: int = BATCH,
+        remote_media: RemoteCache | None = None,
+        remote_media_days: int = 30,
     ) -> None:
         self.db = db
+        self.remote_media = remote_media
+        self.remote_media_age = remote_media_days * DAY
         self.retain_jobs = retain_jobs_days * DAY
         self.retain_inbox = retain_inbox_days * DAY
         self.batch = batch
@@ -52,13 +69,14 @@ class Housekeeping:
     async def run(self, payload: dict[str, Any], job: Row) -> None:
         """The job handler (the runner schedules the next run)."""
         purged = await self.purge()
-        if purged.sessions or purged.jobs or purged.inbox:
+        if purged.sessions or purged.jobs or purged.inbox or purged.remote_files:
             log.info(
                 "housekeeping deleted %d expired session(s), %d finished job(s),"
-                " %d inbox record(s)",
+                " %d inbox record(s), %d cached remote file(s)",
                 purged.sessions,
                 purged.jobs,
                 purged.inbox,
+                purged.remote_files,
             )
 
     async def purge(self) -> Purged:
@@ -72,7 +90,12 @@ class Housekeeping:
                 self.db, inbox_before, first_id_at(inbox_before), self.batch
             )
         )
-        return Purged(sessions=sessions, jobs=jobs, inbox=inbox)
+        remote_files = 0
+        if self.remote_media is not None:
+            remote_files = await self.remote_media.prune(
+                ts - self.remote_media_age, batch=self.batch
+            )
+        return Purged(sessions=sessions, jobs=jobs, inbox=inbox, remote_files=remote_files)
 
     async def _batched(self, delete_batch: Callable[[], Awaitable[int]]) -> int:
         total = 0

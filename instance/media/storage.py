@@ -74,8 +74,15 @@ class LocalStorage:
         await asyncio.to_thread(self._write, key, data)
         return key
 
+    def scratch(self) -> Path:
+        """A fresh path on the storage's filesystem for a file being made (a download), so
+        that `save_file` can move it in with one rename."""
+        incoming = self.root / ".incoming"
+        incoming.mkdir(parents=True, exist_ok=True)
+        return incoming / secrets.token_urlsafe(18)
+
     async def save_file(self, source: Path, ext: str) -> str:
-        """Keep a file the server made (it is moved, not copied, when it can be)."""
+        """Keep a file the server made (moved, not copied, when on the same filesystem)."""
         key = new_key(ext)
         await asyncio.to_thread(self._store, key, source)
         return key

@@ -10,10 +10,12 @@ from typing import Any
 
 from activitypub.entities import hashtags as find_hashtags
 from instance.db import accounts as accounts_q
+from instance.db import media as media_q
 from instance.db import posts as posts_q
 from instance.db.connection import Row
 from instance.db.executor import Executor
 from instance.outbound import to_ap
+from instance.outbound.to_ap.media import attachments
 from instance.outbound.to_ap.notes import hashtag_tag, mention_tag
 from instance.urls import LocalUrls
 
@@ -60,12 +62,14 @@ class NoteDocuments:
             parent_row = await posts_q.get(ex, post["in_reply_to_id"])
             parent = self.ap_id_of(parent_row) if parent_row else post["in_reply_to_ap_id"]
         mentioned, tags = await self.addressees_and_tags(ex, post)
+        media = attachments(self.urls, await media_q.of_posts(ex, [post["id"]]))
         return to_ap.note(
             self.urls,
             post,
             mentioned=mentioned,
             in_reply_to=parent,
             tags=tags,
+            attachments=media,
             with_context=with_context,
         )
 

@@ -14,6 +14,7 @@ def register_web(app: Quart) -> None:
         errors,
         home,
         media,
+        media_proxy,
         notifications,
         people,
         posts,
@@ -39,6 +40,7 @@ def register_web(app: Quart) -> None:
     app.register_blueprint(people.blueprint)
     app.register_blueprint(notifications.blueprint)
     app.register_blueprint(media.blueprint)
+    app.register_blueprint(media_proxy.blueprint)
     app.register_blueprint(tags.blueprint)
     activitypub_routes.install(app)
     wellknown.install(app)

@@ -26,10 +26,13 @@ DEVICE_COOKIE = "gapo_device"
 LOCALE_COOKIE = "gapo_locale"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
-# Self-hosted assets only: no inline script, no third-party origin.
+# Self-hosted assets only: no inline script, no third-party origin. Images and videos too:
+# remote ones come through /media/proxy/, so a page that named a remote file directly (a
+# bug, or markup a peer slipped in) is blocked rather than leaking the reader's address.
+# blob: is for the compose form's previews of files not uploaded yet.
 CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; "
-    "media-src 'self' https:; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+    "media-src 'self' blob:; object-src 'none'; base-uri 'none'; form-action 'self'; "
     "frame-ancestors 'none'"
 )
 # On an https base URL browsers are told to use nothing else for a year. No includeSubDomains:
@@ -149,6 +152,7 @@ def install(app: Quart) -> None:
             "here": here,
             "iso_time": iso_time,
             "web_url": web_url,
+            "media_src": media_src,
             "when": when,
         }
 
@@ -222,6 +226,15 @@ def web_url(url: str | None) -> str:
     if value.startswith("/") and not value.startswith("//"):
         return value
     return ""
+
+
+def media_src(url: str | None) -> str:
+    """An image or video URL for a `src`: ours as it is, a remote one through the media
+    proxy (a reader's browser never loads a file from another server), else ""."""
+    safe = web_url(url)
+    if not safe or safe.startswith("/"):
+        return safe
+    return services().urls.served(safe) or ""
 
 
 def here() -> str:

@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from ipaddress import IPv4Address, IPv6Address, ip_address
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -630,3 +631,45 @@ async def test_legacy_numeric_hosts_refused_without_a_socket(
         await guarded.get_json(f"http://{host}:{peer.port}/doc")
     assert connects == []
     assert peer.hits == []
+
+
+# -- downloads (the media proxy's fetch) ------------------------------------------------
+
+
+async def test_download_follows_redirects_into_a_file(
+    peer: Peer, fetcher: Fetcher, tmp_path: Path
+) -> None:
+    dest = tmp_path / "file"
+    content_type = await fetcher.download(f"{peer.base}/chain/2", dest, max_bytes=10_000)
+    assert content_type == AP_CONTENT_TYPE
+    assert json.loads(dest.read_bytes())["id"] == f"{peer.base}/chain/0"
+    assert [path for _, path, _, _, _ in peer.hits] == ["/chain/2", "/chain/1", "/chain/0"]
+    assert "Signature" not in peer.hits[0][2]  # media are fetched unsigned
+
+
+@pytest.mark.parametrize("path", ["/big-declared", "/big-stream"])
+async def test_download_over_the_cap_leaves_no_file(
+    peer: Peer, fetcher: Fetcher, tmp_path: Path, path: str
+) -> None:
+    dest = tmp_path / "file"
+    with pytest.raises(ResponseTooLarge):
+        await fetcher.download(f"{peer.base}{path}", dest, max_bytes=100_000)
+    assert not dest.exists()
+
+
+async def test_download_is_guarded_and_bounded(
+    peer: Peer, fetcher: Fetcher, guarded: Fetcher, connects: list[Any], tmp_path: Path
+) -> None:
+    dest = tmp_path / "file"
+    with pytest.raises(TooManyRedirects):
+        await fetcher.download(f"{peer.base}/chain/4", dest, max_bytes=10_000)
+    with pytest.raises(HttpStatusError):
+        await fetcher.download(f"{peer.base}/status/404", dest, max_bytes=10_000)
+    with pytest.raises(InvalidUrl):
+        await fetcher.download("file:///etc/passwd", dest, max_bytes=10_000)
+    assert not dest.exists()
+    connects.clear()
+    hits = len(peer.hits)
+    with pytest.raises(BlockedAddress):
+        await guarded.download(f"{peer.base}/doc", dest, max_bytes=10_000)
+    assert connects == [] and len(peer.hits) == hits and not dest.exists()

@@ -185,17 +185,28 @@ class BovinePeer:
         return str(answer["id"])
 
     async def post(
-        self, content: str, *, to: list[str] | None = None, in_reply_to: str | None = None
+        self,
+        content: str,
+        *,
+        to: list[str] | None = None,
+        in_reply_to: str | None = None,
+        attachment: list[dict[str, Any]] | None = None,
     ) -> str:
         """Create(Note) to Public + followers (+ `to` actors, mentioned), delivered signed to
         each follower's inbox before this returns; return the Note's id (fetchable there).
 
         Raises PeerError if any inbox refused the delivery."""
         payload: dict[str, Any] = {"content": content, "to": to or []}
+        if attachment:
+            payload["attachment"] = attachment
         if in_reply_to:
             payload["inReplyTo"] = in_reply_to
         answer = await self._call("POST", "post", payload)
         return str(answer["id"])
+
+    async def fetch(self, url: str) -> dict[str, Any]:
+        """`url` as bovine's client gets it (a signed GET from the peer's actor)."""
+        return dict(await self._call("POST", "fetch", {"url": url}))
 
     async def inbox(self) -> list[dict[str, Any]]:
         """Everything POSTed to the inbox: {activity, verified, key_id, signer, error?}."""

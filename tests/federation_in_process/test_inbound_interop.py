@@ -139,21 +139,26 @@ async def stored_local(app: Quart, post_id: int) -> Row:
 
 
 async def test_update_keeps_attachment_links(app: Quart, client: Client, peer: FakePeer) -> None:
-    """An edit rebuilds the content as ingest does: the attachment links stay."""
-    created = note(peer, 1, "<p>with a picture</p>") | {
+    """An edit rebuilds the content as ingest does: a document's link stays (an image
+    becomes a media row instead, see test_remote_attachments.py)."""
+    created = note(peer, 1, "<p>with a paper</p>") | {
         "attachment": [
-            {"type": "Document", "mediaType": "image/png", "url": "https://cdn.example/a/cat.png"}
+            {
+                "type": "Document",
+                "mediaType": "application/pdf",
+                "url": "https://cdn.example/a/cat.pdf",
+            }
         ]
     }
     await receive(app, client, peer, wrap(peer, "Create", created, 1))
     before = (await stored(app, created["id"]))["content_html"]
-    assert "https://cdn.example/a/cat.png" in before and ">cat.png</a>" in before
+    assert "https://cdn.example/a/cat.pdf" in before and ">cat.pdf</a>" in before
 
     edited = {**created, "content": "<p>edited text</p>", "updated": "2025-01-03T00:00:00Z"}
     await receive(app, client, peer, wrap(peer, "Update", edited, 2))
     after = (await stored(app, created["id"]))["content_html"]
     assert "edited text" in after
-    assert "https://cdn.example/a/cat.png" in after and ">cat.png</a>" in after
+    assert "https://cdn.example/a/cat.pdf" in after and ">cat.pdf</a>" in after
 
 
 async def test_update_needs_a_newer_updated(app: Quart, client: Client, peer: FakePeer) -> None:

@@ -8,14 +8,17 @@ addresses are looked up by `federation/notes_in.py` and passed in.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from html import escape
 from urllib.parse import unquote, urlsplit
 
 from activitypub.html import sanitize_html
 from activitypub.vocab import Attachment, Note, attributed_actor_ids, parse_datetime
+from instance.federation.from_ap.attachments import stored_attachments
 from instance.federation.from_ap.stored import stored_document
 from instance.federation.remote_actors import web_url_or_none
 from instance.ids import now
+from instance.posts.attachments import MAX_ATTACHMENTS
 from instance.posts.languages import normalize_language
 from instance.posts.writes import Audience, NewPost, PostContent, Row
 
@@ -39,12 +42,13 @@ def _attachment_label(attachment: Attachment) -> str:
     return tail[:MAX_LABEL] or "attachment"
 
 
-def render_content(note: Note) -> str:
+def render_content(note: Note, linked: Sequence[Attachment] | None = None) -> str:
     """The stored HTML of a remote note, the same on Create and on Update.
 
     The title of an article-like type, then the content, a poll's options and links to
-    the attachments. Each piece is sanitised on its own, so unbalanced markup in the
-    content cannot swallow what follows it.
+    the attachments not stored as media (`linked`; all of them when not given). Each
+    piece is sanitised on its own, so unbalanced markup in the content cannot swallow
+    what follows it.
     """
     parts: list[str] = []
     title = (note.name or "").strip()
@@ -57,7 +61,7 @@ def render_content(note: Note) -> str:
     if note.poll_options:
         items = "".join(f"<li>{escape(option[:MAX_OPTION])}</li>" for option in note.poll_options)
         parts.append(f"<ul>{items}</ul>")
-    for attachment in note.attachments:
+    for attachment in note.attachments if linked is None else linked:
         url = web_url_or_none(attachment.url)
         if url:
             label = escape(_attachment_label(attachment))
@@ -82,15 +86,23 @@ def stored_version_time(stored: str | None) -> float | None:
     return parse_datetime(raw.get("updated")) or parse_datetime(raw.get("published"))
 
 
-def content_of(note: Note) -> PostContent:
-    """A version of the note: what Create stores and Update replaces."""
+def content_of(note: Note, *, max_attachments: int = MAX_ATTACHMENTS) -> PostContent:
+    """A version of the note: what Create stores and Update replaces.
+
+    Up to `max_attachments` images and videos become media rows (shown through the
+    media proxy); the others stay links in the content.
+    """
+    stored, linked = stored_attachments(note.attachments, max_attachments)
     return PostContent(
-        content_html=render_content(note),
+        content_html=render_content(note, linked),
         summary=(note.summary or "")[:MAX_SUMMARY],
-        sensitive=bool(note.sensitive),
+        # Misskey marks a sensitive file on the file, not on the note: the post hides it.
+        sensitive=bool(note.sensitive) or any(a.sensitive for a in note.attachments),
         # Peers send names with the sign ("#tag"); the writer stores them by key.
         hashtags=tuple(h.name for h in note.hashtags),
         ap_json=stored_document(note.raw),
+        # Always a tuple, never None: an Update replaces the attachments with its own list.
+        attachments=stored,
     )
 
 
@@ -102,11 +114,12 @@ def new_post(
     parent_id: int | None,
     audience: Audience,
     content: PostContent | None = None,
+    max_attachments: int = MAX_ATTACHMENTS,
 ) -> NewPost:
     """The row values of a remote note, for `PostWriter.create`."""
     return NewPost(
         author=author,
-        content=content or content_of(note),
+        content=content or content_of(note, max_attachments=max_attachments),
         visibility=visibility,
         language=normalize_language(note.language),
         created_at=int(note.published or now()),

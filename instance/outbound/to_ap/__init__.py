@@ -67,6 +67,7 @@ def note(
     mentioned: list[str],
     in_reply_to: str | None,
     tags: list[dict[str, Any]] | None = None,
+    attachments: list[dict[str, Any]] | None = None,
     with_context: bool = True,
 ) -> dict[str, Any]:
     username = post["username"]
@@ -85,7 +86,7 @@ def note(
         "to": to,
         "cc": cc,
         "tag": tags or [],
-        "attachment": [],
+        "attachment": attachments or [],
         "replies": {
             "id": urls.replies(username, post["id"]),
             "type": "Collection",

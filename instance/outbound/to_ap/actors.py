@@ -42,9 +42,23 @@ def person(urls: LocalUrls, account: Row, public_pem: str) -> dict[str, Any]:
         "tag": [],
     }
     if account["avatar_url"]:
-        doc["icon"] = {"type": "Image", "url": account["avatar_url"]}
+        doc["icon"] = image(account["avatar_url"])
     if account["header_url"]:
-        doc["image"] = {"type": "Image", "url": account["header_url"]}
+        doc["image"] = image(account["header_url"])
+    return doc
+
+
+# Profile images are stored re-encoded (instance/media/images.py): the key's extension says how.
+_IMAGE_TYPES = {"webp": "image/webp", "png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg"}
+
+
+def image(url: str) -> dict[str, Any]:
+    """An actor's `icon` or `image`: an Image with its media type when the file name says it."""
+    doc: dict[str, Any] = {"type": "Image", "url": url}
+    tail = url.rsplit("/", 1)[-1]
+    media_type = _IMAGE_TYPES.get(tail.rsplit(".", 1)[-1].lower()) if "." in tail else None
+    if media_type:
+        doc["mediaType"] = media_type
     return doc
 
 

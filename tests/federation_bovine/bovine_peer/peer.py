@@ -12,7 +12,9 @@ recurse forever. Follows are accepted at once. State (key, inbox, followers, obj
 D/key.json and D/state.json. Test control API on the same port, under /_control/:
 
     POST /_control/follow {"actor": url-or-handle}   -> {"id": follow id, "actor", "status"}
-    POST /_control/post {"content", "inReplyTo"?, "to"?: [actor]} -> {"id": note id, ...}
+    POST /_control/post {"content", "inReplyTo"?, "to"?: [actor], "attachment"?: [...]}
+                              -> {"id": note id, ...}
+    POST /_control/fetch {"url"}  -> the document, fetched with bovine's signed GET
     GET  /_control/inbox      -> [{"activity", "verified", "key_id", "signer", "error"}]
     GET  /_control/followers  -> [actor id]
     GET  /_control/following  -> [{"id", "actor", "inbox", "state"}]
@@ -286,6 +288,8 @@ def make_app(peer: Peer) -> Quart:
         ).as_public()
         note.to.update(a["id"] for a in extra)
         built = note.build()
+        if data.get("attachment"):
+            built["attachment"] = data["attachment"]
         create = peer.remember(peer.activities.create(peer.remember(built)).build())
         peer.outbox.append(create["id"])
         peer.save()
@@ -294,6 +298,12 @@ def make_app(peer: Peer) -> Quart:
         failed = any(status >= 300 for status in deliveries.values())
         answer = {"id": built["id"], "activity": create["id"], "deliveries": deliveries}
         return jsonify(answer), 502 if failed else 200
+
+    @app.post("/_control/fetch")
+    async def control_fetch() -> Any:
+        assert peer.client is not None
+        url = (await request.get_json())["url"]
+        return jsonify(await peer.client.get(url, create_tombstone=False))
 
     @app.get("/_control/inbox")
     async def control_inbox() -> Any:
