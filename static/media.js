@@ -136,7 +136,17 @@
       step(1);
     });
     dialog.addEventListener("keydown", function (event) {
-      if (event.key === "ArrowLeft") {
+      if (event.key === "Tab") {
+        // The modal makes the page inert; this also keeps Tab from leaving for the
+        // browser's own controls, cycling through the dialog's visible buttons.
+        var buttons = Array.prototype.filter.call(dialog.querySelectorAll("button"), function (b) {
+          return !b.hidden;
+        });
+        var at = buttons.indexOf(document.activeElement);
+        var next = (at + (event.shiftKey ? -1 : 1) + buttons.length) % buttons.length;
+        event.preventDefault();
+        buttons[at < 0 ? 0 : next].focus();
+      } else if (event.key === "ArrowLeft") {
         step(-1);
       } else if (event.key === "ArrowRight") {
         step(1);

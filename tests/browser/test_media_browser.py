@@ -214,3 +214,46 @@ def test_sensitive_media_stay_covered_until_asked(page: Page, tmp_path: Path) ->
     cover.click()
     expect(image).to_be_visible()
     no_sideways_scroll(page)
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_two_photos_side_by_side_and_the_lightbox_steps_through_them(
+    page: Page, tmp_path: Path, size: str
+) -> None:
+    page.set_viewport_size(SIZES[size])
+    sign_up(page, "thu")
+    attachments = compose(page, [make_jpeg(tmp_path / "1.jpg"), make_jpeg(tmp_path / "2.jpg")])
+    expect(attachments.locator(".attachment-status")).to_have_text(["Ready", "Ready"])
+    attachments.nth(0).get_by_label(ALT_LABEL).fill("ảnh một")
+    attachments.nth(1).get_by_label(ALT_LABEL).fill("ảnh hai")
+    page.get_by_role("main").get_by_role("button", name="Post", exact=True).click()
+    page.wait_for_url(re.compile(r"/p/\d+$"))
+    grid = page.get_by_role("main").locator(".focus .media-grid")
+    expect(grid).to_have_class(re.compile(r"\bmedia-count-2\b"))
+    tiles = grid.locator(".media-item")
+    first, second = tiles.nth(0).bounding_box(), tiles.nth(1).bounding_box()
+    assert first and second
+    # Side by side, the same height, both inside the window.
+    assert abs(first["y"] - second["y"]) < 1 and abs(first["height"] - second["height"]) < 1
+    assert second["x"] > first["x"] + first["width"] - 1
+    assert second["x"] + second["width"] <= SIZES[size]["width"]
+    expect(grid.locator("img").nth(0)).to_have_attribute("alt", "ảnh một")
+    expect(grid.locator("img").nth(1)).to_have_attribute("alt", "ảnh hai")
+
+    grid.locator("a[data-lightbox]").nth(0).click()
+    dialog = page.locator("dialog.lightbox")
+    expect(dialog.locator("[data-counter]")).to_have_text("1 / 2")
+    expect(dialog.locator("[data-alt]")).to_have_text("ảnh một")
+    dialog.get_by_role("button", name="Next photo").click()
+    expect(dialog.locator("[data-counter]")).to_have_text("2 / 2")
+    expect(dialog.locator("[data-image]")).to_have_attribute("alt", "ảnh hai")
+    page.keyboard.press("ArrowRight")
+    expect(dialog.locator("[data-counter]")).to_have_text("1 / 2")
+    big_enough(dialog.get_by_role("button", name="Previous photo"))
+    # The page behind is inert: Tab stays inside the dialog.
+    for _ in range(4):
+        page.keyboard.press("Tab")
+        assert dialog.evaluate("d => d.contains(document.activeElement)")
+    dialog.get_by_role("button", name="Close").click()
+    expect(dialog).to_be_hidden()
+    expect(grid.locator("a[data-lightbox]").nth(0)).to_be_focused()
