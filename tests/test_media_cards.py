@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from quart import Quart, render_template, render_template_string
 
+from instance import i18n
 from instance.accounts.views import AccountView
 from instance.db import media as media_q
 from instance.media.views import MediaView
@@ -335,3 +336,16 @@ async def test_a_real_post_page_shows_its_media_rows(app: Quart) -> None:
         assert {(u.scheme, u.netloc) for u in srcs} == {(base.scheme, base.netloc)}, path
         assert [u.path for u in srcs] == ["/media/t901.webp", "/media/t902.webp"], path
         assert 'alt="ảnh 901"' in html and 'alt="ảnh 902"' in html
+
+
+async def test_media_strings_are_translated(app: Quart) -> None:
+    view = post(
+        photo(11), video(51, state="processing", url=None, preview_url=None), sensitive=True
+    )
+    async with app.test_request_context("/public/local", headers={"Accept-Language": "vi"}):
+        i18n.current_locale.set("vi")
+        html = await render_template_string('{% include "_post.html" %}', post=view)
+        compose = await render_template_string('{% include "_compose.html" %}')
+    assert "Nội dung nhạy cảm — hiện" in html and "Đang xử lý…" in html
+    assert "Ảnh và video (tối đa 4)" in compose and "Đánh dấu nội dung nhạy cảm" in compose
+    assert 'data-msg-uploading="Đang tải lên…"' in compose

@@ -16,10 +16,11 @@ import av
 import numpy as np
 import pytest
 from PIL import Image
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from tests.browser.test_accessibility import AUDIT
 from tests.helpers.browser import sign_up
+from tests.helpers.processes import Server
 
 SIZES = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 800}}
 ALT = "Chợ nổi Cái Răng lúc bình minh, thuyền chở đầy dưa hấu"
@@ -257,3 +258,47 @@ def test_two_photos_side_by_side_and_the_lightbox_steps_through_them(
     dialog.get_by_role("button", name="Close").click()
     expect(dialog).to_be_hidden()
     expect(grid.locator("a[data-lightbox]").nth(0)).to_be_focused()
+
+
+def test_without_javascript_files_post_with_the_form_and_alt_text_comes_on_the_edit_page(
+    browser: Browser, server: Server, tmp_path: Path
+) -> None:
+    context = browser.new_context(
+        base_url=server.base_url, locale="en-US", java_script_enabled=False
+    )
+    try:
+        page = context.new_page()
+        page.set_viewport_size(SIZES["phone"])
+        sign_up(page, "nojs")
+        page.goto("/home")
+        main = page.get_by_role("main")
+        # Nothing hides the sensitive box without the script: it applies to the files.
+        expect(main.get_by_label("Mark media as sensitive")).to_be_visible()
+        main.get_by_label(FILES_LABEL).set_input_files(str(make_jpeg(tmp_path / "a.jpg")))
+        main.get_by_role("button", name="Post", exact=True).click()
+        page.wait_for_url(re.compile(r"/p/\d+$"))
+        post_url = page.url
+        image = page.locator(".focus .media-grid img")
+        expect(image).to_have_attribute("alt", "Image without a description")
+        # The link opens the file itself.
+        href = page.locator(".focus a[data-lightbox]").get_attribute("href") or ""
+        assert "/media/" in href
+
+        page.goto(f"{post_url}/edit")
+        main = page.get_by_role("main")
+        main.get_by_label("Description of attachment 1 (alt text)").fill(ALT)
+        main.get_by_role("button", name="Save").click()
+        page.wait_for_url(re.compile(r"/p/\d+$"))
+        expect(page.locator(".focus .media-grid img")).to_have_attribute("alt", ALT)
+        # The ALT badge opens by itself, as a <details>.
+        page.locator(".focus .media-alt > summary").click()
+        expect(page.locator(".focus .media-alt p")).to_have_text(ALT)
+        no_sideways_scroll(page)
+
+        page.goto(f"{post_url}/edit")
+        page.get_by_role("main").get_by_label("Remove attachment 1").check()
+        page.get_by_role("main").get_by_role("button", name="Save").click()
+        page.wait_for_url(re.compile(r"/p/\d+$"))
+        expect(page.locator(".focus .media-grid")).to_have_count(0)
+    finally:
+        context.close()
