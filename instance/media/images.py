@@ -61,7 +61,8 @@ def _cover(image: Image.Image, shape: Shape) -> Image.Image:
     return image
 
 
-def _has_alpha(image: Image.Image) -> bool:
+def has_alpha(image: Image.Image) -> bool:
+    """Whether the mode can carry transparency (an alpha band or a transparent palette entry)."""
     return image.mode in ("RGBA", "LA", "PA") or (
         image.mode == "P" and "transparency" in image.info
     )
@@ -83,7 +84,7 @@ def process_image(data: bytes, kind: ImageKind) -> bytes:
             source.draft("RGB", (shape.width * 2, shape.height * 2))
             # The orientation tag is applied to the pixels before it is thrown away.
             image = ImageOps.exif_transpose(source)
-            image = image.convert("RGBA" if _has_alpha(image) else "RGB")
+            image = image.convert("RGBA" if has_alpha(image) else "RGB")
     except Image.DecompressionBombError as exc:
         raise ImageTooLarge(field=kind) from exc
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError) as exc:
