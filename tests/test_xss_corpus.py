@@ -4,7 +4,7 @@ Each payload is written, in one instance, into a local post (content and content
 warning), a local profile (display name, bio, profile field names and values), the
 search box, and a remote actor (name, summary, profile fields) and its note (content
 and summary) ingested as a peer would send them. Every page that shows them is then
-parsed, and none may hold markup that runs: no script but our own `/static/app.js`, no
+parsed, and none may hold markup that runs: no script but our own (`OUR_SCRIPTS`), no
 `on…=` attribute, no `javascript:` link or source, no frames, SVG or MathML. A template
 expression in the text stays text (`{{7*7}}` never becomes 49). Every answer carries
 the Content-Security-Policy that forbids inline script.
@@ -53,6 +53,11 @@ PAYLOADS = [
 FORBIDDEN_TAGS = {"iframe", "frame", "object", "embed", "svg", "math", "style", "base", "applet"}
 URL_ATTRIBUTES = {"href", "src", "action", "formaction", "data", "xlink:href", "poster"}
 BAD_SCHEMES = ("javascript:", "vbscript:", "data:text/html")
+# The only scripts a page may load: ours, from /static/, deferred (templates/base.html).
+OUR_SCRIPTS = [
+    [("src", f"/static/{name}.js"), ("defer", None)]
+    for name in ("app", "blurhash", "media", "composer")
+]
 
 
 class Scanner(HTMLParser):
@@ -64,7 +69,7 @@ class Scanner(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         attributes = dict(attrs)
-        if tag == "script" and attrs != [("src", "/static/app.js"), ("defer", None)]:
+        if tag == "script" and attrs not in OUR_SCRIPTS:
             self.problems.append(f"script tag {attrs}")
         if tag in FORBIDDEN_TAGS:
             self.problems.append(f"<{tag}> element")

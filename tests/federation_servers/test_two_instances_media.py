@@ -136,12 +136,10 @@ async def test_image_and_video_travel_and_are_proxied(
                 assert got.status == 200 and got.content_type == "image/webp"
                 assert not Image.open(io.BytesIO(await got.read())).getexif()  # GPS gone
             async with session.get(f"{one.base_url}/media/{video_key}") as origin:
-                serves_video = origin.status == 200
-            if serves_video:
-                # One's /media/<key> serves mp4 once uploads of videos exist (issue 13).
-                async with session.get(two.base_url + video_path) as got:
-                    assert got.status == 200 and got.content_type == "video/mp4"
-                    assert await got.read() == (one.data_dir / "media" / video_key).read_bytes()
+                assert origin.status == 200 and origin.content_type == "video/mp4"
+            async with session.get(two.base_url + video_path) as got:
+                assert got.status == 200 and got.content_type == "video/mp4"
+                assert await got.read() == (one.data_dir / "media" / video_key).read_bytes()
     finally:
         await alice.close()
         await bob.close()
