@@ -158,7 +158,8 @@ async def edit_form(post_id: int) -> str:
     post = await services().post_reader.get_visible(me["id"], post_id)
     if post["account_id"] != me["id"]:
         raise NotFound()
-    return await render_template("post_edit.html", post=post)
+    view = await services().post_reader.view(me["id"], post_id)
+    return await render_template("post_edit.html", post=post, media=view.media)
 
 
 @blueprint.post("/p/<int:post_id>/edit")
