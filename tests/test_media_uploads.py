@@ -350,3 +350,114 @@ async def test_uploads_never_attached_are_removed_after_a_day(app: Quart) -> Non
 
     assert await services.uploads.remove_unattached(now() + 1) == 1
     assert await count_rows(app, "media") == 0 and stored_files(app) == []
+
+
+def png_with_text_and_exif() -> bytes:
+    from PIL import PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Comment", "Taken at the safe house")
+    info.add_text("Author", "SecretPhone 9")
+    exif = Image.Exif()
+    exif[ExifTags.Base.Model] = "SecretPhone 9"
+    out = io.BytesIO()
+    Image.new("RGBA", (300, 200), (200, 30, 30, 128)).save(out, "PNG", pnginfo=info, exif=exif)
+    return out.getvalue()
+
+
+def webp_with_exif() -> bytes:
+    exif = Image.Exif()
+    exif[ExifTags.Base.Model] = "SecretPhone 9"
+    out = io.BytesIO()
+    Image.new("RGB", (320, 240), (10, 200, 90)).save(out, "WEBP", exif=exif)
+    return out.getvalue()
+
+
+def rotated_jpeg() -> bytes:
+    """Stored 400×200 with Orientation 6: shown upright, it is 200×400."""
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = 6
+    exif[ExifTags.Base.Model] = "SecretPhone 9"
+    out = io.BytesIO()
+    Image.new("RGB", (400, 200), (90, 90, 200)).save(out, "JPEG", exif=exif)
+    return out.getvalue()
+
+
+def animated_gif() -> bytes:
+    frames = [Image.new("RGB", (80, 60), (index * 60, 40, 200 - index * 40)) for index in range(4)]
+    out = io.BytesIO()
+    frames[0].save(
+        out,
+        "GIF",
+        save_all=True,
+        append_images=frames[1:],
+        duration=100,
+        loop=0,
+        comment=b"SecretPhone 9",
+    )
+    return out.getvalue()
+
+
+def png_bomb() -> bytes:
+    """144 megapixels of one colour: a few kB on the wire, far more once decoded."""
+    out = io.BytesIO()
+    Image.new("1", (12000, 12000), 0).save(out, "PNG", optimize=True)
+    return out.getvalue()
+
+
+async def test_every_photo_format_is_served_without_its_metadata_and_upright(app: Quart) -> None:
+    client = app.test_client()
+    await signup(client, "alice")
+    for data, name, size in (
+        (png_with_text_and_exif(), "a.png", (300, 200)),
+        (webp_with_exif(), "a.webp", (320, 240)),
+        (rotated_jpeg(), "a.jpg", (200, 400)),
+    ):
+        response = await upload(client, data, name)
+        assert response.status_code == 200, (name, await response.get_data(as_text=True))
+        body = await response.get_json()
+        assert (body["width"], body["height"]) == size, name
+        for url in (body["url"], body["preview_url"]):
+            served = await (await client.get(url.removeprefix("http://localhost:8000"))).get_data()
+            image = Image.open(io.BytesIO(served))
+            assert len(image.getexif()) == 0, name
+            assert not {"Comment", "Author", "exif", "xmp"} & set(image.info), (name, image.info)
+            assert b"SecretPhone" not in served and b"safe house" not in served, name
+        whole = Image.open(
+            io.BytesIO(
+                await (
+                    await client.get(body["url"].removeprefix("http://localhost:8000"))
+                ).get_data()
+            )
+        )
+        assert whole.size == size, name
+
+
+async def test_an_animated_gif_becomes_a_silent_looping_mp4(app: Quart) -> None:
+    client = app.test_client()
+    await signup(client, "alice")
+    response = await upload(client, animated_gif(), "moving.gif")
+    assert response.status_code == 202, await response.get_data(as_text=True)
+    body = await response.get_json()
+    assert body["kind"] == "gifv" and body["state"] == "processing"
+    (job,) = await jobs(app, MEDIA_TRANSCODE)
+    await app.extensions["gapo"].uploads.transcode_job(json.loads(job["payload"]), job)
+    state = await (await client.get(f"/media/{body['id']}/state")).get_json()
+    assert state["state"] == "ready"
+    data = await (await client.get(state["url"].removeprefix("http://localhost:8000"))).get_data()
+    assert b"SecretPhone" not in data
+    with av.open(io.BytesIO(data)) as container:
+        assert container.streams.video[0].codec_context.name == "h264"
+        assert not container.streams.audio  # silent, as Mastodon's gifv
+
+
+async def test_a_decompression_bomb_is_refused_and_leaves_nothing(app: Quart) -> None:
+    client = app.test_client()
+    await signup(client, "alice")
+    bomb = png_bomb()
+    assert len(bomb) < 100_000
+    response = await upload(client, bomb, "bomb.png")
+    assert response.status_code == 413  # judged from the header, before decoding
+    assert "megapixels" in (await response.get_json())["error"]
+    assert await count_rows(app, "media") == 0
+    assert stored_files(app) == [] and leftovers(app) == []
