@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.migrations import apply_up_to
 from tests.helpers.processes import running_server
 
 # Loopback is all of 127.0.0.0/8 on Linux: the client connects from this distinctive source.
@@ -129,18 +130,6 @@ def test_nothing_of_the_client_is_kept(tmp_path: Path, access_log: str) -> None:
             assert mark.encode() not in content, f"{mark!r} in {path.relative_to(data_dir)}"
 
 
-def _apply_up_to(database_url: str, last: str) -> None:
-    """The schema as it was at migration `last`, applied by yoyo as `gapo migrate` does."""
-    from yoyo import get_backend, read_migrations
-
-    from instance.db.migrate import MIGRATIONS_DIR
-
-    backend = get_backend(database_url)
-    migrations = read_migrations(str(MIGRATIONS_DIR)).filter(lambda m: m.id <= last)
-    with backend.lock():
-        backend.apply_migrations(backend.to_apply(migrations))
-
-
 async def test_migration_wipes_addresses_already_stored(tmp_path: Path) -> None:
     """Sessions written before 0006 lose their address and user agent, in every file of the
     data dir (free pages and old WAL frames too), and keep working otherwise."""
@@ -153,7 +142,7 @@ async def test_migration_wipes_addresses_already_stored(tmp_path: Path) -> None:
     path.parent.mkdir()
     url = f"sqlite:///{path}"
     await enable_wal(path)
-    _apply_up_to(url, "0005_relationships_media")
+    apply_up_to(url, "0005_relationships_media")
     conn = sqlite3.connect(path, isolation_level=None)
     try:
         for n in range(200):
