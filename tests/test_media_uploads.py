@@ -112,6 +112,13 @@ async def test_photo_upload_is_stripped_and_served_with_safe_headers(app: Quart)
     assert len(image.getexif()) == 0 and "icc_profile" not in image.info
     assert b"TestCam" not in data and b"SecretPhone" not in data
     assert leftovers(app) == []
+    # Whatever a client asks for, a file never poses as an ActivityPub document.
+    for accept in ("application/activity+json", 'application/ld+json; profile="x"', "*/*"):
+        asked = await client.get(
+            body["url"].removeprefix("http://localhost:8000"), headers={"Accept": accept}
+        )
+        assert asked.headers["Content-Type"] == "image/jpeg", accept
+        assert await asked.get_data() == data
 
 
 async def test_range_requests_get_206_with_the_right_bytes(app: Quart) -> None:
