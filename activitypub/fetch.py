@@ -357,6 +357,7 @@ class Fetcher:
         redirects = 0
         while True:
             self._check_url(current)
+            # Fragments never go on the wire, and signing them would not verify.
             current = current.with_fragment(None)
             base = {"Accept": accept, "User-Agent": self.user_agent}
             headers = await self._headers("GET", str(current), base, None, sign)
@@ -396,45 +397,13 @@ class Fetcher:
         sign: SignFn | None,
         content_ok: Callable[[str], bool] | None,
     ) -> tuple[str, bytes, str]:
-        session = self._get_session()
-        try:
-            current = URL(url)
-        except (TypeError, ValueError) as exc:
-            raise InvalidUrl(f"invalid URL: {url!r}") from exc
-        redirects = 0
-        while True:
-            self._check_url(current)
-            # Fragments never go on the wire, and signing them would not verify.
-            current = current.with_fragment(None)
-            base = {"Accept": accept, "User-Agent": self.user_agent}
-            headers = await self._headers("GET", str(current), base, None, sign)
-            async with session.get(current, headers=headers, allow_redirects=False) as resp:
-                if resp.status in _REDIRECT_STATUSES:
-                    location = resp.headers.get("Location")
-                    if not location:
-                        raise HttpStatusError(
-                            f"redirect {resp.status} without Location", resp.status
-                        )
-                    redirects += 1
-                    if redirects > self.max_redirects:
-                        raise TooManyRedirects(f"more than {self.max_redirects} redirects")
-                    try:
-                        current = current.join(URL(location))
-                    except (TypeError, ValueError) as exc:
-                        raise InvalidUrl(f"bad redirect Location {location!r}") from exc
-                    continue
-                if not 200 <= resp.status < 300:
-                    raise HttpStatusError(
-                        f"HTTP {resp.status} from {current}",
-                        resp.status,
-                        parse_retry_after(resp.headers.get("Retry-After")),
-                    )
-                content_type = resp.headers.get("Content-Type", "")
-                if content_ok is not None and not content_ok(content_type):
-                    resp.close()  # do not download a body we will not use
-                    raise BadContentType(f"unexpected content type {content_type!r}")
-                body = await self._read_capped(resp, self.max_bytes)
-                return str(current), body, content_type
+        async with self._open(url, accept=accept, sign=sign) as (final, resp):
+            content_type = resp.headers.get("Content-Type", "")
+            if content_ok is not None and not content_ok(content_type):
+                # `_open` drops the connection: a body we will not use is never downloaded.
+                raise BadContentType(f"unexpected content type {content_type!r}")
+            body = await self._read_capped(resp, self.max_bytes)
+            return final, body, content_type
 
     async def _read_capped(self, resp: aiohttp.ClientResponse, limit: int) -> bytes:
         """Read the body while streaming, stopping as soon as it exceeds ``limit``."""

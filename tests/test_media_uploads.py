@@ -21,25 +21,12 @@ from quart.typing import TestClientProtocol as Client
 
 from instance.media.uploads import MEDIA_TRANSCODE
 from tests.helpers.fake_peer import jobs
+from tests.helpers.media_files import jpeg_with_gps as camera_jpeg
 from tests.helpers.web import count_rows, csrf_of, signup
 
 
 def jpeg_with_gps(size: tuple[int, int] = (1600, 1200)) -> bytes:
-    image = Image.new("RGB", size, (30, 120, 200))
-    exif = Image.Exif()
-    exif[ExifTags.Base.Make] = "TestCam"
-    exif[ExifTags.Base.Model] = "SecretPhone 9"
-    exif[ExifTags.IFD.GPSInfo] = {
-        ExifTags.GPS.GPSLatitudeRef: "N",
-        ExifTags.GPS.GPSLatitude: (21.0, 1.0, 42.0),
-        ExifTags.GPS.GPSLongitudeRef: "E",
-        ExifTags.GPS.GPSLongitude: (105.0, 51.0, 15.0),
-    }
-    out = io.BytesIO()
-    image.save(out, "JPEG", exif=exif)
-    data = out.getvalue()
-    assert Image.open(io.BytesIO(data)).getexif().get_ifd(ExifTags.IFD.GPSInfo)
-    return data
+    return camera_jpeg(size)
 
 
 def small_mp4(seconds: float = 1.0) -> bytes:

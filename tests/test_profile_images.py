@@ -9,32 +9,19 @@ import zlib
 from typing import Any
 from urllib.parse import urlsplit
 
-from PIL import ExifTags, Image
+from PIL import Image
 from quart import Quart
 from quart.datastructures import FileStorage
 from quart.typing import TestClientProtocol as Client
 
 from instance.config import Settings
 from instance.media.images import process_image
+from tests.helpers.media_files import jpeg_with_gps as camera_jpeg
 from tests.helpers.web import csrf_of, signup
 
 
 def jpeg_with_gps(size: tuple[int, int] = (1200, 900)) -> bytes:
-    image = Image.new("RGB", size, (200, 30, 30))
-    exif = Image.Exif()
-    exif[ExifTags.Base.Make] = "TestCam"
-    exif[ExifTags.IFD.GPSInfo] = {
-        ExifTags.GPS.GPSLatitudeRef: "N",
-        ExifTags.GPS.GPSLatitude: (21.0, 1.0, 42.0),
-        ExifTags.GPS.GPSLongitudeRef: "E",
-        ExifTags.GPS.GPSLongitude: (105.0, 51.0, 15.0),
-    }
-    out = io.BytesIO()
-    image.save(out, "JPEG", exif=exif)
-    data = out.getvalue()
-    # The fixture really carries GPS data, or the test below would prove nothing.
-    assert Image.open(io.BytesIO(data)).getexif().get_ifd(ExifTags.IFD.GPSInfo)
-    return data
+    return camera_jpeg(size, (200, 30, 30))
 
 
 def png_header_only(width: int, height: int) -> bytes:

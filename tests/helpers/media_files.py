@@ -16,17 +16,24 @@ from aiohttp import web
 from PIL import ExifTags, Image
 
 
-def jpeg_with_gps(size: tuple[int, int] = (320, 240)) -> bytes:
-    image = Image.new("RGB", size, (30, 120, 200))
+def jpeg_with_gps(
+    size: tuple[int, int] = (320, 240), color: tuple[int, int, int] = (30, 120, 200)
+) -> bytes:
+    """A JPEG carrying a camera make and model and a GPS position (Hanoi)."""
+    image = Image.new("RGB", size, color)
     exif = Image.Exif()
     exif[ExifTags.Base.Make] = "TestCam"
+    exif[ExifTags.Base.Model] = "SecretPhone 9"
     exif[ExifTags.IFD.GPSInfo] = {
         ExifTags.GPS.GPSLatitudeRef: "N",
         ExifTags.GPS.GPSLatitude: (21.0, 1.0, 42.0),
+        ExifTags.GPS.GPSLongitudeRef: "E",
+        ExifTags.GPS.GPSLongitude: (105.0, 51.0, 15.0),
     }
     out = io.BytesIO()
     image.save(out, "JPEG", exif=exif)
     data = out.getvalue()
+    # The fixture really carries GPS data, or a test of its removal would prove nothing.
     assert Image.open(io.BytesIO(data)).getexif().get_ifd(ExifTags.IFD.GPSInfo)
     return data
 
