@@ -14,7 +14,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.helpers.browser import Tabs, sign_up
+from tests.helpers.browser import Tabs, open_new_post, sign_up
 from tests.helpers.processes import Server
 
 CW = "Bóng đá, có thể tiết lộ kết quả"
@@ -40,11 +40,12 @@ def test_post_with_tag_and_cw_then_comment_like_and_notifications(
     sign_up(author, "lan")
     author.goto("/home")
     main = author.get_by_role("main")
+    # The warning waits behind its toggle.
+    main.get_by_text("Content warning", exact=True).click()
     main.get_by_label("Content warning (optional)").fill(CW)
     main.get_by_label("What's on your mind?").fill(TEXT)
     main.get_by_role("button", name="Post", exact=True).click()
-    author.wait_for_url(re.compile(r"/p/\d+$"))
-    post_url = author.url
+    post_url = open_new_post(author)
 
     # The post shows the warning; the text and tag stay folded away until it is opened.
     post = author.locator(".focus").get_by_role("article")

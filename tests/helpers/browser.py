@@ -55,3 +55,13 @@ def log_in(page: Page, login: str, password: str = "a good long passphrase") -> 
 def log_out(page: Page) -> None:
     page.get_by_role("button", name="Log out").click()
     page.wait_for_load_state()
+
+
+def open_new_post(page: Page) -> str:
+    """After posting from a feed, which comes back to the feed at the new post's card:
+    waits for that, then opens the post's own page and returns its URL."""
+    page.wait_for_url(re.compile(r"#post-\d+-card$"))
+    found = re.search(r"#post-(\d+)-card$", page.url)
+    assert found, page.url
+    page.goto(f"/p/{found.group(1)}")
+    return page.url
