@@ -282,3 +282,23 @@ async def test_notifications_page_groups_shows_text_and_filters_mentions(app: Qu
     assert everything.count("avatar-initial") >= 4
     # The post's text is there, behind its warning.
     assert "<summary>đồ ăn</summary>" in everything and "Bún chả Hà Nội" in everything
+
+
+# --- Follow buttons ---
+
+
+async def test_follow_button_shows_requested_then_following_once_approved(app: Quart) -> None:
+    alice, bob = await user(app, "alice"), await user(app, "bob")
+    alice_id = await account_id(app, "alice")
+    await gapo(app).db.execute("UPDATE accounts SET locked = 1 WHERE id = :id", {"id": alice_id})
+    profile = f"/accounts/{alice_id}"
+    before = await page(bob, profile)
+    # The form static/app.js sends in place, inside the fragment it swaps.
+    assert f'data-fragment id="account-{alice_id}-relationship"' in before
+    assert re.search(r'<form method="post" action="/follow"[^>]*data-enhance', before)
+    await act_ok(bob, "/follow", account_id=str(alice_id))
+    requested = await page(bob, profile)
+    assert '<span class="state">Requested</span>' in requested and "Cancel request" in requested
+    await act_ok(alice, "/follow_requests/approve", account_id=str(await account_id(app, "bob")))
+    following = await page(bob, profile)
+    assert '<span class="state">Following</span>' in following and ">Unfollow</button>" in following

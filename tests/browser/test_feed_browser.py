@@ -184,3 +184,30 @@ def test_without_javascript_the_warning_toggles_and_delete_asks_on_a_page(
         expect(page.get_by_role("main")).not_to_contain_text("Hà Nội mưa cả ngày")
     finally:
         context.close()
+
+
+def test_new_posts_button_loads_the_top_of_the_feed_without_a_reload(
+    tabs: Tabs, server: Server
+) -> None:
+    reader, writer = tabs.open(server.base_url), tabs.open(server.base_url)
+    sign_up(writer, "hoa")
+    sign_up(reader, "binh")
+    reader.goto("/public/local")
+    reader.evaluate("window.__stillHere = true")
+    button = reader.locator("[data-newer-load]")
+    expect(button).to_be_hidden()
+
+    writer.goto("/home")
+    writer.get_by_label("What's on your mind?").fill("Hoa sữa nở rồi")
+    writer.get_by_role("main").get_by_role("button", name="Post", exact=True).click()
+    writer.wait_for_url(re.compile(r"/home#post-\d+-card$"))
+
+    # The page asks again when it becomes visible (and every 30 s while it is).
+    reader.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
+    expect(button).to_be_visible()
+    expect(button).to_have_text("1 new post")
+    button.click()
+    feed = reader.get_by_role("region", name="Posts")
+    expect(feed.locator("article").first).to_contain_text("Hoa sữa nở rồi")
+    expect(button).to_be_hidden()
+    assert reader.evaluate("window.__stillHere") is True
