@@ -99,9 +99,10 @@
       if (dialog && typeof dialog.showModal === "function") {
         event.preventDefault();
         dialog.showModal();
-        var first = dialog.querySelector("button");
-        if (first) {
-          first.focus();
+        // Cancel first: Enter or Space on an unintended open must not delete anything.
+        var safe = dialog.querySelector("[data-close]") || dialog.querySelector("button");
+        if (safe) {
+          safe.focus();
         }
       }
       return;
