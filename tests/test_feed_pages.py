@@ -302,3 +302,32 @@ async def test_follow_button_shows_requested_then_following_once_approved(app: Q
     await act_ok(alice, "/follow_requests/approve", account_id=str(await account_id(app, "bob")))
     following = await page(bob, profile)
     assert '<span class="state">Following</span>' in following and ">Unfollow</button>" in following
+
+
+# --- Avatars ---
+
+
+async def test_cards_show_avatars_remote_ones_through_the_proxy(app: Quart) -> None:
+    from dataclasses import replace
+
+    from quart import render_template_string
+
+    from tests.test_media_cards import post
+
+    remote = AccountView(
+        5, "gargron", "mastodon.example", False, "Eugen", "https://files.example/a.png", None, None
+    )
+    async with app.test_request_context("/public"):
+        html = await render_template_string(
+            '{% include "_post.html" %}', post=replace(post(), author=remote)
+        )
+        without = await render_template_string(
+            '{% include "_post.html" %}',
+            post=replace(post(), author=replace(remote, avatar_url=None)),
+        )
+    src = re.search(r'<img class="avatar avatar-small" src="([^"]+)"', html)
+    assert src, html
+    assert src.group(1).startswith(f"{gapo(app).settings.base_url}/media/proxy/")
+    assert "files.example" not in html.split('<div class="content"')[0]
+    # Nobody is left without a face: their initial, drawn here.
+    assert '<span class="avatar avatar-small avatar-initial' in without and ">E</span>" in without
