@@ -45,6 +45,16 @@ def _alternate_origins(scheme: str, text: str) -> list[str]:
     return found
 
 
+def _check_time_zone(name: str) -> None:
+    from zoneinfo import ZoneInfo
+
+    try:
+        ZoneInfo(name)
+    # ZoneInfoNotFoundError is a KeyError; a malformed name is a ValueError.
+    except (KeyError, ValueError, OSError) as exc:
+        raise ConfigError(f"GAPO_DEFAULT_TIME_ZONE is not an IANA time zone: {name!r}") from exc
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything an admin can set. Field name `x` is env var `GAPO_X` and TOML key `x`."""
@@ -74,6 +84,8 @@ class Settings:
     # Wrong passwords for one account from anywhere, per hour (docs/security.md).
     login_failures_per_account_hour: int = 25
     instance_name: str = "Gapo"
+    # Times are shown in the reader's zone (their browser's); this one until it is known.
+    default_time_zone: str = "Asia/Ho_Chi_Minh"
     # Number of reverse proxies in front of Gapo whose X-Forwarded-For may be believed.
     trusted_proxies: int = 0
     job_workers: int = 4
@@ -129,6 +141,7 @@ class Settings:
         for name in ("body_timeout", "body_min_rate", "max_body_reads", "remote_media_days"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"GAPO_{name.upper()} must be at least 1")
+        _check_time_zone(self.default_time_zone)
         parts = urlsplit(self.base_url)
         if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/"):
             raise ConfigError(

@@ -135,10 +135,10 @@ async def test_unread_count_in_nav_resets_after_visiting_the_page(app: Quart) ->
     page = await alice.get("/notifications")
     assert page.status_code == 200
     text = await page.get_data(as_text=True)
-    assert text.count('class="notification unread"') == 3
+    assert text.count('class="notification unread ') == 3
     assert await nav_count(alice) is None
     again = await (await alice.get("/notifications")).get_data(as_text=True)
-    assert 'class="notification unread"' not in again and "followed you" in again
+    assert 'class="notification unread ' not in again and "followed you" in again
 
 
 async def test_notifications_page_needs_login(client: Client) -> None:

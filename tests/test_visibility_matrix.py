@@ -326,7 +326,7 @@ async def _collect(data_dir: Path) -> Observed:
                 assert status == 200
                 observed.unread[viewer] = (
                     _unread_in_navigation(listings["home"][1]),
-                    body.count('class="notification unread"'),
+                    body.count('class="notification unread '),
                 )
             for visibility in VISIBILITIES:
                 post_id = top[visibility]

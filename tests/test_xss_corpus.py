@@ -56,7 +56,7 @@ BAD_SCHEMES = ("javascript:", "vbscript:", "data:text/html")
 # The only scripts a page may load: ours, from /static/, deferred (templates/base.html).
 OUR_SCRIPTS = [
     [("src", f"/static/{name}.js"), ("defer", None)]
-    for name in ("app", "blurhash", "media", "composer")
+    for name in ("app", "blurhash", "media", "composer", "feed")
 ]
 
 

@@ -19,23 +19,74 @@ def hidden_from(author: str) -> str:
     )
 
 
+# Own posts and posts of accepted follows that `:me` may see. One IN list (follows plus
+# self) rather than `= :me OR IN (...)`: the OR made SQLite merge two index searches and
+# sort them (27 ms at 200k posts, against 1.6 ms this way; bench/bench_home_feed.py).
+HOME_POSTS = (
+    "p.deleted_at IS NULL AND p.account_id IN"
+    " (SELECT followee_id FROM follows WHERE follower_id = :me AND state = 'accepted'"
+    " UNION ALL SELECT :me)"
+    " AND (p.visibility IN ('public', 'unlisted', 'followers') OR p.account_id = :me"
+    " OR EXISTS (SELECT 1 FROM post_recipients r WHERE r.post_id = p.id"
+    " AND r.account_id = :me))"
+    f" AND NOT {hidden_from('p.account_id')}"
+)
+# Public top-level posts (of this server with `:local_only`), without what `:me` blocked
+# or muted when signed in.
+PUBLIC_POSTS = (
+    "p.deleted_at IS NULL AND p.visibility = 'public'"
+    " AND (:local_only = 0 OR p.local = 1) AND p.in_reply_to_id IS NULL"
+    f" AND (:me IS NULL OR NOT {hidden_from('p.account_id')})"
+)
+
+
 async def home(
     ex: Executor, account_id: int, *, limit: int, max_id: int | None
 ) -> list[PostWithAuthorRow]:
     """Own posts and posts of accepted follows that the account may see, newest first."""
     return await ex.fetch_all(
-        # One IN list (follows plus self) rather than `= :me OR IN (...)`: the OR made
-        # SQLite merge two index searches and sort them (27 ms at 200k posts, against
-        # 1.6 ms this way; bench/bench_home_feed.py).
-        f"{WITH_AUTHOR} WHERE p.deleted_at IS NULL AND p.account_id IN"
-        " (SELECT followee_id FROM follows WHERE follower_id = :me AND state = 'accepted'"
-        " UNION ALL SELECT :me)"
-        " AND (p.visibility IN ('public', 'unlisted', 'followers') OR p.account_id = :me"
-        " OR EXISTS (SELECT 1 FROM post_recipients r WHERE r.post_id = p.id"
-        " AND r.account_id = :me))"
-        f" AND NOT {hidden_from('p.account_id')}"
+        f"{WITH_AUTHOR} WHERE {HOME_POSTS}"
         " AND (:max_id IS NULL OR p.id < :max_id) ORDER BY p.id DESC LIMIT :limit",
         {"me": account_id, "limit": limit, "max_id": max_id},
+    )
+
+
+async def count_home_newer(ex: Executor, account_id: int, *, since: int, cap: int) -> int:
+    """Home entries newer than the id `since` (posts, and shares by the same accounts), up
+    to `cap` each: what the "new posts" indicator counts. Both come from one id generator,
+    so one cursor compares with both."""
+    return int(
+        await ex.fetch_value(
+            "SELECT (SELECT COUNT(*) FROM (SELECT 1 AS one FROM posts p"
+            f" WHERE {HOME_POSTS} AND p.id > :since AND p.account_id != :me LIMIT :cap))"
+            " + (SELECT COUNT(*) FROM (SELECT 1 AS one FROM shares s JOIN posts p"
+            " ON p.id = s.post_id WHERE s.account_id IN"
+            " (SELECT followee_id FROM follows WHERE follower_id = :me AND state = 'accepted')"
+            " AND s.id > :since AND p.deleted_at IS NULL"
+            " AND p.visibility IN ('public', 'unlisted')"
+            f" AND NOT {hidden_from('s.account_id')} AND NOT {hidden_from('p.account_id')}"
+            " LIMIT :cap)) AS n",
+            {"me": account_id, "since": since, "cap": cap},
+        )
+    )
+
+
+async def count_public_newer(
+    ex: Executor, *, local_only: bool, since: int, cap: int, viewer_id: int | None = None
+) -> int:
+    """Posts of a public timeline newer than `since`, up to `cap`."""
+    return int(
+        await ex.fetch_value(
+            "SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM posts p WHERE"
+            f" {PUBLIC_POSTS} AND p.id > :since"
+            " AND (:me IS NULL OR p.account_id != :me) LIMIT :cap) AS newer",
+            {
+                "local_only": 1 if local_only else 0,
+                "since": since,
+                "cap": cap,
+                "me": viewer_id,
+            },
+        )
     )
 
 
@@ -49,9 +100,7 @@ async def public(
 ) -> list[PostWithAuthorRow]:
     """Public top-level posts; a signed-in viewer does not see blocked or muted authors."""
     return await ex.fetch_all(
-        f"{WITH_AUTHOR} WHERE p.deleted_at IS NULL AND p.visibility = 'public'"
-        " AND (:local_only = 0 OR p.local = 1) AND p.in_reply_to_id IS NULL"
-        f" AND (:me IS NULL OR NOT {hidden_from('p.account_id')})"
+        f"{WITH_AUTHOR} WHERE {PUBLIC_POSTS}"
         " AND (:max_id IS NULL OR p.id < :max_id) ORDER BY p.id DESC LIMIT :limit",
         {
             "local_only": 1 if local_only else 0,

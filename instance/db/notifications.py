@@ -82,21 +82,36 @@ async def is_silenced(ex: Executor, account_id: int, from_account_id: int) -> bo
     return row is not None
 
 
+def _kinds_clause(kinds: tuple[str, ...] | None) -> tuple[str, dict[str, str]]:
+    """ " AND n.kind IN (...)" for a filter, with its parameters; nothing without one."""
+    if not kinds:
+        return "", {}
+    names = ", ".join(f":kind{i}" for i in range(len(kinds)))
+    return f" AND n.kind IN ({names})", {f"kind{i}": k for i, k in enumerate(kinds)}
+
+
 async def page(
-    ex: Executor, account_id: int, *, limit: int, max_id: int | None
+    ex: Executor,
+    account_id: int,
+    *,
+    limit: int,
+    max_id: int | None,
+    kinds: tuple[str, ...] | None = None,
 ) -> list[NotificationRow]:
-    """Newest first, with the actor's names and the post's fields that `can_see` needs."""
+    """Newest first (only `kinds` when given), with the actor's names and avatar and the
+    post's fields that `can_see` needs."""
+    only, params = _kinds_clause(kinds)
     return await ex.fetch_all(
         "SELECT n.id, n.kind, n.from_account_id, n.post_id, n.created_at, n.read_at,"
-        " a.username, a.domain, a.display_name, a.local AS from_local,"
+        " a.username, a.domain, a.display_name, a.local AS from_local, a.avatar_url,"
         " p.account_id AS post_account_id, p.visibility AS post_visibility,"
         " p.deleted_at AS post_deleted_at, p.summary AS post_summary,"
         " p.content_html AS post_content_html"
         " FROM notifications n JOIN accounts a ON a.id = n.from_account_id"
         " LEFT JOIN posts p ON p.id = n.post_id"
-        " WHERE n.account_id = :a AND (:max_id IS NULL OR n.id < :max_id) AND"
+        f" WHERE n.account_id = :a AND (:max_id IS NULL OR n.id < :max_id){only} AND"
         f"{NOT_SILENCED} ORDER BY n.id DESC LIMIT :limit",
-        {"a": account_id, "max_id": max_id, "limit": limit},
+        {"a": account_id, "max_id": max_id, "limit": limit, **params},
     )
 
 
@@ -122,9 +137,18 @@ async def count_unread(ex: Executor, account_id: int, *, cap: int) -> int:
     )
 
 
-async def mark_read(ex: Executor, account_id: int, *, up_to_id: int | None, now: int) -> int:
+async def mark_read(
+    ex: Executor,
+    account_id: int,
+    *,
+    up_to_id: int | None,
+    now: int,
+    kinds: tuple[str, ...] | None = None,
+) -> int:
+    """Mark read up to an id (of `kinds` only when given: a filtered page leaves the rest)."""
+    only, params = _kinds_clause(kinds)
     return await ex.execute(
-        "UPDATE notifications SET read_at = :now WHERE account_id = :a AND read_at IS NULL"
-        " AND (:up IS NULL OR id <= :up)",
-        {"a": account_id, "up": up_to_id, "now": now},
+        "UPDATE notifications AS n SET read_at = :now WHERE n.account_id = :a"
+        f" AND n.read_at IS NULL AND (:up IS NULL OR n.id <= :up){only}",
+        {"a": account_id, "up": up_to_id, "now": now, **params},
     )

@@ -177,6 +177,7 @@ class NotificationRow(TypedDict):
     domain: str
     display_name: str
     from_local: int
+    avatar_url: str | None
     post_account_id: int | None
     post_visibility: str | None
     post_deleted_at: int | None

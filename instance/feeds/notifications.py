@@ -12,10 +12,14 @@ from instance.accounts.views import AccountView
 from instance.db import Database
 from instance.db import notifications as notifications_q
 from instance.db.connection import Row
+from instance.feeds.notification_groups import NotificationGroup, group_notifications
 from instance.ids import now
 from instance.posts.visibility import visible_posts
 
 PAGE = 30
+# The filters of the notifications page; None is everything. Replies mention their
+# addressee, so "mentions" holds both (as Mastodon's mentions tab does).
+FILTERS: dict[str, tuple[str, ...] | None] = {"all": None, "mentions": ("mention", "reply")}
 # The navigation shows "99+" beyond this; counting further would only cost time.
 UNREAD_CAP = 100
 
@@ -56,7 +60,7 @@ class NotificationView:
             domain=row["domain"] or None,
             local=bool(row["from_local"]),
             display_name=str(row["display_name"] or ""),
-            avatar_url=None,
+            avatar_url=row.get("avatar_url") or None,
             ap_id=None,
             url=None,
         )
@@ -77,6 +81,11 @@ class NotificationPage:
     # whose rows were all hidden still leads on.
     next_max_id: int | None
 
+    @property
+    def groups(self) -> list[NotificationGroup]:
+        """The page's notifications grouped per kind and post (notification_groups.py)."""
+        return group_notifications(self.items)
+
 
 class NotificationService:
     def __init__(self, db: Database) -> None:
@@ -86,8 +95,13 @@ class NotificationService:
         """One page, newest first, without notifications about posts the recipient can't see."""
         return (await self.page(account_id, max_id)).items
 
-    async def page(self, account_id: int, max_id: int | None = None) -> NotificationPage:
-        rows = await notifications_q.page(self.db, account_id, limit=PAGE, max_id=max_id)
+    async def page(
+        self, account_id: int, max_id: int | None = None, *, only: str = "all"
+    ) -> NotificationPage:
+        """`only` names one of FILTERS; an unknown name shows everything."""
+        rows = await notifications_q.page(
+            self.db, account_id, limit=PAGE, max_id=max_id, kinds=FILTERS.get(only)
+        )
         # A notification about a post shows only while the recipient may see that post.
         posts: list[Row] = [
             {
@@ -107,12 +121,21 @@ class NotificationService:
         ]
         return NotificationPage(visible, rows[-1]["id"] if len(rows) == PAGE else None)
 
-    async def read_page(self, account_id: int, max_id: int | None = None) -> NotificationPage:
+    async def read_page(
+        self, account_id: int, max_id: int | None = None, *, only: str = "all"
+    ) -> NotificationPage:
         """The notifications page: `page`, then marked read up to the newest one shown, so
-        whatever arrives while the page renders stays unread."""
-        page = await self.page(account_id, max_id)
+        whatever arrives while the page renders stays unread (and, filtered, only what the
+        filter shows: likes stay unread on the mentions tab)."""
+        page = await self.page(account_id, max_id, only=only)
         if page.items:
-            await self.mark_all_read(account_id, up_to_id=max(n.id for n in page.items))
+            await notifications_q.mark_read(
+                self.db,
+                account_id,
+                up_to_id=max(n.id for n in page.items),
+                now=now(),
+                kinds=FILTERS.get(only),
+            )
         return page
 
     async def unread_count(self, account_id: int) -> int:

@@ -13,9 +13,20 @@ from instance.posts.visibility import can_see
 from instance.urls import LocalUrls
 
 PAGE = 20
+# The "new posts" indicator counts this far and then says "20+": counting further would
+# only cost time, and nobody reads the exact number of a backlog.
+NEWER_CAP = 20
 # Reads of the home feed's two lists per page at most, when repeats and hidden shares
 # leave a read short; each read is one indexed query per list.
 MAX_READS = 4
+
+
+@dataclass(frozen=True)
+class NewerCount:
+    """How many entries arrived above a feed's top since the page was loaded."""
+
+    count: int  # at most NEWER_CAP
+    capped: bool  # there may be more than `count`
 
 
 @dataclass(frozen=True)
@@ -98,6 +109,24 @@ class FeedService:
             posts=await post_views(self.db, account_id, rows, self.urls),
             next_max_id=cursor if more and cursor is not None else None,
         )
+
+    async def newer(self, which: str, since: int, *, viewer_id: int | None = None) -> NewerCount:
+        """Entries of the feed `which` ("home", "local", "federated") newer than the id
+        `since` (a page's first `feed_id`), not counting the viewer's own posts: they see
+        those at the top after posting."""
+        if which == "home":
+            if viewer_id is None:
+                return NewerCount(0, False)
+            found = await feeds_q.count_home_newer(self.db, viewer_id, since=since, cap=NEWER_CAP)
+        else:
+            found = await feeds_q.count_public_newer(
+                self.db,
+                local_only=which == "local",
+                since=since,
+                cap=NEWER_CAP,
+                viewer_id=viewer_id,
+            )
+        return NewerCount(min(found, NEWER_CAP), found >= NEWER_CAP)
 
     async def local(self, *, max_id: int | None = None, viewer_id: int | None = None) -> FeedPage:
         return await self._public(local_only=True, max_id=max_id, viewer_id=viewer_id)

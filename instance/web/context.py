@@ -6,6 +6,7 @@ import hmac
 import secrets
 from collections.abc import Mapping
 from typing import Any, cast
+from zoneinfo import ZoneInfo
 
 from quart import Quart, current_app, g, request, session
 from quart.wrappers import Response
@@ -16,6 +17,7 @@ from instance.config import Settings
 from instance.errors import CsrfFailed, NotAuthenticated
 from instance.posts.languages import POST_LANGUAGES
 from instance.services import Services
+from instance.web import times
 from instance.web.uploads import STREAMED_ENDPOINTS
 
 Row = Mapping[str, Any]  # a row from a service, read-only here
@@ -145,6 +147,7 @@ def install(app: Quart) -> None:
             "locale_names": i18n.LOCALE_NAMES,
             "post_languages": POST_LANGUAGES,
             "instance_name": settings().instance_name,
+            "max_post_chars": settings().max_post_chars,
             "instance_host": settings().host,
             # The ActivityPub id of what the page shows, for a <link rel="alternate">.
             "activitypub_alternate": g.get("activitypub_alternate"),
@@ -154,6 +157,7 @@ def install(app: Quart) -> None:
             "web_url": web_url,
             "media_src": media_src,
             "when": when,
+            "ago": ago,
         }
 
 
@@ -246,12 +250,31 @@ def here() -> str:
     return f"{path}?{query}" if query else path
 
 
+def reader_zone() -> ZoneInfo:
+    """The reader's time zone: the browser's (a cookie static/app.js sets), else the
+    instance default. A cookie naming no real zone is ignored, never an error."""
+    zone = g.get("time_zone")
+    if zone is None:
+        zone = times.zone_named(request.cookies.get(times.TIME_ZONE_COOKIE))
+        zone = zone or times.zone_named(settings().default_time_zone) or ZoneInfo("UTC")
+        g.time_zone = zone
+    return cast(ZoneInfo, zone)
+
+
 def when(ts: int | None) -> str:
-    from datetime import UTC, datetime
+    """The exact moment in the reader's zone and language ("March 6, 2026, 1:07:00 AM +0700")."""
+    if not ts:
+        return ""
+    return times.exact(ts, g.get("locale", i18n.DEFAULT_LOCALE), reader_zone())
+
+
+def ago(ts: int | None) -> str:
+    """How long ago, for a card ("5 phút trước"), then a date; `when` goes in its title."""
+    from instance.ids import now
 
     if not ts:
         return ""
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return times.relative(ts, now(), g.get("locale", i18n.DEFAULT_LOCALE), reader_zone())
 
 
 def iso_time(ts: int | None) -> str:

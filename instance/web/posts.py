@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from quart import Blueprint, g, redirect, render_template, url_for
+from quart import Blueprint, g, jsonify, redirect, render_template, url_for
 from quart.wrappers import Response
 
 from instance.errors import N_, BadRequest, GapoError, NotFound
@@ -41,6 +41,32 @@ async def _feed(page: FeedPage, title_key: str) -> str:
         compose=title_key == "home",
         post_actions=True,
     )
+
+
+async def _newer(which: str, viewer_id: int | None) -> Response:
+    """`{"count": n, "capped": bool}`: entries above `since` (polled by static/app.js)."""
+    since = query_id("since")
+    if since is None:
+        raise BadRequest(N_("The request is not valid."))
+    found = await services().feeds.newer(which, since, viewer_id=viewer_id)
+    response = jsonify({"count": found.count, "capped": found.capped})
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@blueprint.get("/home/newer")
+async def home_newer() -> Response:
+    return await _newer("home", int(require_user()["account_id"]))
+
+
+@blueprint.get("/public/local/newer")
+async def local_newer() -> Response:
+    return await _newer("local", _viewer_id())
+
+
+@blueprint.get("/public/newer")
+async def federated_newer() -> Response:
+    return await _newer("federated", _viewer_id())
 
 
 @blueprint.get("/home")
@@ -97,6 +123,9 @@ async def create() -> Response:
         except GapoError as exc:
             # The compose form again, with what was typed, so nothing is lost.
             return await form_with_error("compose.html", exc, draft=values)
+    if next_url and reply_to is None and "#" not in next_url:
+        # Back on the feed, at the new post (its card's id, see templates/_post.html).
+        next_url += f"#post-{post['id']}-card"
     target = next_url or url_for("posts.show_any", post_id=reply_to or post["id"])
     return redirect(target)  # type: ignore[return-value]
 
@@ -170,6 +199,16 @@ async def edit(post_id: int) -> Response:
         media = form.media() if form.names_media() else None
     await services().posts.edit(me, post_id, values["text"], values["summary"], media=media)
     return redirect(url_for("posts.show_any", post_id=post_id))  # type: ignore[return-value]
+
+
+@blueprint.get("/p/<int:post_id>/delete")
+async def delete_form(post_id: int) -> str:
+    """The confirmation page (the post page opens the same question as a dialog with JS)."""
+    me = await _me()
+    view = await services().post_reader.view(me["id"], post_id)
+    if view.author.id != me["id"]:
+        raise NotFound()
+    return await render_template("post_delete.html", post=view)
 
 
 @blueprint.post("/p/<int:post_id>/delete")

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.helpers.browser import log_out, sign_up
+from tests.helpers.browser import log_out, open_new_post, sign_up
 from tests.helpers.processes import Server
 
 MARKER = "window.__gapoMarker"
@@ -23,8 +23,7 @@ def write_post(page: Page, text: str) -> str:
     page.goto("/home")
     page.get_by_label("What's on your mind?").fill(text)
     page.get_by_role("main").get_by_role("button", name="Post", exact=True).click()
-    page.wait_for_url(re.compile(r"/p/\d+$"))
-    return page.url
+    return open_new_post(page)
 
 
 def test_like_and_share_update_in_place_with_javascript(page: Page) -> None:

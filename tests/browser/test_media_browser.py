@@ -19,7 +19,7 @@ from PIL import Image
 from playwright.sync_api import Browser, Locator, Page, expect
 
 from tests.browser.test_accessibility import AUDIT
-from tests.helpers.browser import sign_up
+from tests.helpers.browser import open_new_post, sign_up
 from tests.helpers.processes import Server
 
 SIZES = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 800}}
@@ -117,7 +117,7 @@ def test_photo_with_alt_text_and_focal_point_from_composer_to_feed(
     assert not page.evaluate(AUDIT)
 
     main.get_by_role("button", name="Post", exact=True).click()
-    page.wait_for_url(re.compile(r"/p/\d+$"))
+    open_new_post(page)
     post_url = page.url
 
     for where in (post_url, "/home", "/public/local"):
@@ -174,7 +174,7 @@ def test_video_is_processing_then_plays_in_the_feed(page: Page, tmp_path: Path, 
     )
     main.get_by_label("What's on your mind?").fill("Một đoạn phim ngắn")
     post_button.click()
-    page.wait_for_url(re.compile(r"/p/\d+$"))
+    open_new_post(page)
 
     page.goto("/home")
     video = page.get_by_role("main").locator(".media-grid video").first
@@ -198,7 +198,7 @@ def test_sensitive_media_stay_covered_until_asked(page: Page, tmp_path: Path) ->
     main = page.get_by_role("main")
     main.get_by_label("Mark media as sensitive").check()
     main.get_by_role("button", name="Post", exact=True).click()
-    page.wait_for_url(re.compile(r"/p/\d+$"))
+    open_new_post(page)
     card = page.get_by_role("main").locator(".focus")
     image = card.locator(".media-grid img")
     expect(image).to_be_hidden()
@@ -228,7 +228,7 @@ def test_two_photos_side_by_side_and_the_lightbox_steps_through_them(
     attachments.nth(0).get_by_label(ALT_LABEL).fill("ảnh một")
     attachments.nth(1).get_by_label(ALT_LABEL).fill("ảnh hai")
     page.get_by_role("main").get_by_role("button", name="Post", exact=True).click()
-    page.wait_for_url(re.compile(r"/p/\d+$"))
+    open_new_post(page)
     grid = page.get_by_role("main").locator(".focus .media-grid")
     expect(grid).to_have_class(re.compile(r"\bmedia-count-2\b"))
     tiles = grid.locator(".media-item")
@@ -276,7 +276,7 @@ def test_without_javascript_files_post_with_the_form_and_alt_text_comes_on_the_e
         expect(main.get_by_label("Mark media as sensitive")).to_be_visible()
         main.get_by_label(FILES_LABEL).set_input_files(str(make_jpeg(tmp_path / "a.jpg")))
         main.get_by_role("button", name="Post", exact=True).click()
-        page.wait_for_url(re.compile(r"/p/\d+$"))
+        open_new_post(page)
         post_url = page.url
         image = page.locator(".focus .media-grid img")
         expect(image).to_have_attribute("alt", "Image without a description")

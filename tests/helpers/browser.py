@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from playwright.sync_api import Browser, BrowserContext, Page
 
@@ -15,9 +16,11 @@ class Tabs:
         self.contexts: list[BrowserContext] = []
         self.problems: list[str] = []
 
-    def open(self, base_url: str) -> Page:
-        """A fresh context (no cookies) whose relative URLs go to `base_url`."""
-        context = self.browser.new_context(base_url=base_url, locale="en-US")
+    def open(self, base_url: str, **options: Any) -> Page:
+        """A fresh context (no cookies) whose relative URLs go to `base_url`; `options` go
+        to Playwright's new_context (a `timezone_id`, say)."""
+        options.setdefault("locale", "en-US")
+        context = self.browser.new_context(base_url=base_url, **options)
         context.set_default_timeout(10_000)
         self.contexts.append(context)
         tab = context.new_page()
@@ -55,3 +58,13 @@ def log_in(page: Page, login: str, password: str = "a good long passphrase") -> 
 def log_out(page: Page) -> None:
     page.get_by_role("button", name="Log out").click()
     page.wait_for_load_state()
+
+
+def open_new_post(page: Page) -> str:
+    """After posting from a feed, which comes back to the feed at the new post's card:
+    waits for that, then opens the post's own page and returns its URL."""
+    page.wait_for_url(re.compile(r"#post-\d+-card$"))
+    found = re.search(r"#post-(\d+)-card$", page.url)
+    assert found, page.url
+    page.goto(f"/p/{found.group(1)}")
+    return page.url
