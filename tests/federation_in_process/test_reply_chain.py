@@ -68,7 +68,8 @@ async def page(client: Client, post_id: int) -> str:
 
 def ancestor_texts(body: str) -> list[str]:
     """The texts of the ancestors shown above the focused post, top first."""
-    head = body.split('class="focus"', 1)[0]
+    # After </head>: the page's <title> quotes the focused post itself.
+    head = body.split("</head>", 1)[-1].split('class="focus"', 1)[0]
     return re.findall(r"(chain note \d+|cycle note \w+)", head)
 
 
