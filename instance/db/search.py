@@ -24,11 +24,15 @@ from instance.db.rows import AccountRow, HashtagMatchRow, PostWithAuthorRow
 MAX_TERMS = 8
 MAX_TERM_CHARS = 64
 _WORD = re.compile(r"\w", re.UNICODE)
+# Control characters split words: FTS5 ends a quoted string at a NUL, whatever follows.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def terms_of(text: str) -> list[str]:
     """The folded words of a query that carry at least one letter or digit."""
-    words = [w[:MAX_TERM_CHARS] for w in fold(text).split() if _WORD.search(w)]
+    words = [
+        w[:MAX_TERM_CHARS] for w in _CONTROL.sub(" ", fold(text)).split() if _WORD.search(w)
+    ]
     return words[:MAX_TERMS]
 
 
