@@ -6,9 +6,9 @@ and its shares, the local and federated timelines, hashtag pages, post search, p
 listings and the unread notification count. Each is read here for a matrix of viewers
 (anonymous, the author, an accepted follower, a pending follower, a stranger, one the
 author blocked, one who blocked the author, one mentioned, one who muted a followed
-account) over posts of every visibility, mentioning or not, replies of every visibility, a deleted post, and
-replies to posts the viewer may not see; each answer must be exactly what `can_see`
-allows, or the documented subset a surface lists:
+account) over posts of every visibility, mentioning or not, replies of every visibility,
+a deleted post, and replies to posts the viewer may not see; each answer must be exactly
+what `can_see` allows, or the documented subset a surface lists:
 
 - home: own posts and those of accepted follows, without muted authors;
 - home shares: shares by the viewer and accepted follows, without a muted or hidden sharer;
