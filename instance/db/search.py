@@ -30,9 +30,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 def terms_of(text: str) -> list[str]:
     """The folded words of a query that carry at least one letter or digit."""
-    words = [
-        w[:MAX_TERM_CHARS] for w in _CONTROL.sub(" ", fold(text)).split() if _WORD.search(w)
-    ]
+    words = [w[:MAX_TERM_CHARS] for w in _CONTROL.sub(" ", fold(text)).split() if _WORD.search(w)]
     return words[:MAX_TERMS]
 
 
