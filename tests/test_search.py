@@ -11,7 +11,7 @@ import pytest
 from quart import Quart
 from quart.typing import TestClientProtocol as Client
 
-from activitypub.vocab import parse_actor
+from activitypub.vocab import PUBLIC, parse_actor
 from instance.db.folding import fold
 from tests.helpers.social import (
     account_id,
@@ -19,6 +19,7 @@ from tests.helpers.social import (
     gapo,
     mastodon_fixture,
     page,
+    remote_account,
     user,
     write,
 )
@@ -110,6 +111,23 @@ async def test_words_of_public_posts_are_found_and_nothing_else(app: Quart) -> N
         assert "Phở bò Hà Nội ngon tuyệt" in body
         assert "riêng tư" not in body and "unlisted" not in body and "direct" not in body
     assert "Phở bò" in await search(await user(app, "other"), "ha noi ngon")
+
+
+async def test_remote_public_posts_are_not_searchable(app: Quart) -> None:
+    """Posts from other servers stay out of the index: their authors did not choose ours."""
+    author = await remote_account(app)
+    note = {
+        "id": f"{author['ap_id']}/statuses/1",
+        "type": "Note",
+        "attributedTo": author["ap_id"],
+        "content": "<p>Bún bò Huế từ xa</p>",
+        "published": "2026-01-01T00:00:00Z",
+        "to": [PUBLIC],
+        "cc": [],
+    }
+    await gapo(app).federation.notes.ingest(note, author=author)
+    assert "Bún bò Huế từ xa" in await page(app.test_client(), "/public")
+    assert "Bún bò Huế từ xa" not in await search(await user(app, "reader"), "bun bo hue")
 
 
 async def test_an_edit_updates_the_index_and_a_delete_removes_the_post(app: Quart) -> None:

@@ -31,7 +31,9 @@ async def search() -> str:
             if found.profile is not None:
                 return await render_profile(found.profile)
             results = found.results
-    return await render_template("search.html", query=query, error=error, results=results)
+    return await render_template(
+        "search.html", query=query, error=error, results=results, post_actions=True
+    )
 
 
 @blueprint.get("/authorize_interaction")
