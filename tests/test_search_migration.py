@@ -41,6 +41,9 @@ async def test_upgrade_backfills_the_search_index(tmp_path: Path) -> None:
         conn.execute(post, (12, 1, 1, "phở đã xoá", "", "public", 5))
         conn.execute(post, (13, 2, 0, "phở từ xa", "", "public", None))
         conn.execute(post, (14, 1, 1, "bài có cảnh báo", "Đồ ăn", "public", None))
+        # More than one batch of the backfill (1000 rows).
+        many = [(1000 + i, 1, 1, f"bún chả {i}", "", "public", None) for i in range(1500)]
+        conn.executemany(post, many)
         conn.execute(
             "INSERT INTO hashtags (id, name_key, display_name, created_at)"
             " VALUES (20, 'việtnam', 'ViệtNam', 0)"
@@ -50,10 +53,11 @@ async def test_upgrade_backfills_the_search_index(tmp_path: Path) -> None:
 
     assert "0011_search" in await migrate(url, path)
 
-    assert rows(path, "SELECT rowid, folded FROM post_search ORDER BY rowid") == [
+    assert rows(path, "SELECT rowid, folded FROM post_search WHERE rowid < 1000") == [
         (10, "\npho ha noi"),
         (14, "do an\nbai co canh bao"),
     ]
+    assert rows(path, "SELECT COUNT(*) FROM post_search WHERE post_search MATCH 'bun'") == [(1500,)]
     assert rows(path, "SELECT rowid FROM post_search WHERE post_search MATCH '\"pho\"'") == [(10,)]
     assert rows(path, "SELECT rowid, folded FROM account_search ORDER BY rowid") == [
         (1, "nguyen van minh minh "),

@@ -22,34 +22,42 @@ __depends__ = {"0008_remote_profile_files"}
 BATCH = 1000
 
 
-def _batched(cursor: Any, select: str, insert: str, make: Any) -> None:
-    """Reads every row of `select`, then writes `make(row)` with `insert` in batches (the
-    rows are read first: the same connection cannot step a SELECT while writing)."""
-    cursor.execute(select)
-    rows = cursor.fetchall()
-    for start in range(0, len(rows), BATCH):
-        cursor.executemany(insert, [make(row) for row in rows[start : start + BATCH]])
+def _fill(cursor: Any, select: str, insert: str, make: Any) -> None:
+    """Writes `make(row)` with `insert` for every row of `select`, a thousand at a time.
+
+    `select` takes the last id seen and a batch size and starts with the id, so a large
+    instance is read in pages instead of all at once; each page is read before it is
+    written (one connection cannot step a SELECT while it writes).
+    """
+    after = -1
+    while True:
+        cursor.execute(select, (after, BATCH))
+        rows = cursor.fetchall()
+        if not rows:
+            return
+        cursor.executemany(insert, [make(row) for row in rows])
+        after = rows[-1][0]
 
 
 def backfill(conn: Any) -> None:
     cursor = conn.cursor()
-    _batched(
+    _fill(
         cursor,
         "SELECT p.id, p.content_source, p.summary FROM posts p JOIN accounts a"
         " ON a.id = p.account_id WHERE p.local = 1 AND p.visibility = 'public'"
-        " AND p.deleted_at IS NULL AND a.indexable = 1",
+        " AND p.deleted_at IS NULL AND a.indexable = 1 AND p.id > ? ORDER BY p.id LIMIT ?",
         "INSERT INTO post_search (rowid, folded) VALUES (?, ?)",
         lambda row: (row[0], post_text(row[1], row[2])),
     )
-    _batched(
+    _fill(
         cursor,
-        "SELECT id, display_name, username, domain FROM accounts",
+        "SELECT id, display_name, username, domain FROM accounts WHERE id > ? ORDER BY id LIMIT ?",
         "INSERT INTO account_search (rowid, folded) VALUES (?, ?)",
         lambda row: (row[0], account_text(row[1], row[2], row[3])),
     )
-    _batched(
+    _fill(
         cursor,
-        "SELECT id, display_name FROM hashtags",
+        "SELECT id, display_name FROM hashtags WHERE id > ? ORDER BY id LIMIT ?",
         "UPDATE hashtags SET name_folded = ? WHERE id = ?",
         lambda row: (fold(row[1]), row[0]),
     )
