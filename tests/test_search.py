@@ -13,6 +13,7 @@ from quart.typing import TestClientProtocol as Client
 
 from activitypub.vocab import PUBLIC, parse_actor
 from instance.db.folding import fold
+from instance.db.search import match_expression, terms_of
 from tests.helpers.social import (
     account_id,
     act_ok,
@@ -53,6 +54,14 @@ def test_folding_lowercases_and_drops_marks_including_vietnamese_d() -> None:
     assert fold("Nguyễn Văn Minh") == "nguyen van minh"
     assert fold("ĐẶNG Thị Đào") == "dang thi dao"
     assert fold("#ViệtNam") == "#vietnam"
+
+
+def test_each_query_word_is_quoted_for_fts5() -> None:
+    """Words are folded and quoted (a quote doubled), so no FTS5 operator survives."""
+    assert terms_of('Phở "bò" OR * NEAR(x)') == ["pho", '"bo"', "or", "near(x)"]
+    assert match_expression(['"bo"', "or"], prefix=False) == '"""bo""" "or"'
+    assert match_expression(["ngu"], prefix=True) == '"ngu"*'
+    assert terms_of("*** -- ()") == []
 
 
 async def test_people_are_found_by_name_without_diacritics(app: Quart) -> None:
