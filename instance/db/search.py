@@ -1,11 +1,12 @@
 """Search queries: accounts by name and handle, hashtags, and local public posts by their words.
 
-With `db/search_index.py` (which writes the index) the only full-text SQL. On SQLite the index is two FTS5 tables of folded text
-(`db/folding.py`), keyed by rowid = the account's or post's id: `account_search` and
-`post_search` (migration 0011), and `hashtags.name_folded`. A PostgreSQL backend mirrors it
-with a table per index (`account_id` / `post_id`, `folded`, a `tsvector` of it under a GIN
-index, `to_tsquery('simple', ...)` with `:*` for prefixes) and the same functions in these two
-modules: callers only see "index this", "unindex that", "find these words".
+With `db/search_index.py` (which writes the index) this is the only full-text SQL. On
+SQLite the index is two FTS5 tables of folded text (`db/folding.py`) keyed by rowid = the
+account's or post's id, `account_search` and `post_search` (migration 0011), and
+`hashtags.name_folded`. A PostgreSQL backend mirrors it with a table per index
+(`account_id` / `post_id`, `folded`, a `tsvector` of it under a GIN index, queried with
+`to_tsquery('simple', ...)` and `:*` for prefixes) behind the same functions of these two
+modules: callers only say "index this", "unindex that", "find these words".
 """
 
 from __future__ import annotations
@@ -40,9 +41,6 @@ def match_expression(terms: list[str], *, prefix: bool) -> str:
     the start of a word."""
     star = "*" if prefix else ""
     return " ".join('"' + term.replace('"', '""') + '"' + star for term in terms)
-
-
-# --- the searches ---
 
 
 def _blocked_either_way(author: str) -> str:
