@@ -27,9 +27,12 @@ from instance.federation.interaction import RemoteInteraction
 from instance.federation.lookup import Lookup
 from instance.federation.notes_in import RemoteNotes
 from instance.federation.remote_actors import RemoteActors
+from instance.feeds.home import HomePages
 from instance.feeds.notifications import NotificationService
 from instance.feeds.profiles import ProfilePages
+from instance.feeds.search import SearchService
 from instance.feeds.service import FeedService
+from instance.feeds.suggestions import Suggestions
 from instance.feeds.tags import TagFeed
 from instance.ids import IdGenerator, now
 from instance.jobs.housekeeping import HOUSEKEEPING, HOUSEKEEPING_INTERVAL, Housekeeping
@@ -129,6 +132,9 @@ class Services:
     remote_media: RemoteMedia
     image_pool: BoundedPool
     video_pool: BoundedPool
+    # Finding people and posts (issue 14): the search page and the empty home's panel.
+    search: SearchService
+    home: HomePages
 
     async def close(self) -> None:
         await self.runner.stop()
@@ -258,6 +264,8 @@ async def open_services(settings: Settings) -> Services:
         profile_updates=ProfileFederation(ids, fanout, urls),
     )
     mutes = MuteService(db, ids)
+    profiles = ProfilePages(accounts, relationships, mutes, post_reader, lookup)
+    feeds = FeedService(db, urls)
     return Services(
         settings=settings,
         db=db,
@@ -284,12 +292,12 @@ async def open_services(settings: Settings) -> Services:
         discovery=Discovery(settings, db, urls),
         lookup=lookup,
         interactions=RemoteInteraction(db, lookup, actors, federation.notes, urls),
-        feeds=FeedService(db, urls),
+        feeds=feeds,
         tags=TagFeed(db, urls),
         notifications=NotificationService(db),
         federation_admin=FederationAdmin(db, queue.wakeup),
         mutes=mutes,
-        profiles=ProfilePages(accounts, relationships, mutes, post_reader, lookup),
+        profiles=profiles,
         media=media,
         uploads=uploads,
         upload_limiter=RateLimiter(settings.uploads_per_30min, 1800),
@@ -300,4 +308,6 @@ async def open_services(settings: Settings) -> Services:
         relationship_writer=relationship_writer,
         instance_actor=instance_actor,
         instance_key=instance_key,
+        search=SearchService(db, urls, profiles),
+        home=HomePages(feeds, Suggestions(db)),
     )

@@ -2,19 +2,20 @@
 
 `can_see` (instance/posts/visibility.py) is the rule; some queries repeat it in SQL so that
 a page is one indexed read: the reply counts (`posts.visible_reply_counts`), the home feed
-and its shares, the local and federated timelines, hashtag pages, profile listings and the
-unread notification count. Each is read here for a matrix of viewers (anonymous, the
-author, an accepted follower, a pending follower, a stranger, one the author blocked, one
-who blocked the author, one mentioned, one who muted a followed account) over posts of
-every visibility, mentioning or not, replies of every visibility, a deleted post, and
-replies to posts the viewer may not see; each answer must be exactly what `can_see`
-allows, or the documented subset a surface lists:
+and its shares, the local and federated timelines, hashtag pages, post search, profile
+listings and the unread notification count. Each is read here for a matrix of viewers
+(anonymous, the author, an accepted follower, a pending follower, a stranger, one the
+author blocked, one who blocked the author, one mentioned, one who muted a followed
+account) over posts of every visibility, mentioning or not, replies of every visibility,
+a deleted post, and replies to posts the viewer may not see; each answer must be exactly
+what `can_see` allows, or the documented subset a surface lists:
 
 - home: own posts and those of accepted follows, without muted authors;
 - home shares: shares by the viewer and accepted follows, without a muted or hidden sharer;
 - timelines: public top-level posts (local ones for the local timeline), without muted
   authors;
 - a hashtag page: public posts with the tag, without muted authors;
+- search: local public posts holding the word, without muted authors;
 - a profile: the visibilities `visibilities_for` lists for the viewer (direct posts are
   checked apart), read before `visible_posts` filters them;
 - notifications: those whose post the recipient may see, not from a blocked or muted
@@ -42,6 +43,7 @@ from instance.db import hashtags as hashtags_q
 from instance.db import mutes as mutes_q
 from instance.db import notifications as notifications_q
 from instance.db import posts as posts_q
+from instance.db import search as search_q
 from instance.db.migrate import migrate
 from instance.posts.visibility import can_see, visibilities_for
 from tests.helpers.web import make_settings, signup
@@ -78,6 +80,7 @@ SURFACES = (
     "local_timeline",
     "federated_timeline",
     "tag",
+    "search",
     "profile",
     "notifications",
     "unread_count",
@@ -238,6 +241,19 @@ async def _observe(data_dir: Path) -> Observed:
             ]
             cell("tag", _ids(got), want)
 
+            # Post search, for the tag's word (every tagged post holds it in its text).
+            got = await search_q.posts(db, TAG, viewer_id=me, limit=LIMIT)
+            want = [
+                int(r["id"])
+                for r in newest_first
+                if int(r["id"]) in seen
+                and int(r["id"]) in tagged
+                and r["visibility"] == "public"
+                and r["local"]
+                and int(r["account_id"]) not in muted
+            ]
+            cell("search", _ids(got), want)
+
             # Profiles: alice's and dan's posts in the visibilities listed for this viewer.
             got_profile: dict[str, list[int]] = {}
             want_profile: dict[str, list[int]] = {}
@@ -345,7 +361,8 @@ CASES = [
     for surface in SURFACES
     for viewer in VIEWERS
     if viewer != "anonymous"
-    or surface in ("reply_counts", "local_timeline", "federated_timeline", "tag", "profile")
+    or surface
+    in ("reply_counts", "local_timeline", "federated_timeline", "tag", "search", "profile")
 ]
 
 

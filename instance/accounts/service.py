@@ -22,7 +22,7 @@ from instance.accounts.validation import (
     validate_username,
 )
 from instance.config import Settings
-from instance.db import Database
+from instance.db import Database, search_index
 from instance.db import accounts as accounts_q
 from instance.db import invites as invites_q
 from instance.db import keys as keys_q
@@ -216,12 +216,15 @@ class AccountService:
         fields: list[tuple[str, str]] | None = None,
         avatar: bytes | None = None,
         header: bytes | None = None,
+        indexable: bool | None = None,
     ) -> None:
         """Validate everything first, then process images, then write the row once.
 
         The row and the Update(Person) for followers elsewhere are written in one
         transaction: both are saved, or neither. `fields` None leaves the profile fields
-        alone; images None keep the current ones.
+        alone; images None keep the current ones. `indexable` is the search switch: turning
+        it off takes the person's posts out of the search index at once, turning it on puts
+        their public posts back.
         """
         name = clean_text(display_name, limit=DISPLAY_NAME_MAX, field="display_name")
         name = " ".join(name.split())
@@ -233,6 +236,7 @@ class AccountService:
             "note_html": bio_html,
             **({} if locked is None else {"locked": 1 if locked else 0}),
             **({} if bot is None else {"bot": 1 if bot else 0}),
+            **({} if indexable is None else {"indexable": 1 if indexable else 0}),
         }
         if fields is not None:
             values["fields_json"] = fields_json(clean_fields(fields))
@@ -254,7 +258,12 @@ class AccountService:
         values["updated_at"] = now()
         try:
             async with self.db.transaction() as tx:
+                before = await accounts_q.get_by_id(tx, account_id)
                 await accounts_q.update_profile(tx, account_id, values)
+                if before is not None and before["indexable"] != values.get(
+                    "indexable", before["indexable"]
+                ):
+                    await search_index.reindex_account_posts(tx, account_id)
                 if self.profile_updates is not None:
                     await self.profile_updates.enqueue_update(tx, account_id)
         except BaseException:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from instance.db import search_index
 from instance.db.executor import Executor
 from instance.db.rows import AccountRow
 
 ACCOUNT_COLUMNS = (
     "id, local, username, username_key, domain, display_name, note_source, note_html, "
-    "fields_json, locked, bot, discoverable, avatar_url, header_url, suspended_at, created_at, "
+    "fields_json, locked, bot, discoverable, indexable, avatar_url, header_url, suspended_at, created_at, "
     "updated_at, ap_id, ap_type, ap_url, ap_inbox, ap_shared_inbox, ap_outbox, ap_followers, "
     "ap_following, ap_featured, ap_json, ap_fetched_at"
 )
@@ -19,6 +20,8 @@ async def insert_account(ex: Executor, values: dict[str, Any]) -> None:
     columns = ", ".join(values)
     placeholders = ", ".join(f":{k}" for k in values)
     await ex.execute(f"INSERT INTO accounts ({columns}) VALUES ({placeholders})", values)
+    # Every account write goes through here or `update_profile`: the name index follows.
+    await search_index.index_account(ex, int(values["id"]))
 
 
 async def get_by_id(ex: Executor, account_id: int) -> AccountRow | None:
@@ -60,6 +63,8 @@ async def update_profile(ex: Executor, account_id: int, values: dict[str, Any]) 
     await ex.execute(
         f"UPDATE accounts SET {sets} WHERE id = :account_id", {**values, "account_id": account_id}
     )
+    if {"display_name", "username", "domain"} & set(values):
+        await search_index.index_account(ex, account_id)
 
 
 async def set_suspended(ex: Executor, account_id: int, at: int | None) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from instance.db.executor import Executor
 from instance.db.feeds import hidden_from
+from instance.db.folding import fold
 from instance.db.posts import WITH_AUTHOR
 from instance.db.rows import HashtagRow, PostWithAuthorRow
 
@@ -20,10 +21,11 @@ async def ensure(ex: Executor, *, new_id: int, name_key: str, display_name: str,
 
     The first writer's display form stays: a later `#VIỆTNAM` does not rename `#ViệtNam`.
     """
+    # `name_folded` is what search matches ("viet nam" finds `việtnam`, `db/search.py`).
     await ex.execute(
-        "INSERT INTO hashtags (id, name_key, display_name, created_at) VALUES (:id, :k, :d, :now)"
-        " ON CONFLICT (name_key) DO NOTHING",
-        {"id": new_id, "k": name_key, "d": display_name, "now": now},
+        "INSERT INTO hashtags (id, name_key, display_name, name_folded, created_at)"
+        " VALUES (:id, :k, :d, :f, :now) ON CONFLICT (name_key) DO NOTHING",
+        {"id": new_id, "k": name_key, "d": display_name, "f": fold(display_name), "now": now},
     )
     return int(await ex.fetch_value("SELECT id FROM hashtags WHERE name_key = :k", {"k": name_key}))
 

@@ -29,6 +29,7 @@ class AccountRow(TypedDict):
     locked: int
     bot: int
     discoverable: int
+    indexable: int  # 1: the account's public posts may be found in search
     avatar_url: str | None
     header_url: str | None
     suspended_at: int | None
@@ -218,6 +219,12 @@ class HashtagRow(TypedDict):
     name_key: str
     display_name: str
     created_at: int
+
+
+class HashtagMatchRow(HashtagRow):
+    """`db.search.hashtags`: a tag and how many posts carry it."""
+
+    uses: int
 
 
 class KeyPairRow(TypedDict):

@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from instance.db import Database
+from instance.db import Database, search_index
 from instance.db import accounts as accounts_q
 from instance.db import media as media_q
 from instance.db import posts as posts_q
@@ -216,6 +216,8 @@ class PostWriter:
             post = await posts_q.get(tx, post_id)
             assert post is not None
             if local:
+                # Found by search from the same commit on, if public and its author allows.
+                await search_index.index_post(tx, post_id)
                 note = await self.documents.note(tx, post)
                 published = post["updated_at"] or post["created_at"]
                 await self._send(tx, post, notes_ap.create(note, published=published))
@@ -285,6 +287,8 @@ class PostWriter:
             updated = await posts_q.get(tx, current["id"])
             assert updated is not None
             if updated["local"]:
+                # The index holds the new words only: the old ones find it no more.
+                await search_index.index_post(tx, updated["id"])
                 note = await self.documents.note(tx, updated)
                 activity_id = self.urls.activity(updated["username"], "update", self.ids.next_id())
                 activity = notes_ap.update(note, activity_id, published=updated_at)
@@ -308,6 +312,7 @@ class PostWriter:
                     cc=cc,
                 )
             await posts_q.mark_deleted(tx, current["id"], now())
+            await search_index.unindex_post(tx, current["id"])
             # The files outlive the post a little: peers fetching the Delete's object get
             # a 404 for the note, and nothing is served from here once the job has run.
             await self._purge_later(tx, await attachments.keys_of_post(tx, current["id"]))

@@ -18,16 +18,22 @@ blueprint = Blueprint("people", __name__)
 
 @blueprint.get("/search")
 async def search() -> str:
+    """A handle or profile URL opens that profile; other words list people, tags and posts."""
     query = request.args.get("q", "").strip()[:300]
     error = None
+    results = None
     if query:
         try:
-            page = await services().profiles.of_search(viewer_id(), query, **page_args())
+            found = await services().search.search(viewer_id(), query, **page_args())
         except GapoError as exc:
             error = message_of(exc)
         else:
-            return await render_profile(page)
-    return await render_template("search.html", query=query, error=error)
+            if found.profile is not None:
+                return await render_profile(found.profile)
+            results = found.results
+    return await render_template(
+        "search.html", query=query, error=error, results=results, post_actions=True
+    )
 
 
 @blueprint.get("/authorize_interaction")

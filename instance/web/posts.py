@@ -7,6 +7,7 @@ from quart.wrappers import Response
 
 from instance.errors import N_, BadRequest, GapoError, NotFound
 from instance.feeds.service import FeedPage
+from instance.feeds.suggestions import Welcome
 from instance.posts.attachments import MAX_ATTACHMENTS
 from instance.posts.reading import Thread
 from instance.posts.service import MediaChoice
@@ -32,7 +33,7 @@ def _max_id() -> int | None:
     return query_id("max_id")
 
 
-async def _feed(page: FeedPage, title_key: str) -> str:
+async def _feed(page: FeedPage, title_key: str, welcome: Welcome | None = None) -> str:
     return await render_template(
         "feed.html",
         posts=page.posts,
@@ -40,6 +41,7 @@ async def _feed(page: FeedPage, title_key: str) -> str:
         title_key=title_key,
         compose=title_key == "home",
         post_actions=True,
+        welcome=welcome,
     )
 
 
@@ -72,8 +74,8 @@ async def federated_newer() -> Response:
 @blueprint.get("/home")
 async def home() -> str:
     user = require_user()
-    page = await services().feeds.home_page(user["account_id"], max_id=_max_id())
-    return await _feed(page, "home")
+    page = await services().home.page(user["account_id"], max_id=_max_id())
+    return await _feed(page.feed, "home", page.welcome)
 
 
 @blueprint.get("/public/local")

@@ -45,6 +45,7 @@ async def profile_form() -> str:
         "bio": account["note_source"],
         "locked": "on" if account["locked"] else "",
         "bot": "on" if account["bot"] else "",
+        "indexable": "on" if account["indexable"] else "",
     }
     for i, field in enumerate(stored_fields(account["fields_json"])[:MAX_FIELDS]):
         values[f"field_name_{i}"] = field["name"]
@@ -57,7 +58,7 @@ async def profile_form() -> str:
 @blueprint.post("/profile")
 async def profile_save() -> Response:
     user = require_user()
-    values = await form_fields("display_name", "bio", "locked", "bot", *FIELD_NAMES)
+    values = await form_fields("display_name", "bio", "locked", "bot", "indexable", *FIELD_NAMES)
     fields = [(values[f"field_name_{i}"], values[f"field_value_{i}"]) for i in range(MAX_FIELDS)]
     try:
         # Saves the profile and, in the same transaction, its Update(Person) for followers.
@@ -70,6 +71,7 @@ async def profile_save() -> Response:
             fields=fields,
             avatar=await _upload("avatar"),
             header=await _upload("header"),
+            indexable=bool(values["indexable"]),
         )
     except GapoError as exc:
         account = await services().accounts.account(user["account_id"])

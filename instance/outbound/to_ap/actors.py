@@ -31,7 +31,7 @@ def person(urls: LocalUrls, account: Row, public_pem: str) -> dict[str, Any]:
         "endpoints": {"sharedInbox": urls.shared_inbox},
         "manuallyApprovesFollowers": bool(account["locked"]),
         "discoverable": bool(account["discoverable"]),
-        "indexable": bool(account["discoverable"]),
+        "indexable": bool(account["indexable"]),
         "published": iso(account["created_at"]),
         "publicKey": {"id": urls.key_id(username), "owner": actor_id, "publicKeyPem": public_pem},
         "attachment": [

@@ -1,0 +1,31 @@
+"""The home page of a signed-in person: the feed, and on an empty one what to do first."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from instance.feeds.service import FeedPage, FeedService
+from instance.feeds.suggestions import Suggestions, Welcome
+
+
+@dataclass(frozen=True)
+class HomePage:
+    feed: FeedPage
+    welcome: Welcome | None = None  # set on the first page while the home is still empty
+
+
+class HomePages:
+    def __init__(self, feeds: FeedService, suggestions: Suggestions) -> None:
+        self.feeds = feeds
+        self.suggestions = suggestions
+
+    async def page(self, account_id: int, *, max_id: int | None = None) -> HomePage:
+        """A page of the home feed; the first page of someone who follows nobody yet, or
+        whose feed is empty, also carries the getting-started panel."""
+        feed = await self.feeds.home_page(account_id, max_id=max_id)
+        welcome = None
+        if max_id is None and (
+            not feed.posts or not await self.suggestions.follows_anyone(account_id)
+        ):
+            welcome = await self.suggestions.welcome(account_id)
+        return HomePage(feed=feed, welcome=welcome)
