@@ -32,8 +32,7 @@ def form_page_for(path: str) -> str | None:
         return url_for("posts.show_any", post_id=int(action.group(1)))
     if _FOLLOW_REQUEST_ACTION.match(path):
         return url_for("people.follow_requests")
-    if path in ("/logout", "/settings/locale"):
-        return url_for("home.index")
+    # Others (/logout, /follow, …) keep their 405 page: no form of theirs is re-shown.
     return None
 
 
