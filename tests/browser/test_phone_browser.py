@@ -314,4 +314,4 @@ def test_manifest_and_icons_load(
     assert favicon.status == 200 and favicon.headers["content-type"] == "image/x-icon"
     svg = page.locator("link[rel=icon][type='image/svg+xml']").get_attribute("href")
     assert svg and page.request.get(svg).status == 200
-    assert page.locator("meta[name=theme-color]").count() == 2
+    assert page.locator("meta[name=theme-color]").count() == 1
