@@ -62,6 +62,10 @@ class Forbidden(GapoError):
 class CsrfFailed(Forbidden):
     message = N_("The form expired or was sent from another site. Please try again.")
 
+    # The text fields read before the check failed (a streamed form is gone by the time the
+    # error is answered), so a refused post can be shown again as it was typed.
+    form_fields: dict[str, str] | None = None
+
 
 class RegistrationClosed(Forbidden):
     message = N_("Sign-ups are closed on this instance.")

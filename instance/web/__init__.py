@@ -8,6 +8,7 @@ from quart import Quart
 def register_web(app: Quart) -> None:
     from instance.web import (
         activitypub_routes,
+        app_manifest,
         auth,
         context,
         converters,
@@ -33,6 +34,7 @@ def register_web(app: Quart) -> None:
     context.install(app)
     errors.install(app)
     app.register_blueprint(home.blueprint)
+    app.register_blueprint(app_manifest.blueprint)
     app.register_blueprint(auth.blueprint)
     app.register_blueprint(profile.blueprint)
     app.register_blueprint(settings_pages.blueprint)

@@ -117,7 +117,10 @@ def _check_csrf(form: StreamedForm) -> None:
     expected = session.get("csrf")
     sent = form.get(CSRF_FIELD) or request.headers.get(CSRF_HEADER, "")
     if not isinstance(expected, str) or not sent or not hmac.compare_digest(expected, sent):
-        raise CsrfFailed()
+        failure = CsrfFailed()
+        # What was typed so far, for the page that answers (web/errors.py keeps the post).
+        failure.form_fields = {name: values[0] for name, values in form.fields.items() if values}
+        raise failure
 
 
 class _Part:
