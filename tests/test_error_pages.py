@@ -67,7 +67,8 @@ async def test_get_on_the_post_form_url_goes_to_the_composer(app: Quart) -> None
     anonymous = await app.test_client().get("/posts", follow_redirects=True)
     assert anonymous.status_code == 200
     # The other form-only URLs go to the page holding their form.
-    assert (await client.get("/p/12/delete")).headers["Location"] == "/p/12"
+    # (GET /p/<id>/delete is the confirmation page; the reactions have no page of their own.)
+    assert (await client.get("/p/12/like")).headers["Location"] == "/p/12"
     assert (await client.get("/follow_requests/approve")).headers["Location"] == "/follow_requests"
 
 

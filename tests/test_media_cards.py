@@ -346,6 +346,6 @@ async def test_media_strings_are_translated(app: Quart) -> None:
         i18n.current_locale.set("vi")
         html = await render_template_string('{% include "_post.html" %}', post=view)
         compose = await render_template_string('{% include "_compose.html" %}')
-    assert "Nội dung nhạy cảm — hiện" in html and "Đang xử lý…" in html
-    assert "Ảnh và video (tối đa 4)" in compose and "Đánh dấu nội dung nhạy cảm" in compose
+    assert "Nội dung nhạy cảm — bấm để xem" in html and "Đang xử lý…" in html
+    assert "Ảnh và video (tối đa 4)" in compose and "Đánh dấu ảnh/video là nhạy cảm" in compose
     assert 'data-msg-uploading="Đang tải lên…"' in compose
