@@ -54,7 +54,7 @@ def prepare_author(page: Page) -> None:
     composer = page.locator("form.compose")
     composer.locator('textarea[name="text"]').fill(POST)
     composer.get_by_role("button", name="Post", exact=True).click()
-    page.wait_for_url(re.compile(r"/p/\d+$"))
+    page.wait_for_url(re.compile(r"/home#post-\d+-card$"))  # back on the feed
 
 
 def choose_language(page: Page, lang: str) -> None:
