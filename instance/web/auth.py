@@ -63,7 +63,8 @@ async def signup() -> Response:
     if not user["approved"]:
         body = await render_template("signup_pending.html", username=user["username"])
         return Response(body, status=201, content_type="text/html; charset=utf-8")
-    return await _signed_in(user["user_id"], url_for("profile.show", username=user["username"]))
+    # A new person starts where everyone else does: their home feed, with the composer.
+    return await _signed_in(user["user_id"], url_for("posts.home"))
 
 
 @blueprint.get("/login")
@@ -75,7 +76,8 @@ async def login_form() -> str:
 async def login() -> Response:
     values = await form_fields("login", "password", "next")
     # Decided before anything is written: a bad `next` only changes where the person lands.
-    target = safe_next(values["next"])
+    # Without one, the home feed: the welcome page is for visitors.
+    target = safe_next(values["next"], default=url_for("posts.home"))
     try:
         services().login_limiter.hit(client_ip())
         user = await services().accounts.authenticate(
