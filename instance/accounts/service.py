@@ -18,7 +18,6 @@ from instance.accounts.validation import (
     DISPLAY_NAME_MAX,
     clean_text,
     normalise_email,
-    validate_password,
     validate_username,
 )
 from instance.config import Settings
@@ -98,7 +97,7 @@ class AccountService:
             raise RegistrationClosed()
         username = validate_username(req.username)
         email = normalise_email(req.email)
-        validate_password(req.password, username)
+        await self.passwords.check(req.password, (username, email, email.split("@")[0]))
         if role not in ROLES:
             raise ValidationFailed(N_("Unknown role."), field="role")
         invite_code = req.invite_code.strip()
@@ -313,7 +312,7 @@ class AccountService:
         await self._replace_password(user, new, keep_token=keep_token)
 
     async def _replace_password(self, user: Row, password: str, *, keep_token: str | None) -> None:
-        validate_password(password, user["username"])
+        await self.passwords.check(password, (user["username"], user["email"]))
         password_hash = await self.passwords.hash(password)
         keep = token_hash(keep_token) if keep_token else None
         async with self.db.transaction() as tx:

@@ -6,6 +6,7 @@ from quart import Blueprint, g, redirect, render_template, request, url_for
 from quart.wrappers import Response
 
 from instance.accounts.service import SignupRequest
+from instance.accounts.validation import PASSWORD_RULE
 from instance.errors import GapoError
 from instance.web.context import (
     DEVICE_COOKIE,
@@ -39,7 +40,9 @@ async def _signed_in(user_id: int, target: str) -> Response:
 
 @blueprint.get("/signup")
 async def signup_form() -> str:
-    return await render_template("signup.html", mode=settings().registrations, values={})
+    return await render_template(
+        "signup.html", mode=settings().registrations, values={}, password_rule=PASSWORD_RULE
+    )
 
 
 @blueprint.post("/signup")
@@ -59,7 +62,9 @@ async def signup() -> Response:
         )
     except GapoError as exc:
         values.pop("password")
-        return await form_with_error("signup.html", exc, mode=mode, values=values)
+        return await form_with_error(
+            "signup.html", exc, mode=mode, values=values, password_rule=PASSWORD_RULE
+        )
     if not user["approved"]:
         body = await render_template("signup_pending.html", username=user["username"])
         return Response(body, status=201, content_type="text/html; charset=utf-8")
