@@ -25,11 +25,16 @@ MIN_SCORE = 3
 MIN_DISTINCT = 5
 
 
+def needs_estimate(password: str) -> bool:
+    """Whether judging `password` runs zxcvbn (milliseconds), or is a length check (nothing)."""
+    return len(password) < LONG_ENOUGH
+
+
 def strong_enough(password: str, user_inputs: Sequence[str] = ()) -> bool:
     """Whether `password` is hard enough to guess for someone with these name and email."""
     if len(set(password)) < MIN_DISTINCT:
         return False
-    if len(password) >= LONG_ENOUGH:
+    if not needs_estimate(password):
         return True
     inputs = [value for value in user_inputs if value]
     return int(zxcvbn(password, user_inputs=inputs)["score"]) >= MIN_SCORE

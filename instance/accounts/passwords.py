@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from instance.accounts.password_strength import needs_estimate
 from instance.accounts.validation import validate_password
 from instance.pools import BoundedPool, Slot
 
@@ -46,10 +47,14 @@ class PasswordService:
     async def check(self, password: str, user_inputs: Sequence[str] = ()) -> None:
         """Refuses a password that is too short, too long or too easy to guess.
 
-        On the pool: the strength estimate takes milliseconds of pure Python, which on the
-        event loop would hold up every other request during a sign-up surge.
+        On the pool when the strength estimate runs: it takes milliseconds of pure Python,
+        which on the event loop would hold up every other request during a sign-up surge. A
+        long password is judged on length alone, at once, without taking a place.
         """
-        await self._pool.run(validate_password, password, tuple(user_inputs))
+        if needs_estimate(password):
+            await self._pool.run(validate_password, password, tuple(user_inputs))
+        else:
+            validate_password(password, user_inputs)
 
     @property
     def pool(self) -> BoundedPool:

@@ -49,8 +49,10 @@ async def signup_form() -> str:
 async def signup() -> Response:
     values = await form_fields("username", "email", "password", "invite")
     mode = settings().registrations
+    address = client_ip()
     try:
-        services().signup_limiter.hit(client_ip())
+        # Only accounts made count (below): a typo or a 503 does not use up the allowance.
+        services().signup_limiter.check(address)
         user = await services().accounts.signup(
             SignupRequest(
                 username=values["username"],
@@ -65,6 +67,7 @@ async def signup() -> Response:
         return await form_with_error(
             "signup.html", exc, mode=mode, values=values, password_rule=PASSWORD_RULE
         )
+    services().signup_limiter.made(address)
     if not user["approved"]:
         body = await render_template("signup_pending.html", username=user["username"])
         return Response(body, status=201, content_type="text/html; charset=utf-8")
