@@ -19,6 +19,7 @@ def register_web(app: Quart) -> None:
         people,
         posts,
         profile,
+        settings_account,
         settings_pages,
         tags,
         uploads,
@@ -36,6 +37,7 @@ def register_web(app: Quart) -> None:
     app.register_blueprint(auth.blueprint)
     app.register_blueprint(profile.blueprint)
     app.register_blueprint(settings_pages.blueprint)
+    app.register_blueprint(settings_account.blueprint)
     app.register_blueprint(posts.blueprint)
     app.register_blueprint(people.blueprint)
     app.register_blueprint(notifications.blueprint)

@@ -77,7 +77,12 @@ async def signup() -> Response:
 
 @blueprint.get("/login")
 async def login_form() -> str:
-    return await render_template("login.html", values={}, next=request.args.get("next", ""))
+    return await render_template(
+        "login.html",
+        values={},
+        next=request.args.get("next", ""),
+        registrations=settings().registrations,
+    )
 
 
 @blueprint.post("/login")
@@ -93,7 +98,11 @@ async def login() -> Response:
         )
     except GapoError as exc:
         return await form_with_error(
-            "login.html", exc, values={"login": values["login"]}, next=target
+            "login.html",
+            exc,
+            values={"login": values["login"]},
+            next=target,
+            registrations=settings().registrations,
         )
     return await _signed_in(user["user_id"], target)
 
