@@ -12,7 +12,7 @@ STAMP := $(VENV)/.installed-test
 # from, follows the port unless it is set (in the environment, or by a GAPO_CONFIG file).
 HOST ?= 127.0.0.1
 PORT ?= 8000
-PUBLIC_HOST := $(if $(filter 127.0.0.1 0.0.0.0 :: localhost,$(HOST)),localhost,$(HOST))
+PUBLIC_HOST := $(if $(filter 127.0.0.1 0.0.0.0 :: ::1 localhost,$(HOST)),localhost,$(HOST))
 ifeq ($(origin GAPO_BASE_URL)$(GAPO_CONFIG),undefined)
 export GAPO_BASE_URL := http://$(PUBLIC_HOST):$(PORT)
 endif
