@@ -2,23 +2,43 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+# Two stamps: `make run` installs Gapo alone; `make test` adds the test tools (`.[test]`).
+# The test install also satisfies the run one, so it touches both; the run install leaves
+# the test stamp alone, so `make test` after `make run` still installs the test tools.
+RUN_STAMP := $(VENV)/.installed-run
+STAMP := $(VENV)/.installed-test
+
+# `make run PORT=8001 HOST=0.0.0.0`. GAPO_BASE_URL, the origin every link and id is built
+# from, follows the port unless it is set (in the environment, or by a GAPO_CONFIG file).
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PUBLIC_HOST := $(if $(filter 127.0.0.1 0.0.0.0 :: ::1 localhost,$(HOST)),localhost,$(HOST))
+ifeq ($(origin GAPO_BASE_URL)$(GAPO_CONFIG),undefined)
+export GAPO_BASE_URL := http://$(PUBLIC_HOST):$(PORT)
+endif
 
 # `make test-fast`: the edit-run loop, without the browser and multi-process federation
 # tests (markers set by folder in tests/conftest.py); `make test` still runs everything.
 .PHONY: run test test-fast lint check clean messages system-packages
 
+$(RUN_STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $(RUN_STAMP)
+
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
-	touch $(STAMP)
+	touch $(STAMP) $(RUN_STAMP)
 
-run: $(STAMP)
+run: $(RUN_STAMP)
 	$(BIN)/gapo migrate
-	@echo "Create the first admin in another terminal with:"
-	@echo "    $(BIN)/gapo user create NAME --email you@example.org --admin"
-	$(BIN)/gapo serve --host 127.0.0.1 --port 8000
+	@echo "Create the first admin in another terminal, with the same GAPO_* settings"
+	@echo "as this server (the username admin is reserved: choose your own NAME):"
+	@echo "    $(if $(GAPO_CONFIG),GAPO_CONFIG=$(GAPO_CONFIG) ,$(if $(filter http://localhost:8000,$(GAPO_BASE_URL)),,GAPO_BASE_URL=$(GAPO_BASE_URL) ))$(BIN)/gapo user create NAME --email you@example.org --admin"
+	$(BIN)/gapo serve --host $(HOST) --port $(PORT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check --no-cache .

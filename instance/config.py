@@ -79,7 +79,9 @@ class Settings:
     argon2_time_cost: int = 2
     argon2_memory_kib: int = 19 * 1024
     password_queue: int = 64
-    signup_rate_per_hour: int = 10
+    # Accounts made per client address per hour (instance/accounts/signup_limits.py): high,
+    # because mobile carriers put thousands of phones behind one address.
+    signup_rate_per_hour: int = 100
     login_rate_per_5min: int = 20
     # Wrong passwords for one account from anywhere, per hour (docs/security.md).
     login_failures_per_account_hour: int = 25

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import sys
+from urllib.parse import urlsplit
 
 from hypercorn.config import Config
 from hypercorn.run import run
@@ -24,8 +26,32 @@ def configure_logging() -> None:
     install_fd_exhaustion_filter()
 
 
+def port_mismatch(settings: Settings, port: int) -> str | None:
+    """A warning when the base URL names another port than the bound one and no proxy is set.
+
+    Without a reverse proxy the browser reaches the bound port, while every link, form
+    action and id is built from GAPO_BASE_URL: `make run PORT=8001` with the default base
+    URL sent people to :8000. Behind a proxy (GAPO_TRUSTED_PROXIES > 0) the ports differ on
+    purpose, so nothing is said.
+    """
+    if settings.trusted_proxies > 0:
+        return None
+    parts = urlsplit(settings.base_url)
+    public_port = parts.port or (443 if parts.scheme == "https" else 80)
+    if public_port == port:
+        return None
+    return (
+        f"warning: GAPO_BASE_URL is {settings.base_url} (port {public_port}) but Gapo listens "
+        f"on port {port} with GAPO_TRUSTED_PROXIES=0: links will point at the wrong port. "
+        f"Set GAPO_BASE_URL (e.g. http://localhost:{port}), or GAPO_TRUSTED_PROXIES behind a proxy."
+    )
+
+
 def serve(settings: Settings, *, host: str, port: int, workers: int) -> int:
     configure_logging()
+    warning = port_mismatch(settings, port)
+    if warning:
+        print(warning, file=sys.stderr)
     # Refuse early and clearly rather than in every worker.
     if asyncio.run(pending_migrations(settings.database_url)):
         raise SchemaOutOfDate("the database schema is not current: run `gapo migrate` first")

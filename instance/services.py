@@ -12,6 +12,7 @@ from instance.accounts.login_throttle import LoginThrottle
 from instance.accounts.passwords import Argon2Params, PasswordService
 from instance.accounts.service import AccountService
 from instance.accounts.sessions import SessionService
+from instance.accounts.signup_limits import SignupLimits
 from instance.admin.federation import FederationAdmin
 from instance.config import Settings
 from instance.db import Database, open_database
@@ -99,7 +100,7 @@ class Services:
     accounts: AccountService
     sessions: SessionService
     secret_key: str
-    signup_limiter: RateLimiter
+    signup_limiter: SignupLimits
     login_limiter: RateLimiter
     login_throttle: LoginThrottle
     urls: LocalUrls
@@ -276,7 +277,7 @@ async def open_services(settings: Settings) -> Services:
         login_throttle=login_throttle,
         sessions=SessionService(db, ids),
         secret_key=load_or_create_secret(settings.data_dir),
-        signup_limiter=RateLimiter(settings.signup_rate_per_hour, 3600),
+        signup_limiter=SignupLimits(settings.signup_rate_per_hour),
         login_limiter=RateLimiter(settings.login_rate_per_5min, 300),
         urls=urls,
         fetcher=fetcher,

@@ -21,7 +21,7 @@ HOSTILE_NEXTS = [
 
 async def test_login_with_control_characters_in_next(client, app: Quart) -> None:
     """A CR/LF (or any control character) in `next` used to give a 500 after the session row
-    was written; now the login goes home, with its cookie, and the row matches it."""
+    was written; now the login goes to the home feed, with its cookie, and the row matches it."""
     await signup(client, "giang")
     await post_form(client, "/logout", {}, csrf_from="/")
     for target in HOSTILE_NEXTS:
@@ -30,7 +30,7 @@ async def test_login_with_control_characters_in_next(client, app: Quart) -> None
             fresh, "/login", {"login": "giang", "password": PASSWORD, "next": target}
         )
         assert response.status_code == 302, target
-        assert response.headers["Location"] == "/"
+        assert response.headers["Location"] == "/home"
         assert "planted" not in str(response.headers) and "X-Evil" not in response.headers
         assert any(c.startswith("gapo_session=") for c in response.headers.get_all("Set-Cookie"))
     assert await count_rows(app, "sessions") == len(HOSTILE_NEXTS)

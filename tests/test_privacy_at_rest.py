@@ -97,7 +97,7 @@ def test_nothing_of_the_client_is_kept(tmp_path: Path, access_log: str) -> None:
             "/signup",
             {"username": "thu", "email": "thu@example.org", "password": PASSWORD},
         )
-        assert status == 200 and url.endswith("/@thu")
+        assert status == 200 and url.endswith("/home")
         assert client.submit("/", "/logout", {})[0] == 200
         wrong = client.submit("/login", "/login", {"login": "thu", "password": "not it at all"})
         assert wrong[0] == 401

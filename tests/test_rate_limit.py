@@ -10,7 +10,8 @@ from tests.helpers.web import AppFactory, from_ip, post_form, signup, user_rows
 
 
 async def test_signup_limit_per_ip(make_app: AppFactory) -> None:
-    """Past the hourly sign-up limit one IP gets 429 + Retry-After; another IP still signs up."""
+    """Past the hourly number of accounts one IP gets 429 + Retry-After and the wait in
+    minutes; another IP still signs up."""
     app = await make_app(signup_rate_per_hour=3)
     client = app.test_client()
     for n in range(3):
@@ -20,7 +21,7 @@ async def test_signup_limit_per_ip(make_app: AppFactory) -> None:
     limited = await signup(client, "user3", request_kwargs=from_ip("10.0.0.1"))
     assert limited.status_code == 429
     assert 1 <= int(limited.headers["Retry-After"]) <= 3600
-    assert "Too many attempts" in await limited.get_data(as_text=True)
+    assert "Try again in 60 min" in await limited.get_data(as_text=True)
     assert len(await user_rows(app)) == 3
 
     other = await signup(app.test_client(), "user4", request_kwargs=from_ip("10.0.0.2"))

@@ -26,7 +26,7 @@ async def test_open_mode_signs_up_and_logs_in(make_app: AppFactory) -> None:
     client = app.test_client()
     response = await signup(client, "an")
     assert response.status_code == 302
-    assert response.headers["Location"] == "/@an"
+    assert response.headers["Location"] == "/home"
     [user] = await user_rows(app)
     assert user["approved"] == 1 and user["role"] == "user"
     assert "@an" in await (await client.get("/")).get_data(as_text=True)

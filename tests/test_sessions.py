@@ -105,7 +105,7 @@ async def test_login_next_is_same_site_only(client) -> None:
     await post_form(client, "/logout", {}, csrf_from="/")
     for target in ("https://evil.example/", "//evil.example/x", "/\\evil.example"):
         away = await post_form(client, "/login", {**good, "next": target})
-        assert away.headers["Location"] == "/"
+        assert away.headers["Location"] == "/home"
         await post_form(client, "/logout", {}, csrf_from="/")
 
 

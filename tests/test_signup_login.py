@@ -8,10 +8,10 @@ from tests.helpers.web import post_form, signup
 
 
 async def test_signup_logs_in_and_shows_profile(client, app: Quart) -> None:
-    """A visitor signs up, lands logged in on their profile at /@username."""
+    """A visitor signs up, lands logged in on their home feed; the profile is at /@username."""
     response = await signup(client, "linh")
     assert response.status_code == 302
-    assert response.headers["Location"] == "/@linh"
+    assert response.headers["Location"] == "/home"
     cookie = response.headers.get_all("Set-Cookie")
     session_cookie = next(c for c in cookie if c.startswith("gapo_session="))
     assert "HttpOnly" in session_cookie and "SameSite=Lax" in session_cookie

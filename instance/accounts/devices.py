@@ -8,6 +8,8 @@ stored, and it is enough for someone to recognise their own sessions in a list.
 
 from __future__ import annotations
 
+from instance.errors import N_
+
 # Checked in order: Chromium-based browsers also say "Chrome" and "Safari", and Chrome on
 # Android also says "Linux", so the more specific markers come first.
 BROWSERS: tuple[tuple[str, str], ...] = (
@@ -35,8 +37,10 @@ SYSTEMS: tuple[tuple[str, str], ...] = (
     ("openbsd", "BSD"),
     ("linux", "Linux"),
 )
-UNKNOWN_BROWSER = "A browser"
-UNKNOWN_SYSTEM = "an unknown system"
+# Marked for translation: a sessions list shows them in the reader's language.
+UNKNOWN_BROWSER = N_("A browser")
+UNKNOWN_SYSTEM = N_("an unknown system")
+SEPARATOR = " on "
 
 
 def _first(lowered: str, table: tuple[tuple[str, str], ...]) -> str | None:
@@ -48,4 +52,10 @@ def device_label(user_agent: str | None) -> str:
     lowered = (user_agent or "")[:1000].lower()
     browser = _first(lowered, BROWSERS) or UNKNOWN_BROWSER
     system = _first(lowered, SYSTEMS) or UNKNOWN_SYSTEM
-    return f"{browser} on {system}"
+    return f"{browser}{SEPARATOR}{system}"
+
+
+def label_parts(label: str | None) -> tuple[str, str]:
+    """The browser and system of a stored label, to be worded in the reader's language."""
+    browser, _, system = (label or "").partition(SEPARATOR)
+    return browser or UNKNOWN_BROWSER, system or UNKNOWN_SYSTEM

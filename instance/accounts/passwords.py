@@ -9,11 +9,14 @@ two cores (docs/overload.md).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from instance.accounts.password_strength import needs_estimate
+from instance.accounts.validation import validate_password
 from instance.pools import BoundedPool, Slot
 
 
@@ -40,6 +43,18 @@ class PasswordService:
         if slot is not None:
             return await slot.run(self._hasher.hash, password)
         return await self._pool.run(self._hasher.hash, password)
+
+    async def check(self, password: str, user_inputs: Sequence[str] = ()) -> None:
+        """Refuses a password that is too short, too long or too easy to guess.
+
+        On the pool when the strength estimate runs: it takes milliseconds of pure Python,
+        which on the event loop would hold up every other request during a sign-up surge. A
+        long password is judged on length alone, at once, without taking a place.
+        """
+        if needs_estimate(password):
+            await self._pool.run(validate_password, password, tuple(user_inputs))
+        else:
+            validate_password(password, user_inputs)
 
     @property
     def pool(self) -> BoundedPool:

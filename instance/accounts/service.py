@@ -18,7 +18,6 @@ from instance.accounts.validation import (
     DISPLAY_NAME_MAX,
     clean_text,
     normalise_email,
-    validate_password,
     validate_username,
 )
 from instance.config import Settings
@@ -98,7 +97,7 @@ class AccountService:
             raise RegistrationClosed()
         username = validate_username(req.username)
         email = normalise_email(req.email)
-        validate_password(req.password, username)
+        await self.passwords.check(req.password, (username, email, email.split("@")[0]))
         if role not in ROLES:
             raise ValidationFailed(N_("Unknown role."), field="role")
         invite_code = req.invite_code.strip()
@@ -308,6 +307,28 @@ class AccountService:
         Whoever knew the old password (or holds a stolen cookie) is logged out everywhere;
         only the session holding `keep_token`, the one making the change, stays.
         """
+        user = await self._confirmed(user_id, current)
+        await self._replace_password(user, new, keep_token=keep_token)
+
+    async def change_email(self, user_id: int, current: str, email: str) -> str:
+        """The user's own email change, confirmed with the password; the new address.
+
+        The password, because whoever holds a stolen cookie could otherwise take the
+        account over through the address a reset would go to.
+        """
+        new = normalise_email(email)
+        user = await self._confirmed(user_id, current)
+        if new == user["email"]:
+            return new
+        async with self.db.transaction() as tx:
+            # Checked under the write lock: two changes to one address race otherwise.
+            if await users_q.email_taken(tx, new):
+                raise Conflict(N_("That email address is already registered."), field="email")
+            await users_q.set_fields(tx, user_id, {"email": new})
+        return new
+
+    async def _confirmed(self, user_id: int, current: str) -> UserRow:
+        """The user, once `current` is their password; counted like a failed login if not."""
         user = await users_q.get_by_id(self.db, user_id)
         if user is None:
             raise NotFound()
@@ -319,10 +340,10 @@ class AccountService:
             if self.login_throttle is not None:
                 self.login_throttle.failed(key, None)
             raise NotAuthenticated(N_("The current password is not right."), field="current")
-        await self._replace_password(user, new, keep_token=keep_token)
+        return user
 
     async def _replace_password(self, user: Row, password: str, *, keep_token: str | None) -> None:
-        validate_password(password, user["username"])
+        await self.passwords.check(password, (user["username"], user["email"]))
         password_hash = await self.passwords.hash(password)
         keep = token_hash(keep_token) if keep_token else None
         async with self.db.transaction() as tx:

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 
-from instance.accounts.devices import device_label
+from instance.accounts.devices import device_label, label_parts
 from instance.db import Database
 from instance.db import sessions as sessions_q
 from instance.db import users as users_q
@@ -21,6 +22,18 @@ SESSION_LIFETIME = 30 * 86400
 ACTIVITY_WRITE_INTERVAL = 3600
 # Expired sessions are also purged at each log-in; the housekeeping job
 # (instance/jobs/housekeeping.py) catches instances nobody logs in to.
+
+
+@dataclass(frozen=True)
+class SessionView:
+    """One signed-in browser, as the sessions page lists it: never an address or user agent."""
+
+    id: int
+    browser: str
+    system: str
+    created_at: int
+    days_ago: int
+    current: bool
 
 
 def token_hash(token: str) -> str:
@@ -70,3 +83,32 @@ class SessionService:
         keep = token_hash(token) if token else ""
         rows = await sessions_q.list_for_user(self.db, user_id, now())
         return [r for r in rows if r["token_hash"] != keep]
+
+    async def for_user(self, user_id: int, token: str | None) -> list[SessionView]:
+        """Every live session of the user, newest first; `current` marks the one asking."""
+        keep = token_hash(token) if token else ""
+        ts = now()
+        views = []
+        for row in await sessions_q.list_for_user(self.db, user_id, ts):
+            browser, system = label_parts(row["device"])
+            views.append(
+                SessionView(
+                    id=row["id"],
+                    browser=browser,
+                    system=system,
+                    created_at=row["created_at"],
+                    days_ago=max(0, (ts - row["created_at"]) // 86400),
+                    current=row["token_hash"] == keep,
+                )
+            )
+        return views
+
+    async def end_one(self, user_id: int, session_id: int) -> bool:
+        """Ends one of the user's sessions (a lost phone); False when it was not theirs."""
+        return await sessions_q.delete_one(self.db, user_id, session_id) > 0
+
+    async def end_others(self, user_id: int, token: str | None) -> int:
+        """Ends every session of the user but the one holding `token`; how many ended."""
+        keep = token_hash(token) if token else None
+        async with self.db.transaction() as tx:
+            return await sessions_q.delete_for_user(tx, user_id, except_hash=keep)

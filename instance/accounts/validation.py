@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
 
+from instance.accounts.password_strength import LONG_ENOUGH, strong_enough
 from instance.errors import N_, ValidationFailed
 
 USERNAME_RE = re.compile(r"^[a-z0-9_]{1,30}$")
@@ -14,6 +17,18 @@ PASSWORD_MIN = 10
 PASSWORD_MAX = 256
 DISPLAY_NAME_MAX = 100
 BIO_MAX = 2000
+
+
+@dataclass(frozen=True)
+class PasswordRule:
+    """What the sign-up and change-password forms say of a new password, before refusing it."""
+
+    min: int
+    long: int
+    max: int
+
+
+PASSWORD_RULE = PasswordRule(min=PASSWORD_MIN, long=LONG_ENOUGH, max=PASSWORD_MAX)
 
 # Names that would shadow routes, well-known paths or staff roles.
 RESERVED_USERNAMES = frozenset(
@@ -86,28 +101,6 @@ RESERVED_USERNAMES = frozenset(
     }
 )
 
-COMMON_PASSWORDS = frozenset(
-    {
-        "password",
-        "password1",
-        "password12",
-        "password123",
-        "1234567890",
-        "12345678910",
-        "qwertyuiop",
-        "iloveyou12",
-        "letmein123",
-        "welcome123",
-        "matkhau123",
-        "abcdefghij",
-        "0123456789",
-        "1111111111",
-        "qwerty1234",
-        "administrator",
-        "passw0rd12",
-    }
-)
-
 
 def validate_username(raw: str) -> str:
     username = raw.strip()
@@ -146,7 +139,13 @@ def normalise_email(raw: str) -> str:
     return f"{local.lower()}@{domain}"
 
 
-def validate_password(password: str, username: str = "") -> str:
+def validate_password(password: str, user_inputs: Sequence[str] = ()) -> str:
+    """Length bounds, then the guessability estimate (password_strength.py).
+
+    `user_inputs` are the person's username and email: a password made of them is easy to
+    guess, but a passphrase that merely contains a short name is not refused for it. The
+    estimate costs milliseconds: PasswordService.check runs this on the password pool.
+    """
     if len(password) < PASSWORD_MIN:
         raise ValidationFailed(
             N_("A password needs at least %(min)d characters."), field="password", min=PASSWORD_MIN
@@ -155,14 +154,14 @@ def validate_password(password: str, username: str = "") -> str:
         raise ValidationFailed(
             N_("A password has at most %(max)d characters."), field="password", max=PASSWORD_MAX
         )
-    lowered = password.lower()
-    if (
-        lowered in COMMON_PASSWORDS
-        or (username and username.lower() in lowered)
-        or len(set(password)) < 4
-    ):
+    if not strong_enough(password, user_inputs):
         raise ValidationFailed(
-            N_("That password is too easy to guess. Try a longer phrase."), field="password"
+            N_(
+                "That password is too easy to guess. Try a phrase of a few words, "
+                "%(long)d characters or more."
+            ),
+            field="password",
+            long=LONG_ENOUGH,
         )
     return password
 

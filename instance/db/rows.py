@@ -207,6 +207,7 @@ class UserRow(TypedDict):
 class SessionRow(TypedDict):
     """`db.sessions.list_for_user`: one signed-in device."""
 
+    id: int
     token_hash: str
     device: str
     created_at: int

@@ -51,9 +51,17 @@ async def delete_for_user(ex: Executor, user_id: int, *, except_hash: str | None
     )
 
 
+async def delete_one(ex: Executor, user_id: int, session_id: int) -> int:
+    """Ends one session, only if it is the user's own: the id comes from a form."""
+    return await ex.execute(
+        "DELETE FROM sessions WHERE id = :id AND user_id = :uid",
+        {"id": session_id, "uid": user_id},
+    )
+
+
 async def list_for_user(ex: Executor, user_id: int, now: int) -> list[SessionRow]:
     return await ex.fetch_all(
-        "SELECT token_hash, device, created_at FROM sessions"
+        "SELECT id, token_hash, device, created_at FROM sessions"
         " WHERE user_id = :uid AND expires_at > :now ORDER BY created_at DESC",
         {"uid": user_id, "now": now},
     )

@@ -20,6 +20,7 @@ def register_web(app: Quart) -> None:
         people,
         posts,
         profile,
+        settings_account,
         settings_pages,
         tags,
         uploads,
@@ -38,6 +39,7 @@ def register_web(app: Quart) -> None:
     app.register_blueprint(auth.blueprint)
     app.register_blueprint(profile.blueprint)
     app.register_blueprint(settings_pages.blueprint)
+    app.register_blueprint(settings_account.blueprint)
     app.register_blueprint(posts.blueprint)
     app.register_blueprint(people.blueprint)
     app.register_blueprint(notifications.blueprint)

@@ -6,6 +6,7 @@ from quart import Blueprint, g, redirect, render_template, request, url_for
 from quart.wrappers import Response
 
 from instance.accounts.service import SignupRequest
+from instance.accounts.validation import PASSWORD_RULE
 from instance.errors import GapoError
 from instance.web.context import (
     DEVICE_COOKIE,
@@ -39,15 +40,19 @@ async def _signed_in(user_id: int, target: str) -> Response:
 
 @blueprint.get("/signup")
 async def signup_form() -> str:
-    return await render_template("signup.html", mode=settings().registrations, values={})
+    return await render_template(
+        "signup.html", mode=settings().registrations, values={}, password_rule=PASSWORD_RULE
+    )
 
 
 @blueprint.post("/signup")
 async def signup() -> Response:
     values = await form_fields("username", "email", "password", "invite")
     mode = settings().registrations
+    address = client_ip()
     try:
-        services().signup_limiter.hit(client_ip())
+        # Only accounts made count (below): a typo or a 503 does not use up the allowance.
+        services().signup_limiter.check(address)
         user = await services().accounts.signup(
             SignupRequest(
                 username=values["username"],
@@ -59,23 +64,33 @@ async def signup() -> Response:
         )
     except GapoError as exc:
         values.pop("password")
-        return await form_with_error("signup.html", exc, mode=mode, values=values)
+        return await form_with_error(
+            "signup.html", exc, mode=mode, values=values, password_rule=PASSWORD_RULE
+        )
+    services().signup_limiter.made(address)
     if not user["approved"]:
         body = await render_template("signup_pending.html", username=user["username"])
         return Response(body, status=201, content_type="text/html; charset=utf-8")
-    return await _signed_in(user["user_id"], url_for("profile.show", username=user["username"]))
+    # A new person starts where everyone else does: their home feed, with the composer.
+    return await _signed_in(user["user_id"], url_for("posts.home"))
 
 
 @blueprint.get("/login")
 async def login_form() -> str:
-    return await render_template("login.html", values={}, next=request.args.get("next", ""))
+    return await render_template(
+        "login.html",
+        values={},
+        next=request.args.get("next", ""),
+        registrations=settings().registrations,
+    )
 
 
 @blueprint.post("/login")
 async def login() -> Response:
     values = await form_fields("login", "password", "next")
     # Decided before anything is written: a bad `next` only changes where the person lands.
-    target = safe_next(values["next"])
+    # Without one, the home feed: the welcome page is for visitors.
+    target = safe_next(values["next"], default=url_for("posts.home"))
     try:
         services().login_limiter.hit(client_ip())
         user = await services().accounts.authenticate(
@@ -83,7 +98,11 @@ async def login() -> Response:
         )
     except GapoError as exc:
         return await form_with_error(
-            "login.html", exc, values={"login": values["login"]}, next=target
+            "login.html",
+            exc,
+            values={"login": values["login"]},
+            next=target,
+            registrations=settings().registrations,
         )
     return await _signed_in(user["user_id"], target)
 

@@ -8,6 +8,7 @@ from quart.wrappers import Response
 
 from instance import i18n
 from instance.accounts.profile_fields import MAX_FIELDS, stored_fields
+from instance.accounts.validation import PASSWORD_RULE
 from instance.errors import N_, GapoError, ValidationFailed
 from instance.media.images import MAX_IMAGE_BYTES
 from instance.web.context import (
@@ -92,6 +93,7 @@ async def password_form() -> str:
         "settings_password.html",
         others=await _other_sessions(),
         changed=request.args.get("changed") == "1",
+        password_rule=PASSWORD_RULE,
     )
 
 
@@ -110,7 +112,12 @@ async def password_save() -> Response:
             keep_token=request.cookies.get(SESSION_COOKIE),
         )
     except GapoError as exc:
-        return await form_with_error("settings_password.html", exc, others=await _other_sessions())
+        return await form_with_error(
+            "settings_password.html",
+            exc,
+            others=await _other_sessions(),
+            password_rule=PASSWORD_RULE,
+        )
     rotate_csrf()
     return redirect(url_for("settings.password_form", changed="1"))  # type: ignore[return-value]
 

@@ -12,6 +12,7 @@ from tests.helpers.browser import log_in, log_out, sign_up
 def test_signup_profile_edit_logout_login(page: Page) -> None:
     """The whole account loop works through the forms, with real cookies and CSRF tokens."""
     sign_up(page, "linh")
+    page.goto("/@linh")
     expect(page.locator("h1")).to_have_text("linh")
     expect(page.locator(".handle")).to_contain_text("@linh@127.0.0.1")
 
