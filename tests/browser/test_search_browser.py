@@ -60,7 +60,7 @@ def prepare_author(page: Page) -> None:
 def choose_language(page: Page, lang: str) -> None:
     if lang == "en":
         return
-    page.get_by_label("Language").select_option(lang)
+    page.locator("#locale-select").select_option(lang)
     page.get_by_role("button", name="Change language").click()
     page.wait_for_load_state()
     expect(page.locator("html")).to_have_attribute("lang", lang)
