@@ -9,19 +9,11 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.helpers.browser import choose_language
+
 SIZES = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 800}}
 PASSWORD = "Chuoi-xanh-Ban-Me-2026"  # contains the username `an`: accepted
 COMPOSER_LABEL = {"en": "What's on your mind?", "vi": "Bạn đang nghĩ gì?"}
-
-
-def _choose_language(page: Page, lang: str) -> None:
-    """The footer's language form, from an English page (a fresh context is en-US)."""
-    if lang == "en":
-        return
-    page.get_by_label("Language").select_option(lang)
-    page.get_by_role("button", name="Change language").click()
-    page.wait_for_load_state()
-    expect(page.locator("html")).to_have_attribute("lang", lang)
 
 
 def _submit(page: Page) -> None:
@@ -33,7 +25,7 @@ def _submit(page: Page) -> None:
 def test_login_lands_on_the_home_feed_with_the_composer(page: Page, size: str, lang: str) -> None:
     page.set_viewport_size(SIZES[size])
     page.goto("/signup")
-    _choose_language(page, lang)
+    choose_language(page, lang)
     page.locator("#username").fill("an")
     page.locator("#email").fill("an@example.org")
     page.locator("#password").fill(PASSWORD)

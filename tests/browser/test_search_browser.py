@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.test_media_browser import SIZES, no_sideways_scroll
-from tests.helpers.browser import Tabs, sign_up
+from tests.helpers.browser import Tabs, choose_language, sign_up
 from tests.helpers.processes import Server
 
 NAME = "Nguyễn Thị Hương"
@@ -55,15 +55,6 @@ def prepare_author(page: Page) -> None:
     composer.locator('textarea[name="text"]').fill(POST)
     composer.get_by_role("button", name="Post", exact=True).click()
     page.wait_for_url(re.compile(r"/home#post-\d+-card$"))  # back on the feed
-
-
-def choose_language(page: Page, lang: str) -> None:
-    if lang == "en":
-        return
-    page.locator("#locale-select").select_option(lang)
-    page.get_by_role("button", name="Change language").click()
-    page.wait_for_load_state()
-    expect(page.locator("html")).to_have_attribute("lang", lang)
 
 
 def search_for(page: Page, query: str, lang: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from playwright.sync_api import Browser, BrowserContext, Page
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 
 class Tabs:
@@ -68,3 +68,13 @@ def open_new_post(page: Page) -> str:
     assert found, page.url
     page.goto(f"/p/{found.group(1)}")
     return page.url
+
+
+def choose_language(page: Page, lang: str) -> None:
+    """The footer's language form (a fresh context is en-US; "en" changes nothing)."""
+    if lang == "en":
+        return
+    page.locator("#locale-select").select_option(lang)
+    page.get_by_role("button", name="Change language").click()
+    page.wait_for_load_state()
+    expect(page.locator("html")).to_have_attribute("lang", lang)
