@@ -177,7 +177,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="serve the instance with Hypercorn")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument(
+        "--workers", type=int, default=None, help="worker processes (default: one per CPU)"
+    )
     serve.add_argument(
         "--no-jobs", action="store_true", help="serve only; `gapo worker` runs the jobs"
     )

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from activitypub.fetch import Fetcher
 from instance import __version__
+from instance.accounts.changes import AccountChanges, changes_path
 from instance.accounts.login_throttle import LoginThrottle
 from instance.accounts.passwords import Argon2Params, PasswordService
 from instance.accounts.service import AccountService
@@ -21,6 +22,7 @@ from instance.db.migrate import pending_migrations
 from instance.db.nodes import claim_node
 from instance.federation.context import FederationContext
 from instance.federation.discovery import Discovery
+from instance.federation.document_cache import DocumentCache
 from instance.federation.documents import Documents
 from instance.federation.inbox import INBOX_JOB, InboxService
 from instance.federation.instance_actor import ensure_instance_actor
@@ -156,6 +158,10 @@ async def open_services(settings: Settings) -> Services:
     password_pool = BoundedPool("argon2", settings.password_workers, settings.password_queue)
     key_pool = BoundedPool("rsa-keygen", 2, settings.password_queue)
     urls = LocalUrls(settings.base_url)
+    # Actors and WebFinger answers are cached per process; profile saves and suspensions
+    # (in any process on this data dir) empty the caches (instance/federation/document_cache.py).
+    account_changes = AccountChanges(changes_path(settings.data_dir))
+    document_cache = DocumentCache(account_changes)
     instance_actor, instance_key = await ensure_instance_actor(db, ids, urls, key_pool)
     fetcher = Fetcher(
         allow_private=settings.allow_private_addresses,
@@ -263,6 +269,7 @@ async def open_services(settings: Settings) -> Services:
         render_text=mentions.render_text,
         login_throttle=login_throttle,
         profile_updates=ProfileFederation(ids, fanout, urls),
+        changes=account_changes,
     )
     mutes = MuteService(db, ids)
     profiles = ProfilePages(accounts, relationships, mutes, post_reader, lookup)
@@ -289,8 +296,8 @@ async def open_services(settings: Settings) -> Services:
         post_reader=post_reader,
         reactions=Reactions(db),
         actors=actors,
-        documents=Documents(db, urls, actors, note_documents, settings.host),
-        discovery=Discovery(settings, db, urls),
+        documents=Documents(db, urls, actors, note_documents, settings.host, document_cache),
+        discovery=Discovery(settings, db, urls, document_cache),
         lookup=lookup,
         interactions=RemoteInteraction(db, lookup, actors, federation.notes, urls),
         feeds=feeds,

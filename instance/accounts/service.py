@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from activitypub.html import text_to_html
+from instance.accounts.changes import AccountChanges
 from instance.accounts.keys import generate_keypair
 from instance.accounts.login_throttle import LoginThrottle, account_key
 from instance.accounts.passwords import PasswordService
@@ -27,7 +28,7 @@ from instance.db import invites as invites_q
 from instance.db import keys as keys_q
 from instance.db import sessions as sessions_q
 from instance.db import users as users_q
-from instance.db.connection import Row
+from instance.db.connection import Row, Transaction
 from instance.db.rows import AccountRow, UserRow
 from instance.errors import (
     N_,
@@ -70,6 +71,7 @@ class AccountService:
         render_text: Callable[[str], Awaitable[str]] | None = None,
         login_throttle: LoginThrottle | None = None,
         profile_updates: ProfileFederation | None = None,
+        changes: AccountChanges | None = None,
     ) -> None:
         self.settings = settings
         self.urls = LocalUrls(settings.base_url)
@@ -83,6 +85,9 @@ class AccountService:
         self.login_throttle = login_throttle
         # Enqueues the Update(Person) of a saved profile; None where nothing federates.
         self.profile_updates = profile_updates
+        # Bumped after each commit that changes what an actor or WebFinger document says, so
+        # every process's cached copy goes (instance/federation/document_cache.py).
+        self.changes = changes
 
     async def signup(
         self, req: SignupRequest, *, role: str = "user", bypass_mode: bool = False
@@ -265,6 +270,7 @@ class AccountService:
                     await search_index.reindex_account_posts(tx, account_id)
                 if self.profile_updates is not None:
                     await self.profile_updates.enqueue_update(tx, account_id)
+                self._changed(tx)
         except BaseException:
             # The row still points at the old files: the new ones are nobody's.
             await self._forget(stored)
@@ -363,6 +369,12 @@ class AccountService:
         async with self.db.transaction() as tx:
             await accounts_q.set_suspended(tx, user["account_id"], now())
             await sessions_q.delete_for_user(tx, user["user_id"])
+            self._changed(tx)
+
+    def _changed(self, tx: Transaction) -> None:
+        """Cached documents of local accounts go once `tx` commits (never if it rolls back)."""
+        if self.changes is not None:
+            tx.after_commit(self.changes.bump)
 
     async def list_users(self) -> list[UserRow]:
         return await users_q.list_all(self.db)

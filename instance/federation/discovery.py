@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from activitypub.nodeinfo import nodeinfo_document
@@ -12,6 +13,7 @@ from instance.db import accounts as accounts_q
 from instance.db import posts as posts_q
 from instance.db import users as users_q
 from instance.errors import NotFound
+from instance.federation.document_cache import CachedDocument, DocumentCache
 from instance.ids import now
 from instance.outbound import to_ap
 from instance.urls import LocalUrls
@@ -19,15 +21,21 @@ from webfinger.server import build_application_jrd, build_jrd, parse_resource
 
 MONTH = 30 * 86400
 HALF_YEAR = 180 * 86400
+# NodeInfo's counts (four COUNT queries, tens of ms on a large database) move with every
+# post; crawlers poll it every few minutes at most, so a minute-old count is fine.
+NODEINFO_MAX_AGE = 60.0
 
 
 class Discovery:
-    def __init__(self, settings: Settings, db: Database, urls: LocalUrls) -> None:
+    def __init__(
+        self, settings: Settings, db: Database, urls: LocalUrls, cache: DocumentCache
+    ) -> None:
         self.settings = settings
         self.db = db
         self.urls = urls
+        self.cache = cache
 
-    async def webfinger(self, resource: str) -> dict[str, Any]:
+    def _username(self, resource: str) -> str:
         instance_name = to_ap.instance_actor_name(self.settings.host).lower()
         username = parse_resource(
             resource,
@@ -37,6 +45,33 @@ class Discovery:
         )
         if username is None:
             raise NotFound()
+        return username
+
+    async def webfinger_document(self, resource: str) -> CachedDocument:
+        """`webfinger` as the bytes served, from the cache (keyed by the name, not by how
+        the resource was spelled: acct:, the actor URL and the profile URL share one)."""
+        username = self._username(resource)
+
+        async def build() -> bytes:
+            return encode_json(await self._jrd(username))
+
+        # The name as parsed, not folded: the instance actor is matched case-sensitively.
+        return await self.cache.get(("webfinger", username), build)
+
+    async def nodeinfo_document(self, version: str) -> CachedDocument:
+        if version not in ("2.0", "2.1"):
+            raise NotFound()
+
+        async def build() -> bytes:
+            return encode_json(await self.nodeinfo(version))
+
+        return await self.cache.get(("nodeinfo", version), build, max_age=NODEINFO_MAX_AGE)
+
+    async def webfinger(self, resource: str) -> dict[str, Any]:
+        return await self._jrd(self._username(resource))
+
+    async def _jrd(self, username: str) -> dict[str, Any]:
+        instance_name = to_ap.instance_actor_name(self.settings.host).lower()
         if username == instance_name:
             # The instance actor, named after the host: checked by peers that verify our
             # signed GETs (authorized fetch). It comes before any account of that name.
@@ -73,3 +108,8 @@ class Discovery:
             open_registrations=self.settings.registrations in ("open", "approval"),
             node_name=self.settings.instance_name,
         )
+
+
+def encode_json(doc: dict[str, Any]) -> bytes:
+    """A discovery document as served: UTF-8 JSON."""
+    return json.dumps(doc, ensure_ascii=False).encode()

@@ -9,9 +9,11 @@ and so does a deleted one to anyone who could not have seen it.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Mapping
 from typing import Any
 
+from activitypub.outgoing import omit_empty_arrays
 from activitypub.signatures import SignatureError, parse_request_signature, verify_parsed
 from activitypub.vocab import origin_of
 from instance.db import Database
@@ -21,6 +23,7 @@ from instance.db import keys as keys_q
 from instance.db import posts as posts_q
 from instance.db.connection import Row
 from instance.errors import NotFound
+from instance.federation.document_cache import CachedDocument, DocumentCache
 from instance.federation.remote_actors import RemoteActors
 from instance.outbound import to_ap
 from instance.outbound.note_documents import NoteDocuments
@@ -28,6 +31,8 @@ from instance.outbound.to_ap import notes as notes_ap
 from instance.posts.visibility import can_see, could_have_seen, visibilities_for, visible_posts
 from instance.urls import LocalUrls
 
+# The instance actor changes only with its key, which a process reads once at start.
+INSTANCE_ACTOR_MAX_AGE = 3600.0
 # A note's replies collection is served as one page; longer threads are read from their
 # authors' servers by peers that want them.
 REPLIES_PAGE_SIZE = 100
@@ -49,12 +54,14 @@ class Documents:
         actors: RemoteActors,
         notes: NoteDocuments,
         host: str,
+        cache: DocumentCache,
     ) -> None:
         self.db = db
         self.urls = urls
         self.actors = actors
         self.notes = notes
         self.host = host
+        self.cache = cache
 
     async def signer(self, method: str, url: str, headers: Mapping[str, str]) -> Row | None:
         """The remote account that signed this GET, or None when unsigned or invalid."""
@@ -87,6 +94,20 @@ class Documents:
         key = await keys_q.get_for_account(self.db, account["id"])
         assert key is not None
         return to_ap.person(self.urls, account, key["public_pem"])
+
+    async def actor_document(self, username: str) -> CachedDocument:
+        """`actor` as the bytes served, from the cache (same 404 for suspended or unknown)."""
+
+        async def build() -> bytes:
+            return encode_ap(await self.actor(username))
+
+        return await self.cache.get(("actor", username), build)
+
+    async def instance_actor_document(self, public_pem: str) -> CachedDocument:
+        async def build() -> bytes:
+            return encode_ap(await self.instance_actor(public_pem))
+
+        return await self.cache.get(("instance-actor",), build, max_age=INSTANCE_ACTOR_MAX_AGE)
 
     def instance_outbox(self) -> dict[str, Any]:
         return to_ap.ordered_collection(self.urls.instance_outbox, 0, first=None, items=[])
@@ -195,3 +216,8 @@ class Documents:
     async def featured(self, username: str) -> dict[str, Any]:
         await self._local(username)
         return to_ap.ordered_collection(self.urls.featured(username), 0, first=None, items=[])
+
+
+def encode_ap(doc: dict[str, Any]) -> bytes:
+    """An ActivityPub document as served: empty arrays left out, UTF-8 JSON."""
+    return json.dumps(omit_empty_arrays(doc), ensure_ascii=False).encode()

@@ -14,7 +14,9 @@ from activitypub.inbox import InboxError
 from activitypub.outgoing import omit_empty_arrays
 from activitypub.vocab import PUBLIC
 from instance.errors import NotFound
+from instance.federation.document_cache import CachedDocument
 from instance.federation.documents import Gone
+from instance.web.cached_response import document_response
 from instance.web.context import services
 from instance.web.errors import message_of
 from instance.web.forms import query_id
@@ -106,9 +108,17 @@ async def signed_answer(
     return ap_response(doc, public=public, signed=True)
 
 
+def cached_ap_response(document: CachedDocument) -> Response:
+    """A public document from the cache, with the headers `ap_response` gives it."""
+    response = document_response(document, AP_CONTENT_TYPE)
+    response.vary.add("Accept")
+    response.headers["Cache-Control"] = PUBLIC_CACHE
+    return response
+
+
 async def actor_response(username: str) -> Response:
     """The local actor's document (for /users/<name> and its profile page /@<name>)."""
-    return ap_response(await services().documents.actor(username))
+    return cached_ap_response(await services().documents.actor_document(username))
 
 
 async def note_response(username: str, post_id: int) -> Response:
@@ -129,8 +139,10 @@ async def actor(username: str) -> Response:
 
 @blueprint.get("/actor")
 async def instance_actor() -> Response:
-    doc = await services().documents.instance_actor(services().instance_key["public_pem"])
-    return ap_response(doc)
+    documents = services().documents
+    return cached_ap_response(
+        await documents.instance_actor_document(services().instance_key["public_pem"])
+    )
 
 
 @blueprint.get("/actor/outbox")

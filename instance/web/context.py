@@ -42,6 +42,11 @@ CONTENT_SECURITY_POLICY = (
 STRICT_TRANSPORT_SECURITY = "max-age=31536000"
 
 
+# ActivityPub and /.well-known endpoints (instance/web/activitypub_routes.py, wellknown.py):
+# they answer machines and render no page. Their inboxes are authenticated by signatures.
+MACHINE_BLUEPRINTS = frozenset({"ap", "wellknown"})
+
+
 def services() -> Services:
     return cast(Services, current_app.extensions["gapo"])
 
@@ -108,6 +113,14 @@ def _choose_locale(user: Row | None) -> str:
 def install(app: Quart) -> None:
     @app.before_request
     async def load_request_context() -> None:
+        if request.blueprint in MACHINE_BLUEPRINTS:
+            # Peers, not people: no session to look up (a database read, and a write of
+            # last_active_at, for a browser that happens to carry a cookie), no form to
+            # check. The locale is kept: error messages in JSON are translated.
+            g.user = None
+            g.locale = _choose_locale(None)
+            i18n.current_locale.set(g.locale)
+            return
         g.user = await services().sessions.user_for(request.cookies.get(SESSION_COOKIE))
         g.locale = _choose_locale(g.user)
         i18n.current_locale.set(g.locale)

@@ -9,6 +9,7 @@ from quart.wrappers import Response
 
 from activitypub.nodeinfo import nodeinfo_content_type, nodeinfo_links
 from instance.errors import N_, BadRequest
+from instance.web.cached_response import document_response
 from instance.web.context import services
 from webfinger.server import JRD_CONTENT_TYPE, host_meta_json, host_meta_xml
 
@@ -27,7 +28,8 @@ async def webfinger() -> Response:
     resource = request.args.get("resource", "")
     if not resource or len(resource) > 500:
         raise BadRequest(N_("The resource parameter is required."))
-    return _json(await services().discovery.webfinger(resource), JRD_CONTENT_TYPE)
+    document = await services().discovery.webfinger_document(resource)
+    return document_response(document, JRD_CONTENT_TYPE)
 
 
 @blueprint.get("/.well-known/host-meta")
@@ -53,7 +55,8 @@ async def nodeinfo_index() -> Response:
 
 @blueprint.get("/nodeinfo/<version>")
 async def nodeinfo(version: str) -> Response:
-    return _json(await services().discovery.nodeinfo(version), nodeinfo_content_type(version))
+    document = await services().discovery.nodeinfo_document(version)
+    return document_response(document, nodeinfo_content_type(version))
 
 
 @blueprint.after_request

@@ -112,6 +112,8 @@ class GapoInstance:
                     "127.0.0.1",
                     "--port",
                     str(self.port),
+                    # One worker unless asked: `gapo serve` defaults to one per CPU.
+                    *(() if "--workers" in self.serve_args else ("--workers", "1")),
                     *self.serve_args,
                 ],
                 env=self.env,
