@@ -170,21 +170,26 @@ def create_user(data_dir: Path, name: str, password: str, env: Sequence[str] = (
 # --- the framework's ceiling --------------------------------------------------------------
 
 # The same Hypercorn limits as `gapo serve` (instance/server_limits.py `tune`), the access
-# log off as Gapo's default, and the same worker count: only the application differs.
+# log off as Gapo's default, the same worker count and the same spreading of connections
+# over workers (`run_workers`): only the application differs.
 BARE_APP = textwrap.dedent(
     """
     import json, sys
     from hypercorn.config import Config
-    from hypercorn.run import run
+    from instance.serve_workers import run_workers
     from instance.server_limits import tune
 
-    config = Config()
-    config.application_path = "bare_app:app"
-    config.bind = [f"127.0.0.1:{sys.argv[1]}"]
-    config.workers = 0 if int(sys.argv[2]) <= 1 else int(sys.argv[2])
-    config.accesslog = None
-    tune(config)
-    sys.exit(run(config))
+    # Spawned workers import this file again as __mp_main__: only the parent serves.
+    if __name__ == "__main__":
+        port, workers = int(sys.argv[1]), int(sys.argv[2])
+        config = Config()
+        config.application_path = "bare_app:app"
+        config.bind = [f"127.0.0.1:{port}"]
+        config.accesslog = None
+        config.graceful_timeout = 10
+        tune(config)
+        # As `gapo serve` runs them: one SO_REUSEPORT socket per worker (serve_workers.py).
+        sys.exit(run_workers(config, "127.0.0.1", port, workers))
     """
 )
 
