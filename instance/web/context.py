@@ -9,7 +9,8 @@ from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from quart import Quart, current_app, g, request, session
-from quart.wrappers import Response
+from quart.sessions import SecureCookieSession, SecureCookieSessionInterface
+from quart.wrappers import BaseRequestWebsocket, Response
 
 from instance import i18n
 from instance.accounts.views import AccountView
@@ -110,7 +111,26 @@ def _choose_locale(user: Row | None) -> str:
     return cookie or i18n.best_match(request.headers.get("Accept-Language"))
 
 
+class CookieSessions(SecureCookieSessionInterface):
+    """Quart's signed-cookie session, minus the work for a request that sends no cookie.
+
+    Quart builds a signing serializer (key derivation set-up, a JSON round trip to check the
+    serializer) for every request before it looks for the cookie; most requests to the
+    machine endpoints and every first visit carry none. Then the answer is the same empty
+    session, made directly (about 5 % of a cached actor GET's event-loop time).
+    """
+
+    async def open_session(
+        self, app: Quart, request: BaseRequestWebsocket
+    ) -> SecureCookieSession | None:
+        if app.secret_key and self.get_cookie_name(app) not in request.cookies:
+            return self.session_class()
+        return await super().open_session(app, request)
+
+
 def install(app: Quart) -> None:
+    app.session_interface = CookieSessions()
+
     @app.before_request
     async def load_request_context() -> None:
         if request.blueprint in MACHINE_BLUEPRINTS:
