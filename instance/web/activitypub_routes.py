@@ -17,7 +17,7 @@ from instance.errors import NotFound
 from instance.federation.document_cache import CachedDocument
 from instance.federation.documents import Gone
 from instance.web.cached_response import document_response
-from instance.web.context import services
+from instance.web.context import add_vary, services
 from instance.web.errors import message_of
 from instance.web.forms import query_id
 from instance.web.negotiation import request_prefers_activitypub
@@ -111,7 +111,7 @@ async def signed_answer(
 def cached_ap_response(document: CachedDocument) -> Response:
     """A public document from the cache, with the headers `ap_response` gives it."""
     response = document_response(document, AP_CONTENT_TYPE)
-    response.vary.add("Accept")
+    response.headers["Vary"] = "Accept"  # a fresh response: nothing to merge with
     response.headers["Cache-Control"] = PUBLIC_CACHE
     return response
 
@@ -252,5 +252,5 @@ def install(app: Quart) -> None:
     async def vary_on_accept(response: Response) -> Response:
         # HTML, redirect or JSON by Accept: every answer there (errors too) says so to caches.
         if request.endpoint in NEGOTIATED_ENDPOINTS:
-            response.vary.add("Accept")
+            add_vary(response, "Accept")
         return response

@@ -41,6 +41,23 @@ CONTENT_SECURITY_POLICY = (
 # On an https base URL browsers are told to use nothing else for a year. No includeSubDomains:
 # other names under the instance's domain may belong to other services, not all on https.
 STRICT_TRANSPORT_SECURITY = "max-age=31536000"
+# Given to every answer that does not set its own (the HSTS one only on an https base URL).
+SECURITY_HEADERS: tuple[tuple[str, str], ...] = (
+    ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "same-origin"),
+    ("X-Frame-Options", "DENY"),
+)
+
+
+def add_vary(response: Response, name: str) -> None:
+    """`response.vary.add(name)` without parsing and rewriting the header when it is absent
+    or already names `name` (the common cases)."""
+    current = response.headers.get("Vary")
+    if current is None:
+        response.headers["Vary"] = name
+    elif name.lower() not in (part.strip().lower() for part in current.split(",")):
+        response.vary.add(name)
 
 
 # ActivityPub and /.well-known endpoints (instance/web/activitypub_routes.py, wellknown.py):
@@ -155,15 +172,20 @@ def install(app: Quart) -> None:
         if request.method == "POST" and routed and request.blueprint not in exempt and not streamed:
             await check_csrf()
 
+    secure_headers = SECURITY_HEADERS
+    if app.config["GAPO_SETTINGS"].secure_cookies:
+        secure_headers = (*secure_headers, ("Strict-Transport-Security", STRICT_TRANSPORT_SECURITY))
+
     @app.after_request
     async def security_headers(response: Response) -> Response:
-        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        if settings().secure_cookies:
-            response.headers.setdefault("Strict-Transport-Security", STRICT_TRANSPORT_SECURITY)
-        response.vary.add("Cookie")
+        # One pass over the headers instead of a case-blind scan per setdefault: on a cached
+        # actor GET the five scans and the Vary re-parse were 14 % of the request's time.
+        headers = response.headers
+        present = {key.lower() for key in headers.keys()}  # noqa: SIM118 (Headers is no dict)
+        for name, value in secure_headers:
+            if name.lower() not in present:
+                headers.add(name, value)
+        add_vary(response, "Cookie")
         return response
 
     @app.context_processor
