@@ -66,7 +66,15 @@ class FeedService:
         more = True
         for _ in range(MAX_READS):
             posts = await feeds_q.home(self.db, account_id, limit=fetch, max_id=cursor)
-            shares = await feeds_q.home_shares(self.db, account_id, limit=fetch, max_id=cursor)
+            # Below the last of a full batch of posts nothing is taken in this read (the
+            # floor below), so shares are read only above it.
+            shares = await feeds_q.home_shares(
+                self.db,
+                account_id,
+                limit=fetch,
+                max_id=cursor,
+                min_id=int(posts[-1]["id"]) if len(posts) == fetch else None,
+            )
             # A full batch may continue past its last row: rows older than the newest such
             # boundary are not known completely yet, so they wait for the next read.
             floors = []
