@@ -80,7 +80,7 @@ class CardCache:
         return len(self._entries)
 
     def get(self, key: CardKey) -> Pieces | None:
-        found = self._entries.get(key)
+        found = self._entries.get(key) if self.max_entries > 0 else None
         if found is None:
             self.misses += 1
             return None
@@ -143,7 +143,8 @@ def _marker(slot: str) -> Callable[..., str]:
 
 
 def _render_pieces(view: PostView, context: dict[str, Any]) -> Pieces:
-    marked = dataclasses.replace(view, replies_count=_MARK["replies"])
+    # The template only prints the count, so a marker string stands in for the number.
+    marked = dataclasses.replace(view, replies_count=cast(int, _MARK["replies"]))
     html = sync_template("_post.html").render(
         {
             **context,

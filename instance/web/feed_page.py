@@ -70,7 +70,7 @@ class PageCache:
         return len(self._entries)
 
     def get(self, key: tuple[Any, ...]) -> Pieces | None:
-        found = self._entries.get(key)
+        found = self._entries.get(key) if self.max_entries > 0 else None
         if found is None:
             self.misses += 1
             return None

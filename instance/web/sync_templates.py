@@ -34,16 +34,11 @@ def sync_environment(app: Quart) -> Environment:
 
 
 def sync_template(name: str) -> Template:
-    return sync_environment(cast(Quart, current_app)).get_template(name)
+    return sync_environment(current_app).get_template(name)
 
 
 async def with_template_globals(context: dict[str, Any]) -> dict[str, Any]:
     """The context with what the app's context processors add (they may read the database),
     as `render_template` would pass it; values given by the caller win."""
-    await cast(Quart, current_app).update_template_context(context)
+    await current_app.update_template_context(context)
     return context
-
-
-async def render_sync(name: str, context: dict[str, Any]) -> str:
-    """`render_template`, with the template rendered synchronously in one call."""
-    return sync_template(name).render(await with_template_globals(context))
