@@ -30,12 +30,14 @@ import shutil
 import sqlite3
 import sys
 import tempfile
+import textwrap
 import time
 from pathlib import Path
 
 import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import harness
 from harness import BareQuart, GapoServer, Row, create_user, print_table, wrk
 
 from instance.ids import EPOCH_MS, NODE_BITS, SEQ_BITS, IdGenerator
@@ -81,6 +83,18 @@ WORDS = [
         "other",
     ],
 ]
+
+
+if "__main__" not in harness.BARE_APP:
+    # With --workers 2 Hypercorn spawns its workers, which import the script again: without
+    # the guard each of them starts serving from inside that import and exits, so the bare
+    # app exits at once. Until bench/harness.py has the guard, it gets one here.
+    _body = harness.BARE_APP.split("config = Config()", 1)
+    harness.BARE_APP = (
+        _body[0]
+        + 'if __name__ == "__main__":\n'
+        + textwrap.indent("config = Config()" + _body[1], "    ")
+    )
 
 
 def id_at(seconds: float, node: int, seq: int) -> int:
@@ -349,6 +363,7 @@ def main() -> int:
     if args.follows >= args.accounts:
         parser.error("--follows must be below --accounts")
     rows: list[Row] = []
+    notes: list[str] = []
     connections = [int(c) for c in args.connections.split(",")]
     with tempfile.TemporaryDirectory(prefix="gapo-bench-feed-") as tmp:
         data_dir = Path(tmp) / "data"
@@ -362,11 +377,18 @@ def main() -> int:
                         # A short warm-up: templates compiled, caches filled, pools open.
                         wrk(f"{gapo.base_url}/home", connections=conns, seconds=2, headers=headers)
                         ceiling = wrk(f"{bare.base_url}/", connections=conns, seconds=args.seconds)
+                        cpu = gapo.cpu_seconds()
                         got = wrk(
                             f"{gapo.base_url}/home",
                             connections=conns,
                             seconds=args.seconds,
                             headers=headers,
+                        )
+                        cpu = gapo.cpu_seconds() - cpu
+                        notes.append(
+                            f"{workers} worker(s), {conns} connections: gapo used"
+                            f" {cpu * 1000 / max(1, got.requests):.2f} ms of CPU per page"
+                            f" ({got.requests} pages, {cpu:.1f} CPU s over {got.seconds:.1f} s)"
                         )
                         rows.append(
                             Row.of(
@@ -393,6 +415,9 @@ def main() -> int:
                 if problems:
                     print(f"server log: {len(problems)} error line(s), first: {problems[0][:300]}")
     print_table(rows)
+    print()
+    for note in notes:
+        print(f"- {note}")
     return 0
 
 
