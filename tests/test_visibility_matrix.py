@@ -46,6 +46,8 @@ from instance.db import posts as posts_q
 from instance.db.migrate import migrate
 from instance.errors import NotFound
 from instance.posts.visibility import can_see
+from instance.web.feed_cards import card_cache
+from instance.web.feed_page import page_cache
 from tests.helpers.web import make_settings, post_form, signup
 
 VIEWERS = ("anonymous", "author", "stranger", "pending", "follower", "mentioned", "blocked")
@@ -233,6 +235,52 @@ class Observed:
     reply_counts: dict[tuple[str, str], int | None] = field(default_factory=dict)
     # viewer -> (unread count in the navigation, notifications listed on the page)
     unread: dict[str, tuple[int, int]] = field(default_factory=dict)
+    # (viewer, feed surface) -> "same" when the cached page shows what a fresh one does
+    cache_agrees: dict[tuple[str, str], str] = field(default_factory=dict)
+
+
+# The feed pages, whose cards and surroundings come from caches (web/feed_cards.py,
+# web/feed_page.py): every cell of theirs is read from a cached render, which must show
+# exactly what a render without the caches shows.
+FEED_SURFACES = {
+    "home": "/home",
+    "local_timeline": "/public/local",
+    "federated_timeline": "/public",
+}
+
+
+async def _fresh_and_cached(app: Quart, client: Client, path: str) -> tuple[tuple[int, str], ...]:
+    """The page rendered with the caches off, then (after a read that fills them, with
+    cards other viewers' pages left there) from the caches alone."""
+    caches = (card_cache(app), page_cache(app))
+    sizes = [c.max_entries for c in caches]
+    for cache in caches:
+        cache.max_entries = 0
+    reads = []
+    try:
+        response = await client.get(path)
+        reads.append((response.status_code, await response.get_data(as_text=True)))
+    finally:
+        for cache, size in zip(caches, sizes, strict=True):
+            cache.max_entries = size
+    await client.get(path)
+    hits = caches[0].hits
+    response = await client.get(path)
+    reads.append((response.status_code, await response.get_data(as_text=True)))
+    if response.status_code == 200 and 'class="post"' in reads[-1][1]:
+        assert caches[0].hits > hits, f"{path} was not read from the card cache"
+    return tuple(reads)
+
+
+def _same_page(fresh: tuple[int, str], cached: tuple[int, str]) -> str:
+    """'same' when both reads show the same thing (the relative times may have moved on)."""
+
+    def shown(body: str) -> str:
+        return re.sub(r"(<time [^>]*>)[^<]*", r"\1", body)
+
+    if fresh[0] != cached[0]:
+        return f"status {fresh[0]} fresh, {cached[0]} cached"
+    return "same" if shown(fresh[1]) == shown(cached[1]) else "different"
 
 
 async def _collect(data_dir: Path) -> Observed:
@@ -305,10 +353,11 @@ async def _collect(data_dir: Path) -> Observed:
                 await client.get(f"/users/alice/statuses/{MISSING_ID}", headers=AP_ACCEPT)
             ).get_data(as_text=True)
             listings: dict[str, tuple[int, str]] = {}
+            for surface, path in FEED_SURFACES.items():
+                fresh, cached = await _fresh_and_cached(app, client, path)
+                listings[surface] = cached
+                observed.cache_agrees[(viewer, surface)] = _same_page(fresh, cached)
             for surface, path in (
-                ("home", "/home"),
-                ("local_timeline", "/public/local"),
-                ("federated_timeline", "/public"),
                 ("profile", "/@alice"),
                 ("replies", f"/p/{parent}"),
                 ("tag", f"/tags/{TAG}"),
@@ -385,6 +434,18 @@ COUNT_CASES = [
 def test_reply_count(observed: Observed, viewer: str, surface: str) -> None:
     """The public parent's reply count never tells of a reply the viewer may not see."""
     assert observed.reply_counts[(viewer, surface)] == expected_reply_count(viewer, surface)
+
+
+@pytest.mark.parametrize(
+    ("viewer", "surface"),
+    [pytest.param(v, s, id=f"{v}-{s}") for v in VIEWERS for s in FEED_SURFACES],
+)
+def test_cached_feed_page_shows_what_a_fresh_one_does(
+    observed: Observed, viewer: str, surface: str
+) -> None:
+    """Every cell of a feed surface is read from the caches; this is what makes that the
+    same as reading it without them."""
+    assert observed.cache_agrees[(viewer, surface)] == "same"
 
 
 @pytest.mark.parametrize("viewer", [v for v in VIEWERS if v != "anonymous"])

@@ -128,8 +128,11 @@ class SqliteDatabase:
 
     async def fetch_all(self, sql: str, params: Params = None) -> list[Row]:
         async with self._reader() as conn:
-            cursor = await conn.execute(sql, params or {})
-            return [dict(r) for r in await cursor.fetchall()]
+            # One trip to the connection's thread, not two (execute, then fetchall): each
+            # trip is a queue hand-off and a wake-up of the event loop (issue 15: 8 reads
+            # of a feed page were 16 trips).
+            rows = await conn.execute_fetchall(sql, params or {})
+            return [dict(r) for r in rows]
 
     async def fetch_one(self, sql: str, params: Params = None) -> Row | None:
         async with self._reader() as conn:

@@ -25,7 +25,21 @@ class HomePages:
         feed = await self.feeds.home_page(account_id, max_id=max_id)
         welcome = None
         if max_id is None and (
-            not feed.posts or not await self.suggestions.follows_anyone(account_id)
+            not feed.posts
+            or not (
+                _follows_someone(account_id, feed)
+                or await self.suggestions.follows_anyone(account_id)
+            )
         ):
             welcome = await self.suggestions.welcome(account_id)
         return HomePage(feed=feed, welcome=welcome)
+
+
+def _follows_someone(account_id: int, feed: FeedPage) -> bool:
+    """True when the page itself proves an accepted follow: an entry of someone else's own
+    (a post by them, or a share by them) is on a home feed only through one. Saves a read
+    on nearly every page; False means "not known", and the follows are then read."""
+    return any(
+        (post.shared_by.id if post.shared_by else post.author.id) != account_id
+        for post in feed.posts
+    )

@@ -13,6 +13,8 @@ def register_web(app: Quart) -> None:
         context,
         converters,
         errors,
+        feed_cards,
+        feed_page,
         home,
         media,
         media_proxy,
@@ -34,6 +36,8 @@ def register_web(app: Quart) -> None:
     converters.install(app)
     context.install(app)
     errors.install(app)
+    feed_cards.install(app)
+    feed_page.install(app)
     app.register_blueprint(home.blueprint)
     app.register_blueprint(app_manifest.blueprint)
     app.register_blueprint(auth.blueprint)

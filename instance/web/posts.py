@@ -12,9 +12,11 @@ from instance.posts.attachments import MAX_ATTACHMENTS
 from instance.posts.reading import Thread
 from instance.posts.service import MediaChoice
 from instance.web.context import Row, require_user, services
+from instance.web.feed_page import render_feed_page
 from instance.web.forms import form_fields, form_with_error, parse_id, query_id, safe_next
 from instance.web.negotiation import request_prefers_activitypub
 from instance.web.post_forms import post_form
+from instance.web.sync_templates import with_template_globals
 
 blueprint = Blueprint("posts", __name__)
 
@@ -33,15 +35,32 @@ def _max_id() -> int | None:
     return query_id("max_id")
 
 
+# The "new posts" poll of each feed (static/feed.js).
+NEWER_ENDPOINTS = {
+    "home": "posts.home_newer",
+    "local": "posts.local_newer",
+    "federated": "posts.federated_newer",
+}
+
+
 async def _feed(page: FeedPage, title_key: str, welcome: Welcome | None = None) -> str:
-    return await render_template(
-        "feed.html",
-        posts=page.posts,
+    # Rendered synchronously; the cards and the page around them are cut from caches
+    # (web/feed_cards.py, web/feed_page.py).
+    context = await with_template_globals(
+        {
+            "title_key": title_key,
+            "compose": title_key == "home",
+            "post_actions": True,
+            "welcome": welcome,
+        }
+    )
+    posts = page.posts
+    since = (posts[0].feed_id or posts[0].id) if posts else 0
+    return render_feed_page(
+        context,
+        posts,
+        newer_url=url_for(NEWER_ENDPOINTS[title_key], since=since),
         next_max_id=page.next_max_id,
-        title_key=title_key,
-        compose=title_key == "home",
-        post_actions=True,
-        welcome=welcome,
     )
 
 
