@@ -261,12 +261,6 @@ class Fetcher:
         """The headers of a POST before signing: what a caller signing ahead must cover."""
         return {"Content-Type": content_type, "Accept": AP_ACCEPT, "User-Agent": self.user_agent}
 
-    @staticmethod
-    def wire_url(url: str) -> str:
-        """`url` as a POST signs and sends it (normalised, fragment dropped); ValueError
-        (or TypeError) when it is no URL at all."""
-        return str(URL(url).with_fragment(None))
-
     async def download(
         self,
         url: str,

@@ -3,11 +3,11 @@ a lease that runs out (the process died) makes the job claimable again."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from instance.db.executor import Executor
-from instance.db.rows import JobCountRow, JobRow
+from instance.db.rows import JobCountRow, JobRow, JobSlotRow
 
 JOB_COLUMNS = (
     "id, kind, payload, host, state, attempts, run_at, locked_by, locked_until, last_error,"
@@ -41,6 +41,25 @@ def _in_list(
         params[f"{prefix}{i}"] = value
         names.append(f":{prefix}{i}")
     return f"{column} IN ({', '.join(names)})"
+
+
+async def enqueue_many(
+    ex: Executor, jobs: Sequence[tuple[int, str, str]], *, kind: str, run_at: int, now: int
+) -> None:
+    """Insert (id, payload, host) jobs of one kind, 100 rows per statement: a fan-out adds
+    hundreds per transaction, and a statement each cost a thread hop each."""
+    for start in range(0, len(jobs), 100):
+        chunk = jobs[start : start + 100]
+        params: dict[str, Any] = {"kind": kind, "run_at": run_at, "now": now}
+        values = []
+        for i, (job_id, payload, host) in enumerate(chunk):
+            params.update({f"i{i}": job_id, f"p{i}": payload, f"h{i}": host})
+            values.append(f"(:i{i}, :kind, :p{i}, :h{i}, 'queued', 0, :run_at, :now)")
+        await ex.execute(
+            "INSERT INTO jobs (id, kind, payload, host, state, attempts, run_at, created_at)"
+            f" VALUES {', '.join(values)}",
+            params,
+        )
 
 
 async def due(
@@ -83,10 +102,39 @@ async def claim(ex: Executor, job_id: int, runner: str, now: int, lease: int) ->
     return changed > 0
 
 
+async def due_per_host(
+    ex: Executor,
+    now: int,
+    *,
+    kinds: Collection[str],
+    per_host: int,
+    limit: int,
+    exclude_hosts: Collection[str] = (),
+) -> list[JobSlotRow]:
+    """Ids and hosts of due jobs of `kinds`, at most `per_host` per host, oldest first.
+
+    Only two columns and only as many rows per host as a caller could take: a fan-out's
+    jobs come host by host, and reading whole rows (payloads of ~1 KB) of a host whose
+    room was 2 cost more than the deliveries themselves.
+    """
+    params: dict[str, Any] = {"now": now, "limit": limit, "per_host": per_host}
+    where = " AND " + _in_list("kind", "k", list(kinds), params)
+    if exclude_hosts:
+        where += " AND NOT " + _in_list("host", "h", list(exclude_hosts), params)
+    return await ex.fetch_all(
+        "SELECT id, host FROM (SELECT id, host, run_at,"
+        " ROW_NUMBER() OVER (PARTITION BY host ORDER BY run_at, id) AS n FROM jobs"
+        " WHERE ((state = 'queued' AND run_at <= :now)"
+        f" OR (state = 'running' AND locked_until < :now)){where}) AS due"
+        " WHERE n <= :per_host ORDER BY run_at, id LIMIT :limit",
+        params,
+    )
+
+
 async def claim_many(
     ex: Executor, job_ids: Collection[int], runner: str, now: int, lease: int
-) -> list[int]:
-    """Claim several due jobs in one statement; returns the ids this runner now holds.
+) -> list[JobRow]:
+    """Claim several due jobs in one statement; returns the rows this runner now holds.
 
     Run it inside a transaction: the read-back then sees exactly what the UPDATE took
     (a job another runner claimed first keeps its own `locked_by`).
@@ -101,12 +149,11 @@ async def claim_many(
         " OR (state = 'running' AND locked_until < :now))",
         params,
     )
-    rows = await ex.fetch_all(
-        f"SELECT id FROM jobs WHERE {ids} AND state = 'running' AND locked_by = :runner"
-        " AND locked_until = :until",
+    return await ex.fetch_all(
+        f"SELECT {JOB_COLUMNS} FROM jobs WHERE {ids} AND state = 'running'"
+        " AND locked_by = :runner AND locked_until = :until ORDER BY run_at, id",
         params,
     )
-    return [int(r["id"]) for r in rows]
 
 
 async def finish_many(ex: Executor, job_ids: Collection[int], now: int) -> None:

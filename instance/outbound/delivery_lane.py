@@ -41,6 +41,7 @@ from instance.db import hosts as hosts_q
 from instance.db import jobs as jobs_q
 from instance.db import keys as keys_q
 from instance.db.connection import Row
+from instance.db.rows import JobRow
 from instance.ids import now
 from instance.outbound.completions import Completions
 from instance.outbound.host_book import HostBook, HostEntry
@@ -132,9 +133,8 @@ class DeliveryLane:
         """Claim what is due and fits the limits, in one transaction; returns how many."""
         if self._stopping:
             return 0
-        picked: list[Row] = []
+        picked: dict[int, None] = {}  # an insertion-ordered set
         taken_hosts: Counter[str] = Counter()
-        seen: set[int] = set()
         for _ in range(MAX_LOOKS):
             free = self.max_claimed - len(self._held) - len(picked)
             if free <= 0:
@@ -142,36 +142,35 @@ class DeliveryLane:
             full = [
                 h for h in set(self._load) | set(taken_hosts) if self._room(h) - taken_hosts[h] <= 0
             ]
-            window = await jobs_q.due(
-                self.db, now(), limit=min(free, 500) * 2, exclude_hosts=full, kinds=self.kinds
+            window = await jobs_q.due_per_host(
+                self.db,
+                now(),
+                kinds=self.kinds,
+                per_host=self.depth,
+                limit=free,
+                exclude_hosts=full,
             )
             progress = False
-            for job in window:
-                if len(picked) >= free:
-                    break
-                job_id = int(job["id"])
-                if job_id in self._held or job_id in seen:
+            for slot in window:
+                job_id, host = int(slot["id"]), slot["host"]
+                if job_id in self._held or job_id in picked:
                     continue
-                host = job["host"]
                 if self._room(host) - taken_hosts[host] <= 0:
                     continue
-                seen.add(job_id)
-                picked.append(job)
+                picked[job_id] = None
                 taken_hosts[host] += 1
                 progress = True
-            if not progress:
+            if not progress or len(window) < free:
                 break
         if not picked:
             return 0
         async with self.db.transaction() as tx:
-            ids = set(await jobs_q.claim_many(tx, list(seen), self.name, now(), self.lease))
-        taken = [job for job in picked if int(job["id"]) in ids]
-        if not taken:
-            return 0
-        await self._prepare(taken)
+            taken = await jobs_q.claim_many(tx, list(picked), self.name, now(), self.lease)
+        if taken:
+            await self._prepare(taken)
         return len(taken)
 
-    async def _prepare(self, taken: list[Row]) -> None:
+    async def _prepare(self, taken: list[JobRow]) -> None:
         """Read the claimed jobs' hosts and keys once per round, then hand them to pumps."""
         hosts = {job["host"] for job in taken}
         rows = {r["domain"]: r for r in await hosts_q.get_many(self.db, hosts)}
@@ -231,15 +230,12 @@ class DeliveryLane:
                 continue
             key = claimed.key
             assert key is not None
-            try:
-                url = Fetcher.wire_url(inbox)
-            except (ValueError, TypeError):
-                ready.append((claimed, payload, None))  # the fetcher refuses it: given up below
-                continue
+            # Signed for the inbox as written; should the fetcher send it normalised
+            # otherwise, `Presigned` signs that URL again rather than send a mismatch.
             item = SignItem(
                 entry.scheme,
                 "POST",
-                url,
+                inbox,
                 self.fetcher.post_headers(),
                 body,
                 key["key_id"],
