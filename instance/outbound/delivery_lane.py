@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import os
 import random
@@ -31,11 +30,9 @@ from collections import Counter, deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
 
 from activitypub.delivery import MAX_ATTEMPTS, classify_response, retry_delay
 from activitypub.fetch import BlockedAddress, Fetcher, FetchError, InvalidUrl
-from activitypub.outgoing import omit_empty_arrays
 from instance.db import Database
 from instance.db import hosts as hosts_q
 from instance.db import jobs as jobs_q
@@ -44,6 +41,7 @@ from instance.db.connection import Row
 from instance.db.rows import JobRow
 from instance.ids import now
 from instance.outbound.completions import Completions
+from instance.outbound.delivery_payload import Delivery, MalformedPayload, PayloadReader
 from instance.outbound.host_book import HostBook, HostEntry
 from instance.outbound.outbox import DELIVER
 from instance.outbound.signing import KeySigner, Presigned, SignItem, other_scheme, sign_batch
@@ -60,8 +58,18 @@ MAX_LOOKS = 8
 class Claimed:
     """A job this lane holds, with what its claim round read for it."""
 
-    job: Row
+    job: JobRow
+    delivery: Delivery | None
     key: Row | None
+
+
+@dataclass
+class Batch:
+    """Up to SIGN_CHUNK jobs of one host, and their signatures (being) made."""
+
+    jobs: list[Claimed]
+    items: list[SignItem]
+    signing: asyncio.Future[list[dict[str, str] | None]] | None
 
 
 class DeliveryLane:
@@ -95,6 +103,7 @@ class DeliveryLane:
         self.stop_grace = stop_grace
         self.name = f"{os.uname().nodename}:{os.getpid()}:{random.getrandbits(32):08x}:deliver"
         self.hosts = HostBook()
+        self.payloads = PayloadReader()
         self.completions = completions or Completions(db, self.hosts)
         self.completions.on_written = self._written
         # Two threads by default: RSA signing releases the GIL, and this machine has 2 cores.
@@ -105,7 +114,7 @@ class DeliveryLane:
         # Claimed and not yet written back: the due query must not hand these out again.
         self._held: set[int] = set()
         # Per host: jobs waiting for a pump, jobs claimed and not yet ended, pumps running.
-        self._queues: dict[str, deque[Claimed]] = {}
+        self._queues: dict[str, deque[Batch]] = {}
         self._load: Counter[str] = Counter()
         self._pumps: Counter[str] = Counter()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -171,37 +180,78 @@ class DeliveryLane:
         return len(taken)
 
     async def _prepare(self, taken: list[JobRow]) -> None:
-        """Read the claimed jobs' hosts and keys once per round, then hand them to pumps."""
+        """Read the claimed jobs' hosts and keys once per round, start signing them at once
+        (in chunks, on the signing threads), and hand the chunks to the hosts' pumps."""
         hosts = {job["host"] for job in taken}
         rows = {r["domain"]: r for r in await hosts_q.get_many(self.db, hosts)}
         for host in hosts:
             self.hosts.refresh(host, rows.get(host))
         keys: dict[int, Row | None] = {}
+        fresh: dict[str, list[Claimed]] = {}
         for job in taken:
-            job_id = int(job["id"])
-            self._held.add(job_id)
-            try:
-                signer = int(json.loads(job["payload"])["signer"])
-            except (ValueError, KeyError, TypeError):
-                signer = 0
-            if signer not in keys:
-                keys[signer] = await keys_q.get_for_account(self.db, signer) if signer else None
+            self._held.add(int(job["id"]))
             self._load[job["host"]] += 1
-            self._queues.setdefault(job["host"], deque()).append(Claimed(job, keys[signer]))
-        for host in hosts:
+            try:
+                delivery = self.payloads.read(job["payload"])
+            except MalformedPayload as exc:
+                self._end_dead(Claimed(job, None, None), str(exc))
+                continue
+            if delivery.signer not in keys:
+                keys[delivery.signer] = await keys_q.get_for_account(self.db, delivery.signer)
+            claimed = Claimed(job, delivery, keys[delivery.signer])
+            fresh.setdefault(job["host"], []).append(claimed)
+        for host, claimed_jobs in fresh.items():
+            entry = self.hosts.get(host)
+            sendable = []
+            for claimed in claimed_jobs:
+                reason = self._refusal(host, entry, claimed.key)
+                if reason is None:
+                    sendable.append(claimed)
+                else:
+                    self._end_dead(claimed, reason)
+            queue = self._queues.setdefault(host, deque())
+            for start in range(0, len(sendable), SIGN_CHUNK):
+                queue.append(self._sign_ahead(entry, sendable[start : start + SIGN_CHUNK]))
             while self._pumps[host] < self.per_host and self._queues.get(host):
                 self._pumps[host] += 1
                 task = asyncio.create_task(self._pump(host), name=f"deliver-{host}")
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
 
+    def _sign_ahead(self, entry: HostEntry, chunk: list[Claimed]) -> Batch:
+        """Start signing `chunk` now: the signatures are ready by the time a pump gets to
+        them, so neither the pumps nor the loop wait for RSA."""
+        items = []
+        for claimed in chunk:
+            assert claimed.delivery is not None and claimed.key is not None
+            # Signed for the inbox as written; should the fetcher send it normalised
+            # otherwise, `Presigned` signs that URL again rather than send a mismatch.
+            items.append(
+                SignItem(
+                    entry.scheme,
+                    "POST",
+                    claimed.delivery.inbox,
+                    self.fetcher.post_headers(),
+                    claimed.delivery.body,
+                    claimed.key["key_id"],
+                    claimed.key["private_pem"],
+                )
+            )
+        loop = asyncio.get_running_loop()
+        try:
+            signing: asyncio.Future[list[dict[str, str] | None]] | None = loop.run_in_executor(
+                self._signer, sign_batch, items
+            )
+        except RuntimeError:  # the threads are shut down (stopping): signed one by one
+            signing = None
+        return Batch(chunk, items, signing)
+
     # -- one host -----------------------------------------------------------------------------
 
     async def _pump(self, host: str) -> None:
         try:
             while (queue := self._queues.get(host)) and not self._stopping:
-                chunk = [queue.popleft() for _ in range(min(len(queue), SIGN_CHUNK))]
-                await self._chunk(host, chunk)
+                await self._send(host, queue.popleft())
         finally:
             self._pumps[host] -= 1
             if self._pumps[host] <= 0:
@@ -210,51 +260,18 @@ class DeliveryLane:
                     self._queues.pop(host, None)
             self.wake()
 
-    async def _chunk(self, host: str, chunk: list[Claimed]) -> None:
+    async def _send(self, host: str, batch: Batch) -> None:
         entry = self.hosts.get(host)
-        ready: list[tuple[Claimed, dict[str, Any], SignItem | None]] = []
-        for claimed in chunk:
-            job = claimed.job
+        signed: list[dict[str, str] | None] = [None] * len(batch.items)
+        if batch.signing is not None:
             try:
-                payload = json.loads(job["payload"])
-                inbox = str(payload["inbox"])
-                body = json.dumps(
-                    omit_empty_arrays(payload["activity"]), separators=(",", ":")
-                ).encode()
-            except (ValueError, KeyError, TypeError) as exc:
-                self._end_dead(claimed, f"malformed delivery payload: {exc!r}")
-                continue
-            reason = self._refusal(host, entry, claimed.key)
-            if reason is not None:
-                self._end_dead(claimed, reason)
-                continue
-            key = claimed.key
-            assert key is not None
-            # Signed for the inbox as written; should the fetcher send it normalised
-            # otherwise, `Presigned` signs that URL again rather than send a mismatch.
-            item = SignItem(
-                entry.scheme,
-                "POST",
-                inbox,
-                self.fetcher.post_headers(),
-                body,
-                key["key_id"],
-                key["private_pem"],
-            )
-            ready.append((claimed, payload, item))
-        items = [request for _, _, request in ready if request is not None]
-        signed_list: list[dict[str, str] | None] = [None] * len(items)
-        if items:
+                signed = await batch.signing
+            except (RuntimeError, asyncio.CancelledError):
+                if not self._stopping:
+                    raise
+        for claimed, item, headers in zip(batch.jobs, batch.items, signed, strict=True):
             try:
-                loop = asyncio.get_running_loop()
-                signed_list = await loop.run_in_executor(self._signer, sign_batch, items)
-            except RuntimeError:  # the threads are shut down (stopping): sign one by one
-                log.debug("signing threads unavailable; signing each request on its own")
-        signed = iter(signed_list)
-        for claimed, payload, request in ready:
-            headers = next(signed) if request is not None else None
-            try:
-                await self._deliver(host, entry, claimed, payload, request, headers)
+                await self._deliver(host, entry, claimed, item, headers)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -276,8 +293,7 @@ class DeliveryLane:
         host: str,
         entry: HostEntry,
         claimed: Claimed,
-        payload: dict[str, Any],
-        item: SignItem | None,
+        item: SignItem,
         headers: dict[str, str] | None,
     ) -> None:
         ts = now()
@@ -294,16 +310,17 @@ class DeliveryLane:
             await hosts_q.set_health(self.db, host, snap.health_json, ts)
             entry.written(snap)
         key = claimed.key
-        assert key is not None
-        inbox = str(payload["inbox"])
-        body = item.body if item is not None and item.body is not None else b""
+        assert key is not None and claimed.delivery is not None
+        inbox = claimed.delivery.inbox
+        body = claimed.delivery.body
+        # Signed ahead with the host's standard of then; a 401 switch since signs afresh.
         scheme = entry.scheme
+        if item.scheme != scheme:
+            headers = None
         sign = KeySigner(key["key_id"], key["private_pem"], scheme)
         try:
             async with self._sending:
-                status, text = await self._post(
-                    inbox, body, Presigned(item, headers, sign) if item else sign
-                )
+                status, text = await self._post(inbox, body, Presigned(item, headers, sign))
                 verdict = classify_response(status) if status else "retry"
                 if verdict == "retry_other_signature":
                     alternative = other_scheme(scheme)
