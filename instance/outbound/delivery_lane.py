@@ -40,7 +40,7 @@ from instance.db import keys as keys_q
 from instance.db.connection import Row
 from instance.db.rows import JobRow
 from instance.ids import now
-from instance.outbound.completions import Completions
+from instance.outbound.completions import FLUSH_DELAY, FLUSH_SIZE, Completions
 from instance.outbound.delivery_payload import Delivery, MalformedPayload, PayloadReader
 from instance.outbound.host_book import HostBook, HostEntry
 from instance.outbound.outbox import DELIVER
@@ -90,7 +90,8 @@ class DeliveryLane:
         max_attempts: int = MAX_ATTEMPTS + 1,
         stop_grace: float = 10.0,
         sign_threads: int | None = None,
-        completions: Completions | None = None,
+        flush_delay: float = FLUSH_DELAY,
+        flush_size: int = FLUSH_SIZE,
     ) -> None:
         self.db = db
         self.fetcher = fetcher
@@ -104,8 +105,9 @@ class DeliveryLane:
         self.name = f"{os.uname().nodename}:{os.getpid()}:{random.getrandbits(32):08x}:deliver"
         self.hosts = HostBook()
         self.payloads = PayloadReader()
-        self.completions = completions or Completions(db, self.hosts)
-        self.completions.on_written = self._written
+        self.completions = Completions(
+            db, self.hosts, delay=flush_delay, size=flush_size, on_written=self._written
+        )
         # Two threads by default: RSA signing releases the GIL, and this machine has 2 cores.
         self._signer = ThreadPoolExecutor(
             max_workers=sign_threads or min(4, os.cpu_count() or 2), thread_name_prefix="sign"
