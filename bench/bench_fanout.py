@@ -47,7 +47,7 @@ from harness import GapoServer, create_user
 
 ROOT = Path(__file__).resolve().parents[1]
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
-PASSWORD = "a long bench password 15"
+PASSWORD = "a long bench password 15"  # noqa: S105 (a throw-away bench account)
 ID_BASE = 10**9  # far below the server's time-based ids: no collision
 
 
@@ -76,8 +76,14 @@ class Sink:
 
     def __init__(self, hosts: int, keys: Path) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, str(ROOT / "bench" / "fanout_sink.py"), "--hosts", str(hosts)]
-            + ["--keys", str(keys)],
+            [
+                sys.executable,
+                str(ROOT / "bench" / "fanout_sink.py"),
+                "--hosts",
+                str(hosts),
+                "--keys",
+                str(keys),
+            ],
             stdout=subprocess.PIPE,
             text=True,
         )
@@ -106,7 +112,9 @@ class Sink:
         self.proc.wait(10)
 
 
-def add_followers(db: Path, followee: str, scenario: Scenario, ports: list[int], start: int) -> None:
+def add_followers(
+    db: Path, followee: str, scenario: Scenario, ports: list[int], start: int
+) -> None:
     """Remote accounts with accepted follows, straight into SQLite (one transaction)."""
     conn = sqlite3.connect(db, timeout=30)
     ts = int(time.time())
@@ -188,7 +196,9 @@ async def ceiling(scenario: Scenario, ports: list[int], body: bytes) -> float:
         else:
             lanes = []
             for port in ports:
-                urls = [f"http://127.0.0.1:{port}/users/f{u}/inbox" for u in range(scenario.per_host)]
+                urls = [
+                    f"http://127.0.0.1:{port}/users/f{u}/inbox" for u in range(scenario.per_host)
+                ]
                 c = scenario.connections_per_host
                 lanes += [one_connection(urls[i::c]) for i in range(c)]
             await asyncio.gather(*lanes)
@@ -235,12 +245,20 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--env", action="append", default=[], help="GAPO_NAME=VALUE")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds per round")
-    parser.add_argument("--py-spy", type=Path, help="record the server with py-spy (.svg, or .txt for collapsed stacks)")
+    parser.add_argument(
+        "--py-spy",
+        type=Path,
+        help="record the server with py-spy (.svg, or .txt for collapsed stacks)",
+    )
     parser.add_argument("--only", choices=["personal", "shared"], help="run one scenario")
     args = parser.parse_args()
     env = ["GAPO_ALLOW_PRIVATE_ADDRESSES=1", *args.env]
     scenarios = [PERSONAL, SHARED]
-    run = [s for s in scenarios if args.only is None or s.user == {"personal": "alice"}.get(args.only, "bob")]
+    run = [
+        s
+        for s in scenarios
+        if args.only is None or s.user == {"personal": "alice"}.get(args.only, "bob")
+    ]
     rows: list[str] = []
     problems: list[str] = []
     with tempfile.TemporaryDirectory(prefix="gapo-fanout-") as tmp:
@@ -285,11 +303,15 @@ def main() -> None:
                             for name, sec in sorted(threads.items())
                             if sec - threads0.get(name, 0.0) > 0.005
                         )
-                        print(f"{s.name} round {r + 1}: server per delivery (ms CPU, thousandths of context switches): {split}")
+                        print(
+                            f"{s.name} round {r + 1}: server per delivery (ms CPU, thousandths of context switches): {split}"
+                        )
                         total = int(got["total"])  # type: ignore[call-overload]
                         seconds = float(got["last"]) - sent  # type: ignore[arg-type]
                         first = float(got["first"]) - sent  # type: ignore[arg-type]
-                        print(f"{s.name} round {r + 1}: first delivery {first:.2f} s after the POST")
+                        print(
+                            f"{s.name} round {r + 1}: first delivery {first:.2f} s after the POST"
+                        )
                         if total < s.expected:
                             problems.append(f"{s.name} round {r}: {total} of {s.expected}")
                         if got["duplicates"] or got["bad"]:
@@ -315,7 +337,6 @@ def main() -> None:
                     spy.send_signal(2)  # SIGINT: py-spy writes its SVG and exits
                     spy.wait(30)
             states = jobs_summary(db)
-            Path("/tmp/fanout15-server.log").write_text(gapo.log_text())
             problems += gapo.log_problems()[:5]
     print(
         "| scenario | round | delivered | time (post → last) | deliveries/s"
