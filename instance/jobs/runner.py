@@ -171,8 +171,12 @@ class JobRunner:
         """Claim and start what is due and fits the limits; returns how many were started."""
         started = 0
         for lane in self.lanes:
-            if not self._stopping:
+            if self._stopping:
+                break
+            try:
                 started += await lane.run_once()
+            except Exception:  # a busy database: the lane's jobs wait, the others still run
+                log.exception("job lane round failed")
         # A window can be filled by one host's backlog; each further look leaves out the
         # hosts that are now at their cap, so the others' jobs are reached this round.
         for _ in range(MAX_LOOKS_PER_ROUND):

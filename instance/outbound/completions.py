@@ -80,6 +80,11 @@ class Completions:
         self._pending.dead.append((job_id, attempts, error))
         self._soon()
 
+    def kick(self) -> None:
+        """Schedule a write if outcomes wait and none is scheduled (after a failed one)."""
+        if len(self._pending) and (self._timer is None or self._timer.done()):
+            self._soon()
+
     def _soon(self) -> None:
         loop = asyncio.get_running_loop()
         if len(self._pending) >= self.size:

@@ -26,6 +26,7 @@ import contextlib
 import logging
 import os
 import random
+import time
 from collections import Counter, deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -144,6 +145,7 @@ class DeliveryLane:
         """Claim what is due and fits the limits, in one transaction; returns how many."""
         if self._stopping:
             return 0
+        self.completions.kick()  # outcomes a failed write left behind are tried again
         picked: dict[int, None] = {}  # an insertion-ordered set
         taken_hosts: Counter[str] = Counter()
         for _ in range(MAX_LOOKS):
@@ -322,7 +324,9 @@ class DeliveryLane:
         sign = KeySigner(key["key_id"], key["private_pem"], scheme)
         try:
             async with self._sending:
+                started = time.monotonic()
                 status, text = await self._post(inbox, body, Presigned(item, headers, sign))
+                took = time.monotonic() - started
                 verdict = classify_response(status) if status else "retry"
                 if verdict == "retry_other_signature":
                     alternative = other_scheme(scheme)
@@ -338,7 +342,7 @@ class DeliveryLane:
             self._end_dead(claimed, f"{inbox} refused: {exc.reason}")
             return
         if verdict == "ok":
-            entry.note_success(now())
+            entry.note_success(now(), took)
             self._end_done(claimed)
         elif verdict == "permanent":
             self._end_dead(claimed, f"{inbox} answered {status}: {text[:200]}")
