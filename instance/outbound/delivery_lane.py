@@ -130,13 +130,11 @@ class DeliveryLane:
     # -- what the runner asks ---------------------------------------------------------------
 
     def tasks(self) -> list[asyncio.Task[None]]:
+        """The pumps running now (one per host connection in use)."""
         return list(self._tasks)
 
-    def busy(self) -> bool:
-        """Work in hand: jobs being sent, or outcomes not yet written."""
-        return bool(self._tasks) or len(self.completions) > 0
-
     async def flush(self) -> None:
+        """Write every outcome collected so far (the runner's `run_until_idle`)."""
         await self.completions.flush()
 
     def _room(self, host: str) -> int:
