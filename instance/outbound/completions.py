@@ -87,7 +87,8 @@ class Completions:
 
     def _soon(self) -> None:
         loop = asyncio.get_running_loop()
-        if len(self._pending) >= self.size:
+        # One write at a time on its way for the size: it takes all that waits by then.
+        if len(self._pending) >= self.size and not self._tasks:
             self._tasks.add(task := loop.create_task(self._flush_logged(0.0)))
             task.add_done_callback(self._tasks.discard)
         elif self._timer is None or self._timer.done():
