@@ -124,6 +124,8 @@ class DeliveryLane:
         self._load: Counter[str] = Counter()
         self._pumps: Counter[str] = Counter()
         self._tasks: set[asyncio.Task[None]] = set()
+        # Hosts that asked for a claim round since the last one began.
+        self._asked: set[str] = set()
         self._stopping = False
         self.wake: Callable[[], None] = lambda: None
 
@@ -137,16 +139,20 @@ class DeliveryLane:
         """Write every outcome collected so far (the runner's `run_until_idle`)."""
         await self.completions.flush()
 
-    def _room(self, host: str) -> int:
+    def _limit(self, host: str) -> int:
+        """Jobs of `host` this lane may hold: `depth` once it answers fast, else `per_host`."""
         entry = self.hosts.entries.get(host)
-        limit = self.depth if entry is not None and entry.warm() else self.per_host
-        return limit - self._load[host]
+        return self.depth if entry is not None and entry.warm() else self.per_host
+
+    def _room(self, host: str) -> int:
+        return self._limit(host) - self._load.get(host, 0)
 
     async def run_once(self) -> int:
         """Claim what is due and fits the limits, in one transaction; returns how many."""
         if self._stopping:
             return 0
         self.completions.kick()  # outcomes a failed write left behind are tried again
+        self._asked.clear()
         picked: dict[int, None] = {}  # an insertion-ordered set
         taken_hosts: Counter[str] = Counter()
         for _ in range(MAX_LOOKS):
@@ -367,10 +373,14 @@ class DeliveryLane:
         self._load[host] -= 1
         if self._load[host] <= 0:
             del self._load[host]
-        # A host whose pumps are about to run dry, or room for a good batch: claim more now.
-        if self._load.get(host, 0) <= self.per_host or (
-            self.max_claimed - len(self._held) >= self.max_claimed // 4
+        # Claim more for this host once there is room for a good batch (half its depth; all
+        # of it for a host that has not answered yet), asking once per round, not once per
+        # delivery: a round reads the due window and claims in a write transaction, and
+        # woken after every delivery, rounds ran back to back and cost more than they fed.
+        if host not in self._asked and self._room(host) >= max(
+            self.per_host, self._limit(host) // 2
         ):
+            self._asked.add(host)
             self.wake()
 
     def _end_done(self, claimed: Claimed) -> None:
