@@ -6,10 +6,10 @@ what changes from the generic runner is the cost around each POST (issue 15: 3 w
 transactions per delivery, 16 in flight, the loop 57 % idle):
 
 - claiming: one transaction claims every job a round takes (up to `max_claimed` held);
-  a host that has answered lately has up to `depth` jobs claimed at once, a host that has
-  not (new, slow, failing) only `per_host`, so a hanging host never holds more;
-- signing: a pump takes up to `SIGN_CHUNK` of its host's jobs and signs them in one hop to
-  the signing threads;
+  a host that has answered quickly lately has up to `depth` jobs claimed at once, a host
+  that has not (new, slow, failing) only `per_host`, so a hanging host never holds more;
+- signing: as soon as they are claimed, each `SIGN_CHUNK` of a host's jobs goes to the
+  signing threads in one hop, so the signatures are ready when a pump reaches them;
 - sending: at most `per_host` pumps (connections) per host and `concurrency` POSTs in all;
 - ending: outcomes and changed host rows go in batches (`Completions`); health is written
   only when it changes what the next delivery does (`HostBook`).
