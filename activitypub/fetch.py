@@ -257,6 +257,10 @@ class Fetcher:
         """
         return await self._bounded(self._post(url, body, sign=sign, content_type=content_type))
 
+    def post_headers(self, content_type: str = AP_CONTENT_TYPE) -> dict[str, str]:
+        """The headers of a POST before signing: what a caller signing ahead must cover."""
+        return {"Content-Type": content_type, "Accept": AP_ACCEPT, "User-Agent": self.user_agent}
+
     async def download(
         self,
         url: str,
@@ -429,12 +433,9 @@ class Fetcher:
             raise InvalidUrl(f"invalid URL: {url!r}") from exc
         self._check_url(target)
         target = target.with_fragment(None)
-        base = {
-            "Content-Type": content_type,
-            "Accept": AP_ACCEPT,
-            "User-Agent": self.user_agent,
-        }
-        headers = await self._headers("POST", str(target), base, body, sign)
+        headers = await self._headers(
+            "POST", str(target), self.post_headers(content_type), body, sign
+        )
         async with session.post(target, data=body, headers=headers, allow_redirects=False) as resp:
             preview = bytearray()
             while len(preview) < _POST_BODY_PREVIEW:

@@ -91,6 +91,10 @@ class Settings:
     # Number of reverse proxies in front of Gapo whose X-Forwarded-For may be believed.
     trusted_proxies: int = 0
     job_workers: int = 4
+    # Deliveries (instance/outbound/delivery_lane.py): POSTs in flight in all, and
+    # connections per remote host (a host that answers fast also has more jobs claimed).
+    delivery_concurrency: int = 100
+    delivery_per_host: int = 2
     # Off by default; when on, lines carry no address, user agent or query (docs/privacy.md).
     access_log: bool = False
     run_jobs: bool = True
@@ -140,7 +144,14 @@ class Settings:
             )
         if not 0 <= self.max_remote_attachments <= 4:
             raise ConfigError("GAPO_MAX_REMOTE_ATTACHMENTS must be between 0 and 4")
-        for name in ("body_timeout", "body_min_rate", "max_body_reads", "remote_media_days"):
+        for name in (
+            "body_timeout",
+            "body_min_rate",
+            "max_body_reads",
+            "remote_media_days",
+            "delivery_concurrency",
+            "delivery_per_host",
+        ):
             if getattr(self, name) < 1:
                 raise ConfigError(f"GAPO_{name.upper()} must be at least 1")
         _check_time_zone(self.default_time_zone)

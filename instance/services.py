@@ -54,10 +54,10 @@ from instance.media.uploads import (
     MediaUploads,
 )
 from instance.notifications.writer import Notifier
-from instance.outbound.deliver_job import DeliveryJob
+from instance.outbound.delivery_lane import DeliveryLane
 from instance.outbound.fanout import FANOUT, FanOut, FanOutJob
 from instance.outbound.note_documents import NoteDocuments
-from instance.outbound.outbox import DELIVER, Outbox
+from instance.outbound.outbox import Outbox
 from instance.outbound.profile_updates import ProfileFederation
 from instance.outbound.signing import KeySigner
 from instance.pools import BoundedPool
@@ -232,7 +232,6 @@ async def open_services(settings: Settings) -> Services:
         db,
         queue,
         {
-            DELIVER: DeliveryJob(db, fetcher),
             FANOUT: FanOutJob(db, outbox),
             INBOX_JOB: inbox.apply,
             HOUSEKEEPING: housekeeping.run,
@@ -247,6 +246,14 @@ async def open_services(settings: Settings) -> Services:
             MEDIA_UNATTACHED: UNATTACHED_INTERVAL,
         },
         host_caps={TRANSCODE_HOST: settings.transcode_workers},
+        lanes=[
+            DeliveryLane(
+                db,
+                fetcher,
+                concurrency=settings.delivery_concurrency,
+                per_host=settings.delivery_per_host,
+            )
+        ],
     )
     lookup = Lookup(db, actors, urls, settings.host, settings.allow_private_addresses)
     mentions = Mentions(db, urls, lookup)

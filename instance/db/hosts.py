@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from instance.db.executor import Executor
 from instance.db.rows import HostRow
 
@@ -11,6 +13,20 @@ async def get(ex: Executor, domain: str) -> HostRow | None:
         "SELECT domain, health_json, signature_scheme, blocked, updated_at FROM hosts"
         " WHERE domain = :d",
         {"d": domain.lower()},
+    )
+
+
+async def get_many(ex: Executor, domains: Collection[str]) -> list[HostRow]:
+    """The rows of several hosts in one read (a delivery lane's batch spans many hosts)."""
+    names = sorted({d.lower() for d in domains})
+    if not names:
+        return []
+    params = {f"d{i}": name for i, name in enumerate(names)}
+    placeholders = ", ".join(f":d{i}" for i in range(len(names)))
+    return await ex.fetch_all(
+        "SELECT domain, health_json, signature_scheme, blocked, updated_at FROM hosts"
+        f" WHERE domain IN ({placeholders})",
+        params,
     )
 
 

@@ -3,11 +3,11 @@ a lease that runs out (the process died) makes the job claimable again."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from instance.db.executor import Executor
-from instance.db.rows import JobCountRow, JobRow
+from instance.db.rows import JobCountRow, JobRow, JobSlotRow
 
 JOB_COLUMNS = (
     "id, kind, payload, host, state, attempts, run_at, locked_by, locked_until, last_error,"
@@ -32,19 +32,59 @@ async def enqueue(
     )
 
 
+def _in_list(
+    column: str, prefix: str, values: Collection[str | int], params: dict[str, Any]
+) -> str:
+    """`column IN (:p0, :p1, …)` with the values added to `params`."""
+    names = []
+    for i, value in enumerate(values):
+        params[f"{prefix}{i}"] = value
+        names.append(f":{prefix}{i}")
+    return f"{column} IN ({', '.join(names)})"
+
+
+async def enqueue_many(
+    ex: Executor, jobs: Sequence[tuple[int, str, str]], *, kind: str, run_at: int, now: int
+) -> None:
+    """Insert (id, payload, host) jobs of one kind, 100 rows per statement: a fan-out adds
+    hundreds per transaction, and a statement each cost a thread hop each."""
+    for start in range(0, len(jobs), 100):
+        chunk = jobs[start : start + 100]
+        params: dict[str, Any] = {"kind": kind, "run_at": run_at, "now": now}
+        values = []
+        for i, (job_id, payload, host) in enumerate(chunk):
+            params.update({f"i{i}": job_id, f"p{i}": payload, f"h{i}": host})
+            values.append(f"(:i{i}, :kind, :p{i}, :h{i}, 'queued', 0, :run_at, :now)")
+        await ex.execute(
+            "INSERT INTO jobs (id, kind, payload, host, state, attempts, run_at, created_at)"
+            f" VALUES {', '.join(values)}",
+            params,
+        )
+
+
 async def due(
-    ex: Executor, now: int, limit: int, exclude_hosts: Collection[str] = ()
+    ex: Executor,
+    now: int,
+    limit: int,
+    exclude_hosts: Collection[str] = (),
+    *,
+    kinds: Collection[str] = (),
+    exclude_kinds: Collection[str] = (),
 ) -> list[JobRow]:
     """Queued jobs whose time has come, and running ones whose lease expired.
 
     `exclude_hosts` are hosts the caller cannot take more jobs for right now: leaving them
-    out lets a backlog for one slow host never hide the jobs of the others.
+    out lets a backlog for one slow host never hide the jobs of the others. `kinds` keeps
+    only those kinds; `exclude_kinds` leaves kinds out (the ones a delivery lane runs).
     """
-    hosts = list(exclude_hosts)
-    names = ", ".join(f":h{i}" for i in range(len(hosts)))
-    params: dict[str, Any] = {f"h{i}": host for i, host in enumerate(hosts)}
-    params.update({"now": now, "limit": limit})
-    skip = f" AND host NOT IN ({names})" if hosts else ""
+    params: dict[str, Any] = {"now": now, "limit": limit}
+    skip = ""
+    if exclude_hosts:
+        skip += " AND NOT " + _in_list("host", "h", list(exclude_hosts), params)
+    if kinds:
+        skip += " AND " + _in_list("kind", "k", list(kinds), params)
+    if exclude_kinds:
+        skip += " AND NOT " + _in_list("kind", "x", list(exclude_kinds), params)
     return await ex.fetch_all(
         f"SELECT {JOB_COLUMNS} FROM jobs WHERE ((state = 'queued' AND run_at <= :now)"
         f" OR (state = 'running' AND locked_until < :now)){skip} ORDER BY run_at, id LIMIT :limit",
@@ -60,6 +100,73 @@ async def claim(ex: Executor, job_id: int, runner: str, now: int, lease: int) ->
         {"id": job_id, "runner": runner, "until": now + lease, "now": now},
     )
     return changed > 0
+
+
+async def due_per_host(
+    ex: Executor,
+    now: int,
+    *,
+    kinds: Collection[str],
+    per_host: int,
+    limit: int,
+    exclude_hosts: Collection[str] = (),
+) -> list[JobSlotRow]:
+    """Ids and hosts of due jobs of `kinds`, at most `per_host` per host, oldest first.
+
+    Only two columns and only as many rows per host as a caller could take: a fan-out's
+    jobs come host by host, and reading whole rows (payloads of ~1 KB) of a host whose
+    room was 2 cost more than the deliveries themselves.
+    """
+    params: dict[str, Any] = {"now": now, "limit": limit, "per_host": per_host}
+    where = " AND " + _in_list("kind", "k", list(kinds), params)
+    if exclude_hosts:
+        where += " AND NOT " + _in_list("host", "h", list(exclude_hosts), params)
+    return await ex.fetch_all(
+        "SELECT id, host FROM (SELECT id, host, run_at,"
+        " ROW_NUMBER() OVER (PARTITION BY host ORDER BY run_at, id) AS n FROM jobs"
+        " WHERE ((state = 'queued' AND run_at <= :now)"
+        f" OR (state = 'running' AND locked_until < :now)){where}) AS due"
+        " WHERE n <= :per_host ORDER BY run_at, id LIMIT :limit",
+        params,
+    )
+
+
+async def claim_many(
+    ex: Executor, job_ids: Collection[int], runner: str, now: int, lease: int
+) -> list[JobRow]:
+    """Claim several due jobs in one statement; returns the rows this runner now holds.
+
+    Run it inside a transaction: the read-back then sees exactly what the UPDATE took
+    (a job another runner claimed first keeps its own `locked_by`).
+    """
+    if not job_ids:
+        return []
+    params: dict[str, Any] = {"runner": runner, "until": now + lease, "now": now}
+    ids = _in_list("id", "j", list(job_ids), params)
+    await ex.execute(
+        "UPDATE jobs SET state = 'running', locked_by = :runner, locked_until = :until"
+        f" WHERE {ids} AND ((state = 'queued' AND run_at <= :now)"
+        " OR (state = 'running' AND locked_until < :now))",
+        params,
+    )
+    return await ex.fetch_all(
+        f"SELECT {JOB_COLUMNS} FROM jobs WHERE {ids} AND state = 'running'"
+        " AND locked_by = :runner AND locked_until = :until ORDER BY run_at, id",
+        params,
+    )
+
+
+async def finish_many(ex: Executor, job_ids: Collection[int], now: int) -> None:
+    """Mark several jobs done in one statement (a delivery lane's batch of completions)."""
+    if not job_ids:
+        return
+    params: dict[str, Any] = {"now": now}
+    ids = _in_list("id", "j", list(job_ids), params)
+    await ex.execute(
+        "UPDATE jobs SET state = 'done', finished_at = :now, locked_by = NULL,"
+        f" locked_until = NULL WHERE {ids}",
+        params,
+    )
 
 
 async def finish(ex: Executor, job_id: int, now: int) -> None:

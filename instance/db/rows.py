@@ -248,6 +248,13 @@ class RemoteKeyRow(TypedDict):
     owner_ap_id: str  # only remote owners are selected, and a remote account has its actor id
 
 
+class JobSlotRow(TypedDict):
+    """`db.jobs.due_per_host`: a due job's id and host, before it is claimed."""
+
+    id: int
+    host: str
+
+
 class JobRow(TypedDict):
     """`db.jobs.JOB_COLUMNS`: one queued, running or finished job."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from instance.db import jobs as jobs_q
@@ -34,6 +35,17 @@ class JobQueue:
         )
         self._notify_when_visible(ex)
         return job_id
+
+    async def enqueue_many(
+        self, ex: Executor, kind: str, jobs: Sequence[tuple[str, str]]
+    ) -> list[int]:
+        """Enqueue (payload JSON text, host) jobs of one kind at once; returns their ids."""
+        ts = now()
+        rows = [(self.ids.next_id(), payload, host.lower()) for payload, host in jobs]
+        await jobs_q.enqueue_many(ex, rows, kind=kind, run_at=ts, now=ts)
+        if rows:
+            self._notify_when_visible(ex)
+        return [row[0] for row in rows]
 
     async def enqueue_once(
         self, ex: Executor, kind: str, *, delay: int = 0, other_than: int = 0

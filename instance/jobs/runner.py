@@ -14,8 +14,8 @@ import logging
 import os
 import random
 from collections import Counter
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, Protocol
 
 from activitypub.delivery import MAX_ATTEMPTS, retry_delay
 from instance.db import Database
@@ -55,6 +55,19 @@ class GiveUp(Exception):
     """The job can never succeed (a permanent 4xx, a malformed payload)."""
 
 
+class Lane(Protocol):
+    """Runs every job of its `kinds` its own way (the delivery lane: in batches); the
+    runner leaves those kinds to it and drives it from the same loop and wake-ups."""
+
+    kinds: frozenset[str]
+    wake: Callable[[], None]
+
+    async def run_once(self) -> int: ...
+    def tasks(self) -> list[asyncio.Task[None]]: ...
+    async def flush(self) -> None: ...
+    async def stop(self) -> None: ...
+
+
 class JobRunner:
     """`max_attempts` counts the first try too: 1 + MAX_ATTEMPTS retries, as Mastodon does."""
 
@@ -72,6 +85,7 @@ class JobRunner:
         stop_grace: float = 10.0,
         recurring: Mapping[str, int] | None = None,
         host_caps: Mapping[str, int] | None = None,
+        lanes: Sequence[Lane] = (),
     ) -> None:
         self.db = db
         self.queue = queue
@@ -93,6 +107,10 @@ class JobRunner:
         self._host_load: Counter[str] = Counter()
         self._loop_task: asyncio.Task[None] | None = None
         self._stopping = False
+        self.lanes = list(lanes)
+        self._lane_kinds = frozenset(kind for lane in self.lanes for kind in lane.kinds)
+        for lane in self.lanes:
+            lane.wake = self.queue.wakeup.wake_local
 
     def start(self) -> None:
         self.queue.wakeup.listen()
@@ -119,6 +137,8 @@ class JobRunner:
         await asyncio.gather(*self._running.values(), return_exceptions=True)
         for job_id in unfinished:
             await jobs_q.release(self.db, job_id, self.name)
+        for lane in self.lanes:
+            await lane.stop()
         self.queue.wakeup.close()
 
     async def schedule_recurring(self) -> None:
@@ -149,6 +169,13 @@ class JobRunner:
     async def run_once(self) -> int:
         """Claim and start what is due and fits the limits; returns how many were started."""
         started = 0
+        for lane in self.lanes:
+            if self._stopping:
+                break
+            try:
+                started += await lane.run_once()
+            except Exception:  # a busy database: the lane's jobs wait, the others still run
+                log.exception("job lane round failed")
         # A window can be filled by one host's backlog; each further look leaves out the
         # hosts that are now at their cap, so the others' jobs are reached this round.
         for _ in range(MAX_LOOKS_PER_ROUND):
@@ -156,7 +183,13 @@ class JobRunner:
             if free <= 0 or self._stopping:
                 break
             saturated = [h for h, load in self._host_load.items() if h and load >= self._cap(h)]
-            window = await jobs_q.due(self.db, now(), limit=free * 4, exclude_hosts=saturated)
+            window = await jobs_q.due(
+                self.db,
+                now(),
+                limit=free * 4,
+                exclude_hosts=saturated,
+                exclude_kinds=self._lane_kinds,
+            )
             if not window:
                 break
             progress = False
@@ -259,11 +292,14 @@ class JobRunner:
         deadline = loop.time() + limit_seconds
         while loop.time() < deadline:
             started = await self.run_once()
-            if self._running:
+            lane_tasks = [task for lane in self.lanes for task in lane.tasks()]
+            if self._running or lane_tasks:
                 await asyncio.wait(
-                    list(self._running.values()), return_when=asyncio.FIRST_COMPLETED
+                    [*self._running.values(), *lane_tasks], return_when=asyncio.FIRST_COMPLETED
                 )
                 continue
+            for lane in self.lanes:
+                await lane.flush()  # outcomes batched for writing end their jobs now
             if started == 0 and not await jobs_q.due(self.db, now(), limit=1):
                 return
         raise TimeoutError("jobs still running after the timeout")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
@@ -27,16 +28,19 @@ class Outbox:
         activity: dict[str, Any],
         inboxes: Iterable[str],
     ) -> int:
-        count = 0
-        for inbox in dict.fromkeys(inboxes):
-            await self.queue.enqueue(
-                ex,
-                DELIVER,
-                {"inbox": inbox, "activity": activity, "signer": signer_account_id},
-                host=urlsplit(inbox).netloc,
+        # The activity is serialised once for all its inboxes; each payload is the JSON of
+        # {"inbox", "activity", "signer"}, byte for byte what json.dumps of it would give.
+        document = json.dumps(activity, separators=(",", ":"))
+        signer = int(signer_account_id)
+        jobs = [
+            (
+                f'{{"inbox":{json.dumps(inbox)},"activity":{document},"signer":{signer}}}',
+                urlsplit(inbox).netloc,
             )
-            count += 1
-        return count
+            for inbox in dict.fromkeys(inboxes)
+        ]
+        await self.queue.enqueue_many(ex, DELIVER, jobs)
+        return len(jobs)
 
     async def to_accounts(
         self,
