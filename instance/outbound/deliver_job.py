@@ -19,19 +19,21 @@ from activitypub.fetch import BlockedAddress, Fetcher, FetchError, InvalidUrl
 from activitypub.outgoing import omit_empty_arrays
 from instance.db import Database
 from instance.db import hosts as hosts_q
-from instance.db import keys as keys_q
 from instance.db.connection import Row
+from instance.errors import Overloaded
 from instance.ids import now
 from instance.jobs.runner import Defer, GiveUp, RetryLater
+from instance.outbound.actor_keys import ActorKeys
 from instance.outbound.signing import KeySigner, other_scheme
 
 log = logging.getLogger(__name__)
 
 
 class DeliveryJob:
-    def __init__(self, db: Database, fetcher: Fetcher) -> None:
+    def __init__(self, db: Database, fetcher: Fetcher, keys: ActorKeys) -> None:
         self.db = db
         self.fetcher = fetcher
+        self.keys = keys
 
     async def _health(self, host: str) -> tuple[HostHealth, str]:
         row = await hosts_q.get(self.db, host)
@@ -47,7 +49,11 @@ class DeliveryJob:
         host = urlsplit(inbox).netloc.lower()
         if await hosts_q.is_blocked(self.db, host):
             raise GiveUp(f"{host} is blocked")
-        key = await keys_q.get_for_account(self.db, int(payload["signer"]))
+        try:
+            # Made now if the signer never federated before (instance/outbound/actor_keys.py).
+            key = await self.keys.for_account(int(payload["signer"]))
+        except Overloaded as exc:
+            raise Defer("the key pool is full", delay=exc.retry_after or 5) from exc
         if key is None or not key["private_pem"]:
             raise GiveUp("the signing account has no private key")
         health, scheme = await self._health(host)

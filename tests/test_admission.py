@@ -1,0 +1,199 @@
+"""Admission by estimated wait: the decision follows the estimate of a job, never the clock.
+
+The estimate is set by hand (or fed measured run times through a fake clock), so these tests
+assert which requests are refused and what Retry-After they get, with no timing involved.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from contextlib import ExitStack
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from quart import Quart
+
+from instance import pools
+from instance.admission import JobTime, expected_wait, refusal
+from instance.errors import Overloaded
+from instance.pools import BoundedPool
+from tests.helpers.web import AppFactory, count_rows, post_form, signup
+
+
+def test_refusal_admits_within_the_bound_and_sheds_past_it() -> None:
+    """Two threads, 0.5 s a job, 1 s bound: three jobs ahead still finish in time, four not."""
+    assert expected_wait(3, 2, 0.5) == 1.0
+    assert refusal(3, 2, 0.5, 1.0) is None
+    assert refusal(4, 2, 0.5, 1.0) == 1  # the four ahead drain in 1 s
+    assert refusal(40, 2, 0.5, 1.0) == 10
+    assert refusal(0, 1, 3.0, 1.0) == 1  # one slow job alone is refused, Retry-After ≥ 1
+
+
+def test_job_time_moves_towards_what_jobs_take() -> None:
+    estimate = JobTime(0.02, weight=0.5)
+    estimate.observe(0.1)
+    assert estimate.seconds == pytest.approx(0.06)
+    estimate.observe(0.1)
+    assert estimate.seconds == pytest.approx(0.08)
+    estimate.reset(0.03)
+    assert estimate.seconds == 0.03
+    with pytest.raises(ValueError):
+        JobTime(0)
+
+
+def test_a_pool_sheds_by_its_estimate_before_it_is_full() -> None:
+    """A pool with room for 66 but an estimate of 0.5 s per job admits 4 and sheds the 5th."""
+    pool = BoundedPool("test", workers=2, queue=64, max_wait=1.0, job_seconds=0.5)
+    try:
+        with ExitStack() as held:
+            for _ in range(4):
+                held.enter_context(pool.slot())
+            with pytest.raises(Overloaded) as refused, pool.slot():
+                pass
+            assert refused.value.status == 503 and refused.value.retry_after == 1
+            assert pool.in_flight == 4
+            pool.job_time.reset(0.01)  # faster hashes: the same queue is now a short wait
+            with pool.slot():
+                assert pool.in_flight == 5
+        assert pool.in_flight == 0
+    finally:
+        pool.shutdown()
+
+
+async def test_a_pool_learns_its_job_time_from_the_jobs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each job's run time on its thread (here a fake clock's 3 s) feeds the estimate."""
+    ticks = iter([100.0, 103.0])
+    monkeypatch.setattr(pools, "time", SimpleNamespace(perf_counter=lambda: next(ticks)))
+    pool = BoundedPool("test", workers=1, queue=8, max_wait=1.0, job_seconds=0.01)
+    try:
+        assert await pool.run(lambda: "done") == "done"
+        assert pool.job_time.seconds == pytest.approx(0.01 + 0.2 * (3.0 - 0.01))
+        # 0.61 s expected for one job alone: admitted; a second would be done after 1.2 s.
+        with pool.slot(), pytest.raises(Overloaded), pool.slot():
+            pass
+    finally:
+        pool.shutdown()
+
+
+class CountingHasher:
+    """Stands in for argon2: records what it is asked to hash; waits for `gate` if given."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+        self.gate: threading.Event | None = None
+
+    def hash(self, password: str) -> str:
+        self.calls.append(password)
+        if self.gate is not None:
+            self.gate.wait(10)
+        return "$argon2id$fake"
+
+    def verify(self, _hash: str, _password: str) -> bool:
+        self.calls.append(_password)
+        return False
+
+
+def slow_hashing(app: Quart, seconds: float) -> CountingHasher:
+    """The password pool believes a hash takes `seconds`, whatever the fake hashes take."""
+    services = app.extensions["gapo"]
+    hasher = CountingHasher()
+    services.accounts.passwords._hasher = hasher
+    services.password_pool.job_time.reset(seconds)
+    services.password_pool.job_time.observe = lambda _seconds: None
+    return hasher
+
+
+async def test_signup_is_shed_at_once_when_the_estimated_wait_is_too_long(
+    make_app: AppFactory,
+) -> None:
+    """An estimated 5 s per hash: the sign-up gets 503 + Retry-After, nothing hashed or stored."""
+    app = await make_app(password_workers=1, password_max_wait_ms=1000)
+    hasher = slow_hashing(app, 5.0)
+    client = app.test_client()
+    before = await count_rows(app, "accounts")
+    response = await signup(client, "waiting")
+    assert response.status_code == 503
+    assert int(response.headers["Retry-After"]) >= 1
+    assert hasher.calls == []
+    assert await count_rows(app, "accounts") == before
+    assert await count_rows(app, "users") == 0
+    assert app.extensions["gapo"].password_pool.in_flight == 0
+
+    app.extensions["gapo"].password_pool.job_time.reset(0.01)
+    response = await signup(client, "waiting")
+    assert response.status_code == 302
+    assert len(hasher.calls) == 1
+
+
+async def test_retry_after_grows_with_the_queue_ahead(make_app: AppFactory) -> None:
+    """Twenty hashes of 0.5 s ahead on two threads: come back in 5 s."""
+    app = await make_app(password_workers=2, password_max_wait_ms=1000)
+    slow_hashing(app, 0.001)
+    pool = app.extensions["gapo"].password_pool
+    with ExitStack() as held:
+        for _ in range(20):
+            held.enter_context(pool.slot())
+        pool.job_time.reset(0.5)  # those twenty turn out slow
+        response = await signup(app.test_client(), "late")
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+
+
+async def test_login_gets_the_same_admission(make_app: AppFactory) -> None:
+    """A login under the same estimate: 503 + Retry-After before any verification, no 500."""
+    app = await make_app()
+    client = app.test_client()
+    assert (await signup(client, "minh")).status_code == 302
+    await client.post("/logout", form={})
+    hasher = slow_hashing(app, 5.0)
+    response = await post_form(
+        app.test_client(), "/login", {"login": "minh", "password": "a good long passphrase"}
+    )
+    assert response.status_code == 503
+    assert int(response.headers["Retry-After"]) >= 1
+    assert hasher.calls == []
+
+
+async def test_concurrent_signups_past_the_estimate_are_shed_whole(tmp_path: Path) -> None:
+    """Many sign-ups at once with a slow estimate: some admitted, the rest 503, rows whole."""
+    from instance.app import create_app
+    from instance.db.migrate import migrate
+    from tests.helpers.web import CSRF_RE, make_settings
+
+    settings = make_settings(
+        tmp_path / "data", password_workers=1, password_max_wait_ms=1000, signup_rate_per_hour=1000
+    )
+    await migrate(settings.database_url, settings.sqlite_path)
+    async with create_app(settings).test_app() as test_app:
+        app = test_app.app
+        # Three admitted at once (0.9 s), the fourth would wait 1.2 s; the hashes are held
+        # until the other seven have been answered, so the queue stays three long.
+        hasher = slow_hashing(app, 0.3)
+        hasher.gate = threading.Event()
+        client = app.test_client()
+        page = await client.get("/signup")
+        token = CSRF_RE.search(await page.get_data(as_text=True)).group(1)  # type: ignore[union-attr]
+
+        async def one(i: int) -> int:
+            form = {
+                "username": f"rush{i}",
+                "email": f"rush{i}@example.org",
+                "password": "a good long passphrase",
+                "csrf_token": token,
+            }
+            response = await client.post("/signup", form=form)
+            if response.status_code == 503:
+                assert response.headers["Retry-After"]
+            return int(response.status_code)
+
+        tasks = [asyncio.create_task(one(i)) for i in range(10)]
+        async with asyncio.timeout(10):
+            while sum(task.done() for task in tasks) < 7:
+                await asyncio.sleep(0.01)
+        hasher.gate.set()
+        statuses = await asyncio.gather(*tasks)
+        assert sorted(statuses) == [302] * 3 + [503] * 7
+        assert await count_rows(app, "users") == 3
+        assert await count_rows(app, "accounts") == statuses.count(302) + 1  # + instance actor
