@@ -344,7 +344,8 @@ async def one_signup(
         attempt.status = reply.status
         attempt.retry_after = reply.headers.get("Retry-After")
         location = reply.headers.get("Location", "")
-        if reply.status in (302, 303) and location.endswith(f"/@{attempt.username}"):
+        # A new person lands on the home feed (older versions: their profile), signed in.
+        if reply.status in (302, 303) and location.endswith(("/home", f"/@{attempt.username}")):
             attempt.outcome = "accepted"
         elif reply.status == 503:
             attempt.outcome = "shed" if attempt.retry_after else "shed-no-retry-after"

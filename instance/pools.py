@@ -91,15 +91,25 @@ class BoundedPool:
         finally:
             self._in_flight -= 1
 
-    def _admit(self) -> None:
+    def refusal_now(self) -> int | None:
+        """None if a job would be admitted now; else the Retry-After it would be refused with.
+
+        Also asked before a request is parsed (instance/web/hash_admission.py), so that a
+        refused one costs the event loop next to nothing.
+        """
         estimate = self.job_time.seconds
         if self._in_flight >= self.capacity:
-            wait = refusal(self._in_flight, self.workers, estimate, 0.0)
-            raise Overloaded(retry_after=FULL_RETRY_AFTER if self.max_wait is None else wait)
-        if self.max_wait is not None:
-            wait = refusal(self._in_flight, self.workers, estimate, self.max_wait)
-            if wait is not None:
-                raise Overloaded(retry_after=wait)
+            if self.max_wait is None:
+                return FULL_RETRY_AFTER
+            return refusal(self._in_flight, self.workers, estimate, 0.0)
+        if self.max_wait is None:
+            return None
+        return refusal(self._in_flight, self.workers, estimate, self.max_wait)
+
+    def _admit(self) -> None:
+        wait = self.refusal_now()
+        if wait is not None:
+            raise Overloaded(retry_after=wait)
 
     def shutdown(self) -> None:
         self.executor.shutdown(wait=False, cancel_futures=True)

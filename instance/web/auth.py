@@ -8,6 +8,7 @@ from quart.wrappers import Response
 from instance.accounts.service import SignupRequest
 from instance.accounts.validation import PASSWORD_RULE
 from instance.errors import GapoError
+from instance.web.anonymous_forms import visitor_form
 from instance.web.context import (
     DEVICE_COOKIE,
     SESSION_COOKIE,
@@ -40,9 +41,17 @@ async def _signed_in(user_id: int, target: str) -> Response:
 
 @blueprint.get("/signup")
 async def signup_form() -> str:
-    return await render_template(
-        "signup.html", mode=settings().registrations, values={}, password_rule=PASSWORD_RULE
-    )
+    mode = settings().registrations
+    if g.get("user") is None:
+        # The same page for every visitor in a language but for the token: rendered once.
+        return await visitor_form(
+            "signup.html",
+            (g.locale, mode, request.path),
+            mode=mode,
+            values={},
+            password_rule=PASSWORD_RULE,
+        )
+    return await render_template("signup.html", mode=mode, values={}, password_rule=PASSWORD_RULE)
 
 
 @blueprint.post("/signup")
