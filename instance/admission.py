@@ -58,9 +58,12 @@ def expected_wait(in_flight: int, workers: int, job_seconds: float) -> float:
 def refusal(in_flight: int, workers: int, job_seconds: float, max_wait: float) -> int | None:
     """None to admit a job now; else the Retry-After (whole seconds, at least 1) to answer.
 
-    Retry-After is the time the jobs already admitted need to finish: a client that waits
-    that long finds the queue drained by then, unless others arrived meanwhile.
+    A job that finds a thread free is always admitted: refusing it would shorten nobody's
+    wait, and it keeps the estimate learning (a pool that refused everything after a few
+    slow jobs would otherwise never measure a fast one again). Retry-After is the time the
+    jobs already admitted need to finish: a client that waits that long finds the queue
+    drained by then, unless others arrived meanwhile.
     """
-    if expected_wait(in_flight, workers, job_seconds) <= max_wait:
+    if in_flight < workers or expected_wait(in_flight, workers, job_seconds) <= max_wait:
         return None
     return max(1, math.ceil(in_flight * job_seconds / workers))

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TypeVar
 
 from instance.admission import JobTime, expected_wait, refusal
@@ -63,6 +64,8 @@ class BoundedPool:
         self.job_time = JobTime(job_seconds)
         self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=name)
         self._in_flight = 0
+        # The place the current request holds (`for_request`), seen by `slot()`.
+        self._held: ContextVar[Slot | None] = ContextVar(f"{name}-place", default=None)
 
     @property
     def in_flight(self) -> int:
@@ -82,8 +85,34 @@ class BoundedPool:
 
         A request takes its place before its other work (database reads, a strength
         estimate), so it is refused at once, not after work whose result it would throw
-        away. Refused: `Overloaded` with a Retry-After from the estimate.
+        away. Refused: `Overloaded` with a Retry-After from the estimate. Inside
+        `for_request`, the request's place is used; no second one is taken.
         """
+        held = self._held.get()
+        if held is not None:
+            yield held
+            return
+        with self._place() as place:
+            yield place
+
+    @contextmanager
+    def for_request(self) -> Iterator[Slot]:
+        """A place held for all of one request, before it is parsed (HTTP middleware).
+
+        Taken before the request is read, so the decision counts every request already
+        admitted, not only those that reached their hash: otherwise 200 requests arriving
+        together all pass a look at a pool that has not seen any of them yet. Code running
+        for the request (its task and the tasks it starts) gets this place from `slot()`.
+        """
+        with self._place() as place:
+            token = self._held.set(place)
+            try:
+                yield place
+            finally:
+                self._held.reset(token)
+
+    @contextmanager
+    def _place(self) -> Iterator[Slot]:
         self._admit()
         self._in_flight += 1
         try:
@@ -92,11 +121,7 @@ class BoundedPool:
             self._in_flight -= 1
 
     def refusal_now(self) -> int | None:
-        """None if a job would be admitted now; else the Retry-After it would be refused with.
-
-        Also asked before a request is parsed (instance/web/hash_admission.py), so that a
-        refused one costs the event loop next to nothing.
-        """
+        """None if a job would be admitted now; else the Retry-After it would be refused with."""
         estimate = self.job_time.seconds
         if self._in_flight >= self.capacity:
             if self.max_wait is None:

@@ -28,7 +28,9 @@ def test_refusal_admits_within_the_bound_and_sheds_past_it() -> None:
     assert refusal(3, 2, 0.5, 1.0) is None
     assert refusal(4, 2, 0.5, 1.0) == 1  # the four ahead drain in 1 s
     assert refusal(40, 2, 0.5, 1.0) == 10
-    assert refusal(0, 1, 3.0, 1.0) == 1  # one slow job alone is refused, Retry-After ≥ 1
+    # A free thread: admitted whatever the estimate, so that the estimate can recover.
+    assert refusal(0, 1, 3.0, 1.0) is None and refusal(1, 2, 3.0, 1.0) is None
+    assert refusal(1, 1, 3.0, 1.0) == 3
 
 
 def test_job_time_moves_towards_what_jobs_take() -> None:
@@ -108,23 +110,27 @@ def slow_hashing(app: Quart, seconds: float) -> CountingHasher:
 async def test_signup_is_shed_at_once_when_the_estimated_wait_is_too_long(
     make_app: AppFactory,
 ) -> None:
-    """An estimated 5 s per hash: the sign-up gets 503 + Retry-After, nothing hashed or stored."""
+    """One thread busy with a hash estimated at 5 s: a sign-up would wait 10 s, so it gets
+    503 + Retry-After at once, nothing hashed or stored; with fast hashes it is admitted."""
     app = await make_app(password_workers=1, password_max_wait_ms=1000)
-    hasher = slow_hashing(app, 5.0)
+    hasher = slow_hashing(app, 0.001)
+    pool = app.extensions["gapo"].password_pool
     client = app.test_client()
     before = await count_rows(app, "accounts")
-    response = await signup(client, "waiting")
-    assert response.status_code == 503
-    assert int(response.headers["Retry-After"]) >= 1
-    assert hasher.calls == []
-    assert await count_rows(app, "accounts") == before
-    assert await count_rows(app, "users") == 0
-    assert app.extensions["gapo"].password_pool.in_flight == 0
+    with pool.slot():  # someone else's hash
+        pool.job_time.reset(5.0)
+        response = await signup(client, "waiting")
+        assert response.status_code == 503
+        assert response.headers["Retry-After"] == "5"
+        assert hasher.calls == []
+        assert await count_rows(app, "accounts") == before
+        assert await count_rows(app, "users") == 0
+        assert pool.in_flight == 1
 
-    app.extensions["gapo"].password_pool.job_time.reset(0.01)
-    response = await signup(client, "waiting")
-    assert response.status_code == 302
-    assert len(hasher.calls) == 1
+        pool.job_time.reset(0.01)
+        response = await signup(client, "waiting")
+        assert response.status_code == 302
+        assert len(hasher.calls) == 1
 
 
 async def test_retry_after_grows_with_the_queue_ahead(make_app: AppFactory) -> None:
@@ -147,10 +153,13 @@ async def test_login_gets_the_same_admission(make_app: AppFactory) -> None:
     client = app.test_client()
     assert (await signup(client, "minh")).status_code == 302
     await client.post("/logout", form={})
-    hasher = slow_hashing(app, 5.0)
-    response = await post_form(
-        app.test_client(), "/login", {"login": "minh", "password": "a good long passphrase"}
-    )
+    hasher = slow_hashing(app, 0.001)
+    pool = app.extensions["gapo"].password_pool
+    with pool.slot(), pool.slot():  # both threads busy, with hashes of 5 s by the estimate
+        pool.job_time.reset(5.0)
+        response = await post_form(
+            app.test_client(), "/login", {"login": "minh", "password": "a good long passphrase"}
+        )
     assert response.status_code == 503
     assert int(response.headers["Retry-After"]) >= 1
     assert hasher.calls == []
@@ -197,3 +206,51 @@ async def test_concurrent_signups_past_the_estimate_are_shed_whole(tmp_path: Pat
         assert sorted(statuses) == [302] * 3 + [503] * 7
         assert await count_rows(app, "users") == 3
         assert await count_rows(app, "accounts") == statuses.count(302) + 1  # + instance actor
+
+
+async def _call(app: object, method: str, path: str) -> list[dict[str, object]]:
+    """Calls the ASGI app `app` with one request; returns the messages it sent."""
+    sent: list[dict[str, object]] = []
+
+    async def receive() -> dict[str, object]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": method, "path": path, "headers": []}
+    await app(scope, receive, send)  # type: ignore[operator]
+    return sent
+
+
+async def test_the_middleware_refuses_before_the_app_and_holds_the_place_for_it() -> None:
+    """In front of Quart: a refused POST /signup never reaches the app; an admitted one
+    holds one place for the whole request, and the service's `slot()` uses that place."""
+    from instance.web.hash_admission import HashAdmission
+
+    pool = BoundedPool("test", workers=2, queue=64, max_wait=1.0, job_seconds=0.01)
+    seen: list[int] = []
+
+    async def inner(scope: dict[str, object], receive: object, send: object) -> None:
+        if scope["method"] == "POST":
+            with pool.slot():  # what AccountService.signup does
+                seen.append(pool.in_flight)
+        else:
+            seen.append(pool.in_flight)
+        await send({"type": "http.response.start", "status": 302, "headers": []})  # type: ignore[operator]
+
+    app = HashAdmission(inner, lambda: pool)
+    try:
+        sent = await _call(app, "POST", "/signup")
+        assert sent[0]["status"] == 302 and seen == [1] and pool.in_flight == 0
+
+        with pool.slot(), pool.slot():  # both threads busy…
+            pool.job_time.reset(5.0)  # …with hashes of 5 s by the estimate
+            sent = await _call(app, "POST", "/login")
+            assert sent[0]["status"] == 503 and seen == [1]
+            assert (b"retry-after", b"5") in sent[0]["headers"]  # type: ignore[operator]
+
+            sent = await _call(app, "GET", "/signup")  # the form itself is never refused
+            assert sent[0]["status"] == 302 and seen == [1, 2]
+    finally:
+        pool.shutdown()

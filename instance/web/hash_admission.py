@@ -8,7 +8,9 @@ event-loop thread each, which with 200 clients in a loop was most of what the lo
 every page (GET /) and every admitted sign-up waited behind it (docs/overload.md). Here, in
 front of Quart, a refusal is one short answer: `503` with the Retry-After of the estimate,
 in the client's language, the connection closed as the body guard does (the body is not
-read). The service still takes its place in the pool itself; this is the early look.
+read). An admitted request holds its place in the pool until it is answered
+(`BoundedPool.for_request`): its hash runs on that place, and the requests arriving after it
+are counted against it from the start.
 """
 
 from __future__ import annotations
@@ -37,8 +39,13 @@ class HashAdmission:
             and scope.get("path") in HASHING_POSTS
         ):
             pool = self.pool()
-            wait = pool.refusal_now() if pool is not None else None
-            if wait is not None:
-                await respond(scope, send, 503, Overloaded.message, retry_after=str(wait))
+            if pool is not None:
+                wait = pool.refusal_now()
+                if wait is not None:
+                    await respond(scope, send, 503, Overloaded.message, retry_after=str(wait))
+                    return
+                # Nothing ran since the look above: the place is admitted as it said.
+                with pool.for_request():
+                    await self.app(scope, receive, send)
                 return
         await self.app(scope, receive, send)
