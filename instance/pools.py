@@ -38,6 +38,13 @@ class Slot:
 
     def __init__(self, pool: BoundedPool) -> None:
         self._pool = pool
+        self._held = True
+
+    def release(self) -> None:
+        """Gives the place back (once; later calls do nothing)."""
+        if self._held:
+            self._held = False
+            self._pool._in_flight -= 1
 
     async def run(self, fn: Callable[..., T], *args: object) -> T:
         loop = asyncio.get_running_loop()
@@ -86,11 +93,16 @@ class BoundedPool:
         A request takes its place before its other work (database reads, a strength
         estimate), so it is refused at once, not after work whose result it would throw
         away. Refused: `Overloaded` with a Retry-After from the estimate. Inside
-        `for_request`, the request's place is used; no second one is taken.
+        `for_request`, the request's place is used (no second one is taken), and it is given
+        back when this block ends: the rest of the request (its write transaction, the
+        answer) is not hashing, and the requests behind it need not wait for it.
         """
         held = self._held.get()
         if held is not None:
-            yield held
+            try:
+                yield held
+            finally:
+                held.release()
             return
         with self._place() as place:
             yield place
@@ -115,10 +127,11 @@ class BoundedPool:
     def _place(self) -> Iterator[Slot]:
         self._admit()
         self._in_flight += 1
+        place = Slot(self)
         try:
-            yield Slot(self)
+            yield place
         finally:
-            self._in_flight -= 1
+            place.release()
 
     def refusal_now(self) -> int | None:
         """None if a job would be admitted now; else the Retry-After it would be refused with."""

@@ -235,6 +235,7 @@ async def test_the_middleware_refuses_before_the_app_and_holds_the_place_for_it(
         if scope["method"] == "POST":
             with pool.slot():  # what AccountService.signup does
                 seen.append(pool.in_flight)
+            seen.append(pool.in_flight)  # hashed: the place is free for the next one
         else:
             seen.append(pool.in_flight)
         await send({"type": "http.response.start", "status": 302, "headers": []})  # type: ignore[operator]
@@ -242,15 +243,15 @@ async def test_the_middleware_refuses_before_the_app_and_holds_the_place_for_it(
     app = HashAdmission(inner, lambda: pool)
     try:
         sent = await _call(app, "POST", "/signup")
-        assert sent[0]["status"] == 302 and seen == [1] and pool.in_flight == 0
+        assert sent[0]["status"] == 302 and seen == [1, 0] and pool.in_flight == 0
 
         with pool.slot(), pool.slot():  # both threads busy…
             pool.job_time.reset(5.0)  # …with hashes of 5 s by the estimate
             sent = await _call(app, "POST", "/login")
-            assert sent[0]["status"] == 503 and seen == [1]
+            assert sent[0]["status"] == 503 and seen == [1, 0]
             assert (b"retry-after", b"5") in sent[0]["headers"]  # type: ignore[operator]
 
             sent = await _call(app, "GET", "/signup")  # the form itself is never refused
-            assert sent[0]["status"] == 302 and seen == [1, 2]
+            assert sent[0]["status"] == 302 and seen == [1, 0, 2]
     finally:
         pool.shutdown()
