@@ -26,6 +26,7 @@ from instance.db import invites as invites_q
 from instance.db import sessions as sessions_q
 from instance.db import users as users_q
 from instance.db.connection import Row
+from instance.db.executor import Executor
 from instance.db.rows import AccountRow, KeyPairRow, UserRow
 from instance.errors import (
     N_,
@@ -84,9 +85,17 @@ class AccountService:
         self.profile_updates = profile_updates
 
     async def signup(
-        self, req: SignupRequest, *, role: str = "user", bypass_mode: bool = False
+        self,
+        req: SignupRequest,
+        *,
+        role: str = "user",
+        bypass_mode: bool = False,
+        then: Callable[[Executor, int], Awaitable[None]] | None = None,
     ) -> Row:
         """Create account and user in one transaction; returns the user row.
+
+        `then(tx, user_id)` runs in that transaction for an approved user (the web sign-up
+        starts its session there: one write transaction for the whole sign-up).
 
         Slow work (the strength estimate, hashing) happens before the transaction opens, so
         the write lock is held only for the inserts and a failure leaves no row behind. The
@@ -112,6 +121,7 @@ class AccountService:
 
         ts = now()
         account_id, user_id = (self.ids.next_id() for _ in range(2))
+        approved = not (mode == "approval" and not bypass_mode)
         async with self.db.transaction() as tx:
             invite_id = None
             if not bypass_mode and mode == "invite":
@@ -122,9 +132,10 @@ class AccountService:
                     )
                 invite_id = invite["id"]
             # Re-checked under the write lock: two sign-ups for one name race otherwise.
-            if await accounts_q.username_taken(tx, username):
+            name_taken, email_taken = await users_q.name_or_email_taken(tx, username, email)
+            if name_taken:
                 raise Conflict(N_("That username is taken."), field="username")
-            if await users_q.email_taken(tx, email):
+            if email_taken:
                 raise Conflict(N_("That email address is already registered."), field="email")
             await accounts_q.insert_account(
                 tx,
@@ -149,19 +160,22 @@ class AccountService:
                     "password_hash": password_hash,
                     "role": role,
                     "locale": req.locale,
-                    "approved": 0 if (mode == "approval" and not bypass_mode) else 1,
+                    "approved": 1 if approved else 0,
                     "invite_id": invite_id,
                     "created_at": ts,
                 },
             )
+            if then is not None and approved:
+                await then(tx, user_id)
         user = await users_q.get_by_id(self.db, user_id)
         assert user is not None
         return user
 
     async def _refuse_taken(self, username: str, email: str) -> None:
-        if await accounts_q.username_taken(self.db, username):
+        name_taken, email_taken = await users_q.name_or_email_taken(self.db, username, email)
+        if name_taken:
             raise Conflict(N_("That username is taken."), field="username")
-        if await users_q.email_taken(self.db, email):
+        if email_taken:
             raise Conflict(N_("That email address is already registered."), field="email")
 
     async def authenticate(self, login: str, password: str, *, device: str | None = None) -> Row:

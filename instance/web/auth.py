@@ -26,12 +26,16 @@ from instance.web.forms import form_fields, form_with_error, safe_next
 blueprint = Blueprint("auth", __name__)
 
 
-async def _signed_in(user_id: int, target: str) -> Response:
+async def _signed_in(user_id: int, target: str, token: str | None = None) -> Response:
     """The redirect that starts a session: cookie, device cookie, a fresh CSRF token.
 
+    `token` is a session already written (by the sign-up's transaction); else one is made.
     Only a coarse label of the user agent is kept with the session; never the address.
     """
-    token = await services().sessions.create(user_id, user_agent=request.headers.get("User-Agent"))
+    if token is None:
+        token = await services().sessions.create(
+            user_id, user_agent=request.headers.get("User-Agent")
+        )
     rotate_csrf()
     response: Response = redirect(target)  # type: ignore[assignment]
     set_session_cookie(response, token)
@@ -62,6 +66,8 @@ async def signup() -> Response:
     try:
         # Only accounts made count (below): a typo or a 503 does not use up the allowance.
         services().signup_limiter.check(address)
+        # The session is written with the account, in the same transaction.
+        session = services().sessions.starter(request.headers.get("User-Agent"))
         user = await services().accounts.signup(
             SignupRequest(
                 username=values["username"],
@@ -69,7 +75,8 @@ async def signup() -> Response:
                 password=values["password"],
                 invite_code=values["invite"],
                 locale=g.locale,
-            )
+            ),
+            then=session,
         )
     except GapoError as exc:
         values.pop("password")
@@ -81,7 +88,7 @@ async def signup() -> Response:
         body = await render_template("signup_pending.html", username=user["username"])
         return Response(body, status=201, content_type="text/html; charset=utf-8")
     # A new person starts where everyone else does: their home feed, with the composer.
-    return await _signed_in(user["user_id"], url_for("posts.home"))
+    return await _signed_in(user["user_id"], url_for("posts.home"), session.token)
 
 
 @blueprint.get("/login")
