@@ -810,12 +810,18 @@ async def bare_load(base_url: str, args: argparse.Namespace, seconds: float) -> 
 
 def bare_surge(args: argparse.Namespace, workers: int, seconds: float) -> BareResult:
     """The bare Quart app (bench/harness.py) under the surge's load, for as long."""
-    from harness import BareQuart, process_rss_mib  # imports this module: imported late
+    import harness  # it imports this module: imported late
 
-    with BareQuart(workers=workers) as bare:
+    # harness.py's runner lacks the __main__ guard that Hypercorn's spawned workers need
+    # (with --workers 2 it exits at once); guarded here until harness.py has it.
+    if "__main__" not in harness.BARE_APP:
+        harness.BARE_APP = harness.BARE_APP.replace(
+            "sys.exit(run(config))", 'if __name__ == "__main__":\n    sys.exit(run(config))'
+        )
+    with harness.BareQuart(workers=workers) as bare:
         result = asyncio.run(bare_load(bare.base_url, args, max(seconds, 3.0)))
         assert bare._proc is not None
-        result.rss_mib = process_rss_mib(bare._proc.pid)
+        result.rss_mib = harness.process_rss_mib(bare._proc.pid)
     pages = [p.seconds for p in result.probes if p.path == "/"]
     print(
         f"bare Quart, {workers} worker(s), {args.concurrency} clients for {result.seconds:.1f} s:"
