@@ -715,13 +715,13 @@ def argon2_seconds() -> float:
     return sorted(times)[len(times) // 2]
 
 
-def peak_rss_per_process(pgid: int) -> list[float]:
-    """Peak resident memory (VmHWM) of each process in the group, in MiB, largest first."""
+def peak_rss_per_process(pgid: int, field: str = "VmHWM") -> list[float]:
+    """Peak resident memory (VmHWM; or `field`) of each process in the group, in MiB."""
     sizes = []
     for pid in group_processes(pgid):
         with contextlib.suppress(OSError, ValueError):
             for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
+                if line.startswith(f"{field}:"):
                     sizes.append(int(line.split()[1]) / 1024)
     return sorted(sizes, reverse=True)
 
@@ -929,6 +929,7 @@ def one_run(
                 f"\n=== gapo serve on {server.base_url}, {workers} worker(s), data in {data_dir}"
                 f"{', extra settings ' + ' '.join(args.env) if args.env else ''}"
             )
+            start_rss = peak_rss_per_process(server.pgid, "VmRSS")
             result = asyncio.run(surge(server, args))
             peak_rss = peak_rss_per_process(server.pgid)
             alive = server.alive()
@@ -943,7 +944,9 @@ def one_run(
         print(
             "  peak RSS per process (VmHWM) "
             + " / ".join(f"{m:.0f}" for m in peak_rss)
-            + f" MiB, sum {sum(peak_rss):.0f} MiB"
+            + f" MiB, sum {sum(peak_rss):.0f} MiB; at start (VmRSS) "
+            + " / ".join(f"{m:.0f}" for m in start_rss)
+            + " MiB"
         )
         if not alive:
             problems.append("the server died during the surge")
