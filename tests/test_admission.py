@@ -255,3 +255,68 @@ async def test_the_middleware_refuses_before_the_app_and_holds_the_place_for_it(
             assert sent[0]["status"] == 302 and seen == [1, 0, 2]
     finally:
         pool.shutdown()
+
+
+async def test_through_the_real_app_a_sign_up_holds_one_place(make_app: AppFactory) -> None:
+    """The whole ASGI stack (body guard, admission, Quart): the place taken in front of Quart
+    is the one the hash runs on, and it is free again once the sign-up is answered."""
+    from urllib.parse import urlencode
+
+    from tests.helpers.web import CSRF_RE
+
+    app = await make_app()
+    pool = app.extensions["gapo"].password_pool
+    places_while_hashing: list[int] = []
+
+    class Recording(CountingHasher):
+        def hash(self, password: str) -> str:
+            places_while_hashing.append(pool.in_flight)
+            return super().hash(password)
+
+    app.extensions["gapo"].accounts.passwords._hasher = Recording()
+    client = app.test_client()
+    page = await client.get("/signup")
+    token = CSRF_RE.search(await page.get_data(as_text=True)).group(1)  # type: ignore[union-attr]
+    cookie = page.headers["Set-Cookie"].split(";", 1)[0].encode()
+    body = urlencode(
+        {
+            "username": "viaasgi",
+            "email": "viaasgi@example.org",
+            "password": "a good long passphrase",
+            "csrf_token": token,
+        }
+    ).encode()
+    sent: list[dict[str, object]] = []
+    messages = [{"type": "http.request", "body": body, "more_body": False}]
+
+    async def receive() -> dict[str, object]:
+        return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/signup",
+        "raw_path": b"/signup",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [
+            (b"host", b"localhost"),
+            (b"content-type", b"application/x-www-form-urlencoded"),
+            (b"content-length", str(len(body)).encode()),
+            (b"cookie", cookie),
+        ],
+        "client": ("127.0.0.1", 40000),
+        "server": ("127.0.0.1", 8000),
+        "extensions": {},
+        "state": {},
+    }
+    await app.asgi_app(scope, receive, send)  # type: ignore[arg-type]
+    assert sent[0]["status"] == 302
+    assert places_while_hashing == [1]
+    assert pool.in_flight == 0
