@@ -44,7 +44,7 @@ class Slot:
         """Gives the place back (once; later calls do nothing)."""
         if self._held:
             self._held = False
-            self._pool._give_back()
+            self._pool._in_flight -= 1
 
     async def run(self, fn: Callable[..., T], *args: object) -> T:
         loop = asyncio.get_running_loop()
@@ -69,13 +69,6 @@ class BoundedPool:
         self.capacity = workers + queue
         self.max_wait = max_wait
         self.job_time = JobTime(job_seconds)
-        # Seconds between two places given back while the pool stayed busy: what a place
-        # costs when something after the job (a sign-up's write transaction) is slower than
-        # the job itself. The wait estimate takes whichever of the two is slower.
-        # Unknown at first: it counts only once places have been given back while busy.
-        self.turnover = JobTime(1e-6)
-        self._last_give_back: float | None = None
-        self._busy = False
         self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=name)
         self._in_flight = 0
         # The place the current request holds (`for_request`), seen by `slot()`.
@@ -87,7 +80,7 @@ class BoundedPool:
 
     def expected_wait(self) -> float:
         """Seconds a job admitted now would take to be done, by the current estimate."""
-        return expected_wait(self._in_flight, self.workers, self._seconds_per_place())
+        return expected_wait(self._in_flight, self.workers, self.job_time.seconds)
 
     async def run(self, fn: Callable[..., T], *args: object) -> T:
         with self.slot() as place:
@@ -100,15 +93,16 @@ class BoundedPool:
         A request takes its place before its other work (database reads, a strength
         estimate), so it is refused at once, not after work whose result it would throw
         away. Refused: `Overloaded` with a Retry-After from the estimate. Inside
-        `for_request`, the request's place is used (no second one is taken); it is given
-        back when the request has been answered, so that a slow stage after the hash (the
-        single SQLite writer) shows in the turnover and holds admission back too: given back
-        after the hash, sign-ups queued for the write lock without bound (p50 7.6 s in a
-        surge of 2,000).
+        `for_request`, the request's place is used (no second one is taken), and it is given
+        back when this block ends: the rest of the request (its write transaction, the
+        answer) is not hashing, and the requests behind it need not wait for it.
         """
         held = self._held.get()
         if held is not None:
-            yield held
+            try:
+                yield held
+            finally:
+                held.release()
             return
         with self._place() as place:
             yield place
@@ -139,21 +133,9 @@ class BoundedPool:
         finally:
             place.release()
 
-    def _give_back(self) -> None:
-        now = time.monotonic()
-        if self._busy and self._last_give_back is not None:
-            self.turnover.observe(now - self._last_give_back)
-        self._last_give_back = now
-        self._in_flight -= 1
-        self._busy = self._in_flight > 0
-
-    def _seconds_per_place(self) -> float:
-        """One place's share of a thread: a job's run time, or the turnover if slower."""
-        return max(self.job_time.seconds, self.turnover.seconds * self.workers)
-
     def refusal_now(self) -> int | None:
         """None if a job would be admitted now; else the Retry-After it would be refused with."""
-        estimate = self._seconds_per_place()
+        estimate = self.job_time.seconds
         if self._in_flight >= self.capacity:
             if self.max_wait is None:
                 return FULL_RETRY_AFTER
