@@ -1,6 +1,6 @@
 """Sign-up surge against a real `gapo serve`: what is accepted, what is shed, what breaks.
 
-    .venv/bin/python bench/bench_signup_surge.py --concurrency 200 --total 1000 [--workers 2]
+    .venv/bin/python bench/bench_signup_surge.py --concurrency 200 --total 600 --workers 1 2
 
 Gapo's founding story is a national social app overwhelmed by sign-ups hours after launch.
 This benchmark replays that on loopback: it makes a temporary data dir, runs `gapo migrate`,
@@ -17,7 +17,16 @@ GET /health on their own connections (a slow /health means a stalled event loop,
 alone means waiting for a database reader) and probes GET / again afterwards. Once the
 server has stopped it opens the SQLite file read-only and checks that the rows are exactly
 the accepted sign-ups: each user has its account, key pair and session, and nothing
-half-written is left. Exit status 1 when any of those checks fails.
+half-written is left; before stopping it, it fetches the actor documents of some accepted
+users, whose key pairs are made on that first use (instance/outbound/actor_keys.py), and
+checks each has a publicKey. Exit status 1 when any of those checks fails.
+
+In the same run, for each worker count, the bare Quart app of bench/harness.py (the
+framework's ceiling, same Hypercorn settings and worker count) gets the same load for as
+long as the surge lasted: as many clients doing GET / then POST /post of a form of the same
+size, probed the same way. The summary prints Gapo's page latency during the surge next to
+the bare app's, the hashing bound (CPUs / the time of one argon2id hash, timed here before
+the run, times the surge's duration), the share of it admitted, and memory per process.
 
 The client runs on the same machine as the server and takes CPU from it; its CPU time is
 printed next to the server's. Extra settings for the server: `--env GAPO_NAME=VALUE`.
@@ -344,7 +353,8 @@ async def one_signup(
         attempt.status = reply.status
         attempt.retry_after = reply.headers.get("Retry-After")
         location = reply.headers.get("Location", "")
-        if reply.status in (302, 303) and location.endswith(f"/@{attempt.username}"):
+        # A new person lands on the home feed (older versions: their profile), signed in.
+        if reply.status in (302, 303) and location.endswith(("/home", f"/@{attempt.username}")):
             attempt.outcome = "accepted"
         elif reply.status == 503:
             attempt.outcome = "shed" if attempt.retry_after else "shed-no-retry-after"
@@ -487,7 +497,8 @@ class DbCheck:
     person_accounts: int
     users_without_account: int
     accounts_without_user: int
-    accounts_without_one_keypair: int
+    accounts_with_several_keypairs: int
+    keypairs_by_username: dict[str, int]
     users_without_session: int
     usernames: set[str]
     quick_check: str
@@ -512,10 +523,18 @@ def check_database(path: Path) -> DbCheck:
                 f"SELECT COUNT(*) FROM accounts a WHERE {person}"
                 " AND NOT EXISTS (SELECT 1 FROM users u WHERE u.account_id = a.id)"
             ),
-            accounts_without_one_keypair=value(
+            # Keys are made on first use: none or one per account, never two.
+            accounts_with_several_keypairs=value(
                 f"SELECT COUNT(*) FROM accounts a WHERE {person} AND (SELECT COUNT(*) FROM"
-                " keypairs k WHERE k.account_id = a.id AND k.private_pem IS NOT NULL) != 1"
+                " keypairs k WHERE k.account_id = a.id) > 1"
             ),
+            keypairs_by_username={
+                row[0]: int(row[1])
+                for row in conn.execute(
+                    f"SELECT a.username, (SELECT COUNT(*) FROM keypairs k WHERE k.account_id ="
+                    f" a.id AND k.private_pem IS NOT NULL) FROM accounts a WHERE {person}"
+                )
+            },
             users_without_session=value(
                 "SELECT COUNT(*) FROM users u"
                 " WHERE NOT EXISTS (SELECT 1 FROM sessions s WHERE s.user_id = u.id)"
@@ -561,7 +580,7 @@ def report(result: SurgeResult, args: argparse.Namespace) -> list[str]:
     shed = [a for a in attempts if a.outcome == "shed"]
     print(
         f"\nsurge: {len(attempts)} sign-ups, {args.concurrency} at a time, "
-        f"{args.workers} worker(s): {result.wall_seconds:.1f} s"
+        f"{args.workers_now} worker(s): {result.wall_seconds:.1f} s"
         + ("  (DEADLINE HIT: the rest were cancelled)" if result.timed_out else "")
     )
     print(f"  accepted (302 to profile)  {len(accepted)}")
@@ -615,7 +634,7 @@ def report(result: SurgeResult, args: argparse.Namespace) -> list[str]:
     return problems
 
 
-def check_rows(db: DbCheck, result: SurgeResult) -> list[str]:
+def check_rows(db: DbCheck, result: SurgeResult, keys: KeyCheck | None) -> list[str]:
     problems = []
     accepted = {a.username for a in result.attempts if a.outcome == "accepted"}
     by_name = {a.username: a.outcome for a in result.attempts}
@@ -625,10 +644,19 @@ def check_rows(db: DbCheck, result: SurgeResult) -> list[str]:
     )
     print(
         f"  users without account {db.users_without_account}, accounts without user "
-        f"{db.accounts_without_user}, accounts without exactly one key pair "
-        f"{db.accounts_without_one_keypair}, users without session {db.users_without_session}, "
+        f"{db.accounts_without_user}, accounts with more than one key pair "
+        f"{db.accounts_with_several_keypairs}, users without session {db.users_without_session}, "
         f"quick_check {db.quick_check}"
     )
+    fetched = keys.with_key if keys is not None else []
+    keyless = [name for name in fetched if db.keypairs_by_username.get(name) != 1]
+    print(
+        f"  key pairs: {sum(v == 1 for v in db.keypairs_by_username.values())} accounts have one"
+        f" (made on first use); of the {len(fetched)} whose actor was fetched, {len(keyless)}"
+        " without exactly one stored"
+    )
+    if keyless:
+        problems.append(f"{len(keyless)} fetched actor(s) without exactly one stored key pair")
     if db.users != len(accepted) or db.person_accounts != len(accepted):
         problems.append(
             f"rows mismatch: {db.users} users and {db.person_accounts} accounts"
@@ -637,7 +665,7 @@ def check_rows(db: DbCheck, result: SurgeResult) -> list[str]:
     for name, count in (
         ("users without an account", db.users_without_account),
         ("accounts without a user", db.accounts_without_user),
-        ("accounts without exactly one key pair", db.accounts_without_one_keypair),
+        ("accounts with more than one key pair", db.accounts_with_several_keypairs),
         ("users without a session", db.users_without_session),
     ):
         if count:
@@ -668,6 +696,216 @@ def server_log_problems(log: str) -> list[str]:
     return [f"server log has {tracebacks} traceback(s)"] if tracebacks else []
 
 
+# --- keys, the bare app, the summary --------------------------------------------------------
+
+HASH_ROUNDS = 15
+AP_ACCEPT = "application/activity+json"
+
+
+def argon2_seconds() -> float:
+    """One argon2id hash with Gapo's production parameters, on this thread (median)."""
+    from argon2 import PasswordHasher
+
+    hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+    times = []
+    for _ in range(HASH_ROUNDS):
+        start = time.perf_counter()
+        hasher.hash("launch day surge password")
+        times.append(time.perf_counter() - start)
+    return sorted(times)[len(times) // 2]
+
+
+def peak_rss_per_process(pgid: int, field: str = "VmHWM") -> list[float]:
+    """Peak resident memory (VmHWM; or `field`) of each process in the group, in MiB."""
+    sizes = []
+    for pid in group_processes(pgid):
+        with contextlib.suppress(OSError, ValueError):
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith(f"{field}:"):
+                    sizes.append(int(line.split()[1]) / 1024)
+    return sorted(sizes, reverse=True)
+
+
+@dataclass
+class KeyCheck:
+    """Actor documents of accepted users fetched after the surge: each must show its key."""
+
+    with_key: list[str]
+    without_key: list[str]
+
+    def report(self) -> list[str]:
+        print(
+            f"actor documents after the surge: {len(self.with_key)} with a publicKey,"
+            f" {len(self.without_key)} without"
+        )
+        return [f"{len(self.without_key)} actor(s) without a publicKey"] if self.without_key else []
+
+
+async def check_actor_keys(base_url: str, result: SurgeResult, samples: int) -> KeyCheck:
+    names = [a.username for a in result.attempts if a.outcome == "accepted"][:samples]
+    check = KeyCheck([], [])
+    async with aiohttp.ClientSession() as session:
+        for name in names:
+            async with session.get(
+                f"{base_url}/users/{name}", headers={"Accept": AP_ACCEPT}
+            ) as reply:
+                doc = await reply.json(content_type=None) if reply.status == 200 else {}
+            pem = (doc.get("publicKey") or {}).get("publicKeyPem", "")
+            (
+                check.with_key if pem.startswith("-----BEGIN PUBLIC KEY") else check.without_key
+            ).append(name)
+    return check
+
+
+@dataclass
+class BareResult:
+    requests: int
+    seconds: float
+    probes: list[Probe]
+    statuses: Counter[int]
+    rss_mib: list[float]
+
+
+async def bare_client(
+    session: aiohttp.ClientSession, base_url: str, until: float, counts: Counter[int]
+) -> None:
+    """What a sign-up client does, against the bare app: a page, then a form POST."""
+    form = {"username": "s" * 12, "email": "s" * 12 + "@example.org", "password": "p" * 30}
+    form["csrf_token"] = "t" * 32
+    while time.perf_counter() < until:
+        try:
+            async with session.get(f"{base_url}/") as page:
+                await page.read()
+                counts[page.status] += 1
+            async with session.post(f"{base_url}/post", data=form) as reply:
+                await reply.read()
+                counts[reply.status] += 1
+        except aiohttp.ClientError:
+            counts[0] += 1
+
+
+async def bare_load(base_url: str, args: argparse.Namespace, seconds: float) -> BareResult:
+    counts: Counter[int] = Counter()
+    probes: list[Probe] = []
+    stop = asyncio.Event()
+    async with (
+        aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=args.concurrency)) as session,
+        aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=4)) as probe_session,
+    ):
+        probing = asyncio.create_task(
+            prober(probe_session, base_url, probes, args.probe_interval, args.request_timeout, stop)
+        )
+        start = time.perf_counter()
+        await asyncio.gather(
+            *(
+                bare_client(session, base_url, start + seconds, counts)
+                for _ in range(args.concurrency)
+            )
+        )
+        elapsed = time.perf_counter() - start
+        stop.set()
+        await probing
+    return BareResult(sum(counts.values()), elapsed, probes, counts, [])
+
+
+def bare_surge(args: argparse.Namespace, workers: int, seconds: float) -> BareResult:
+    """The bare Quart app (bench/harness.py) under the surge's load, for as long."""
+    import harness  # it imports this module: imported late
+
+    # harness.py's runner lacks the __main__ guard that Hypercorn's spawned workers need
+    # (with --workers 2 it exits at once); guarded here until harness.py has it.
+    if "__main__" not in harness.BARE_APP:
+        harness.BARE_APP = harness.BARE_APP.replace(
+            "sys.exit(run(config))", 'if __name__ == "__main__":\n    sys.exit(run(config))'
+        )
+    with harness.BareQuart(workers=workers) as bare:
+        result = asyncio.run(bare_load(bare.base_url, args, max(seconds, 3.0)))
+        assert bare._proc is not None
+        result.rss_mib = harness.process_rss_mib(bare._proc.pid)
+    pages = [p.seconds for p in result.probes if p.path == "/"]
+    print(
+        f"bare Quart, {workers} worker(s), {args.concurrency} clients for {result.seconds:.1f} s:"
+        f" {result.requests / result.seconds:.0f} req/s, statuses {dict(result.statuses)}"
+    )
+    print(latency_line("probe GET / (bare)", pages))
+    return result
+
+
+@dataclass
+class Summary:
+    workers: int
+    accepted: int
+    shed: int
+    errors: int
+    seconds: float
+    hash_ms: float
+    bound: float  # sign-ups the CPUs could hash in the surge's time
+    accepted_p95_s: float | None
+    shed_p95_ms: float | None
+    pages_p99_ms: float | None
+    bare_pages_p99_ms: float | None
+    rss_mib: list[float]
+
+    @classmethod
+    def of(
+        cls,
+        workers: int,
+        result: SurgeResult,
+        bare: BareResult | None,
+        hash_seconds: float,
+        rss_mib: list[float],
+    ) -> Summary:
+        accepted = [a.post_seconds or 0 for a in result.attempts if a.outcome == "accepted"]
+        shed = [a.post_seconds or 0 for a in result.attempts if a.outcome == "shed"]
+        pages = [p.seconds for p in result.probes if p.phase == "during" and p.path == "/"]
+        bare_pages = [p.seconds for p in bare.probes if p.path == "/"] if bare else []
+        cpus = os.cpu_count() or 1
+        return cls(
+            workers=workers,
+            accepted=len(accepted),
+            shed=len(shed),
+            errors=len(result.attempts) - len(accepted) - len(shed),
+            seconds=result.wall_seconds,
+            hash_ms=hash_seconds * 1000,
+            bound=cpus / hash_seconds * result.wall_seconds,
+            accepted_p95_s=percentile(accepted, 0.95) if accepted else None,
+            shed_p95_ms=percentile(shed, 0.95) * 1000 if shed else None,
+            pages_p99_ms=percentile(pages, 0.99) * 1000 if pages else None,
+            bare_pages_p99_ms=percentile(bare_pages, 0.99) * 1000 if bare_pages else None,
+            rss_mib=rss_mib,
+        )
+
+
+def _fmt(value: float | None, spec: str) -> str:
+    return "-" if value is None else format(value, spec)
+
+
+def print_summaries(summaries: Sequence[Summary], args: argparse.Namespace) -> None:
+    command = " ".join([".venv/bin/python", *sys.argv])
+    print(f"\n`{command}` ({os.cpu_count()} CPUs, client on the same machine)\n")
+    print(
+        "| workers | accepted / shed / other | surge s | argon2 ms | hashing bound"
+        " | admitted of bound | accepted p95 s | shed p95 ms | GET / p99 ms (bare)"
+        " | × bare | peak RSS MiB per process |"
+    )
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---|---:|---|")
+    for s in summaries:
+        ratio = (
+            f"{s.pages_p99_ms / s.bare_pages_p99_ms:.1f}×"
+            if s.pages_p99_ms and s.bare_pages_p99_ms
+            else "-"
+        )
+        share = min(s.bound, args.total)
+        print(
+            f"| {s.workers} | {s.accepted} / {s.shed} / {s.errors} | {s.seconds:.1f}"
+            f" | {s.hash_ms:.1f} | {s.bound:.0f} ({(os.cpu_count() or 1) / (s.hash_ms / 1000):.0f}/s)"
+            f" | {100 * s.accepted / share:.0f} % | {_fmt(s.accepted_p95_s, '.2f')}"
+            f" | {_fmt(s.shed_p95_ms, '.0f')} | {_fmt(s.pages_p99_ms, '.0f')}"
+            f" ({_fmt(s.bare_pages_p99_ms, '.0f')}) | {ratio}"
+            f" | {' / '.join(f'{m:.0f}' for m in s.rss_mib)} |"
+        )
+
+
 # --- main ---------------------------------------------------------------------------------
 
 
@@ -675,54 +913,94 @@ def raise_on_sigterm(_signum: int, _frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--concurrency", type=int, default=200, help="sign-ups in flight")
-    parser.add_argument("--total", type=int, default=1000, help="sign-ups tried in all")
-    parser.add_argument("--workers", type=int, default=1, help="gapo serve --workers")
-    parser.add_argument(
-        "--deadline", type=float, default=600, help="seconds the whole surge may take"
-    )
-    parser.add_argument(
-        "--request-timeout", type=float, default=120, help="seconds for one sign-up or probe"
-    )
-    parser.add_argument("--probe-interval", type=float, default=0.5, help="seconds")
-    parser.add_argument("--probes-after", type=int, default=5, help="GET / before and after")
-    parser.add_argument(
-        "--env", action="append", default=[], metavar="GAPO_NAME=VALUE", help="server setting"
-    )
-    parser.add_argument("--keep-log", type=Path, help="copy the server's log here")
-    args = parser.parse_args()
-    if args.concurrency < 1 or args.total < 1 or args.workers < 1:
-        parser.error("--concurrency, --total and --workers must be at least 1")
-
-    signal.signal(signal.SIGTERM, raise_on_sigterm)
+def one_run(
+    args: argparse.Namespace, workers: int, hash_seconds: float
+) -> tuple[Summary, list[str]]:
+    """The surge against `gapo serve --workers N`, then the bare app under the same load."""
     problems: list[str] = []
     with tempfile.TemporaryDirectory(prefix="gapo-surge-") as tmp:
         data_dir = Path(tmp) / "data"
-        server = Server(data_dir, Path(tmp) / "server.log", args.workers, args.env)
+        server = Server(data_dir, Path(tmp) / "server.log", workers, args.env)
+        keys: KeyCheck | None = None
         try:
             run_migrate(data_dir, args.env)
             server.start(seconds=60)
             print(
-                f"gapo serve on {server.base_url}, {args.workers} worker(s), data in {data_dir}"
+                f"\n=== gapo serve on {server.base_url}, {workers} worker(s), data in {data_dir}"
                 f"{', extra settings ' + ' '.join(args.env) if args.env else ''}"
             )
+            start_rss = peak_rss_per_process(server.pgid, "VmRSS")
             result = asyncio.run(surge(server, args))
-            peak_rss = group_peak_rss_mib(server.pgid)
+            peak_rss = peak_rss_per_process(server.pgid)
             alive = server.alive()
+            if alive:
+                keys = asyncio.run(check_actor_keys(server.base_url, result, args.key_samples))
         finally:
             code = server.stop()
             log = server.log_text()
             if args.keep_log:
                 args.keep_log.write_text(log)
         print(f"server: still running after the surge: {alive}; exit code {code}")
-        print(f"  peak RSS (sum of VmHWM over its processes) {peak_rss:.0f} MiB")
+        print(
+            "  peak RSS per process (VmHWM) "
+            + " / ".join(f"{m:.0f}" for m in peak_rss)
+            + f" MiB, sum {sum(peak_rss):.0f} MiB; at start (VmRSS) "
+            + " / ".join(f"{m:.0f}" for m in start_rss)
+            + " MiB"
+        )
         if not alive:
             problems.append("the server died during the surge")
         problems += report(result, args)
-        problems += check_rows(check_database(data_dir / "gapo.sqlite3"), result)
+        if keys is not None:
+            problems += keys.report()
+        problems += check_rows(check_database(data_dir / "gapo.sqlite3"), result, keys)
         problems += server_log_problems(log)
+    bare = None if args.no_bare else bare_surge(args, workers, result.wall_seconds)
+    return Summary.of(workers, result, bare, hash_seconds, peak_rss), problems
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--concurrency", type=int, default=200, help="sign-ups in flight")
+    parser.add_argument("--total", type=int, default=1000, help="sign-ups tried in all")
+    parser.add_argument(
+        "--workers", type=int, nargs="+", default=[1], help="gapo serve --workers (one run each)"
+    )
+    parser.add_argument(
+        "--deadline", type=float, default=600, help="seconds the whole surge may take"
+    )
+    parser.add_argument(
+        "--request-timeout", type=float, default=120, help="seconds for one sign-up or probe"
+    )
+    # Every 0.1 s: a surge of a few seconds still gives dozens of page probes for the p99.
+    parser.add_argument("--probe-interval", type=float, default=0.1, help="seconds")
+    parser.add_argument(
+        "--key-samples", type=int, default=20, help="accepted users whose actor is fetched"
+    )
+    parser.add_argument("--no-bare", action="store_true", help="skip the bare Quart ceiling")
+    parser.add_argument("--probes-after", type=int, default=5, help="GET / before and after")
+    parser.add_argument(
+        "--env", action="append", default=[], metavar="GAPO_NAME=VALUE", help="server setting"
+    )
+    parser.add_argument("--keep-log", type=Path, help="copy the server's log here")
+    args = parser.parse_args()
+    if args.concurrency < 1 or args.total < 1 or min(args.workers) < 1:
+        parser.error("--concurrency, --total and --workers must be at least 1")
+
+    signal.signal(signal.SIGTERM, raise_on_sigterm)
+    problems: list[str] = []
+    hash_seconds = argon2_seconds()
+    print(
+        f"argon2id (t=2, 19 MiB, p=1) in this process, before the run: "
+        f"{hash_seconds * 1000:.1f} ms per hash (median of {HASH_ROUNDS})"
+    )
+    summaries = []
+    for workers in args.workers:
+        args.workers_now = workers
+        summary, found = one_run(args, workers, hash_seconds)
+        summaries.append(summary)
+        problems += [f"{workers} worker(s): {problem}" for problem in found]
+    print_summaries(summaries, args)
     if problems:
         print("PROBLEMS:")
         for problem in problems:

@@ -55,6 +55,13 @@ def create_app(settings: Settings | None = None) -> Quart:
 
     register_web(app)
     from instance.web.body_guard import BodyGuard
+    from instance.web.hash_admission import HashAdmission
+
+    # Sign-ups and log-ins that hashing would keep waiting: refused before Quart parses them.
+    admission: Any = HashAdmission(
+        app.asgi_app, lambda: getattr(app.extensions.get("gapo"), "password_pool", None)
+    )
+    app.asgi_app = admission  # type: ignore[method-assign]
 
     # Outermost, so that a slow body is cut before Quart waits for it (docs/overload.md).
     guard: Any = BodyGuard(

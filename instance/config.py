@@ -79,6 +79,9 @@ class Settings:
     argon2_time_cost: int = 2
     argon2_memory_kib: int = 19 * 1024
     password_queue: int = 64
+    # A sign-up or login is admitted to the hashing pool only if, by the pool's estimate of
+    # a hash, it would be done within this many milliseconds; else 503 + Retry-After at once.
+    password_max_wait_ms: int = 1000
     # Accounts made per client address per hour (instance/accounts/signup_limits.py): high,
     # because mobile carriers put thousands of phones behind one address.
     signup_rate_per_hour: int = 100

@@ -54,6 +54,7 @@ from instance.media.uploads import (
     MediaUploads,
 )
 from instance.notifications.writer import Notifier
+from instance.outbound.actor_keys import ActorKeys
 from instance.outbound.delivery_lane import DeliveryLane
 from instance.outbound.fanout import FANOUT, FanOut, FanOutJob
 from instance.outbound.note_documents import NoteDocuments
@@ -98,6 +99,7 @@ class Services:
     db: Database
     ids: IdGenerator
     password_pool: BoundedPool
+    strength_pool: BoundedPool
     key_pool: BoundedPool
     accounts: AccountService
     sessions: SessionService
@@ -144,6 +146,7 @@ class Services:
         await self.fetcher.close()
         await self.db.close()
         self.password_pool.shutdown()
+        self.strength_pool.shutdown()
         self.key_pool.shutdown()
         self.image_pool.shutdown()
         self.video_pool.shutdown()
@@ -155,13 +158,23 @@ async def open_services(settings: Settings) -> Services:
         raise SchemaOutOfDate("the database schema is not current: run `gapo migrate` first")
     db = await open_database(settings)
     ids = IdGenerator(await claim_node(db, now()))
-    password_pool = BoundedPool("argon2", settings.password_workers, settings.password_queue)
+    # Hashing admits by estimated wait (instance/admission.py): a sign-up or login that would
+    # wait past password_max_wait_ms is refused at once with 503 + Retry-After.
+    password_pool = BoundedPool(
+        "argon2",
+        settings.password_workers,
+        settings.password_queue,
+        max_wait=settings.password_max_wait_ms / 1000,
+    )
+    # zxcvbn is pure Python: one thread (more would only wait for the GIL), jobs of ~ms.
+    strength_pool = BoundedPool("password-strength", 1, settings.password_queue)
     key_pool = BoundedPool("rsa-keygen", 2, settings.password_queue)
     urls = LocalUrls(settings.base_url)
     # Actors and WebFinger answers are cached per process; profile saves and suspensions
     # (in any process on this data dir) empty the caches (instance/federation/document_cache.py).
     account_changes = AccountChanges(changes_path(settings.data_dir))
     document_cache = DocumentCache(account_changes)
+    actor_keys = ActorKeys(db, ids, urls, key_pool)
     instance_actor, instance_key = await ensure_instance_actor(db, ids, urls, key_pool)
     fetcher = Fetcher(
         allow_private=settings.allow_private_addresses,
@@ -250,6 +263,7 @@ async def open_services(settings: Settings) -> Services:
             DeliveryLane(
                 db,
                 fetcher,
+                actor_keys,
                 concurrency=settings.delivery_concurrency,
                 per_host=settings.delivery_per_host,
             )
@@ -265,13 +279,14 @@ async def open_services(settings: Settings) -> Services:
     passwords = PasswordService(
         password_pool,
         Argon2Params(time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib),
+        strength_pool=strength_pool,
     )
     accounts = AccountService(
         settings,
         db,
         ids,
         passwords,
-        key_pool,
+        actor_keys,
         media=media,
         render_text=mentions.render_text,
         login_throttle=login_throttle,
@@ -286,6 +301,7 @@ async def open_services(settings: Settings) -> Services:
         db=db,
         ids=ids,
         password_pool=password_pool,
+        strength_pool=strength_pool,
         key_pool=key_pool,
         accounts=accounts,
         login_throttle=login_throttle,
@@ -303,7 +319,9 @@ async def open_services(settings: Settings) -> Services:
         post_reader=post_reader,
         reactions=Reactions(db),
         actors=actors,
-        documents=Documents(db, urls, actors, note_documents, settings.host, document_cache),
+        documents=Documents(
+            db, urls, actors, note_documents, settings.host, document_cache, actor_keys
+        ),
         discovery=Discovery(settings, db, urls, document_cache),
         lookup=lookup,
         interactions=RemoteInteraction(db, lookup, actors, federation.notes, urls),

@@ -40,9 +40,11 @@ async def main(tag: str, rows: int, signups: int) -> None:
             })
             ids.append(account_id)
             if n % 100 == 0 and n // 100 < signups:
-                await services.accounts.signup(SignupRequest(
+                user = await services.accounts.signup(SignupRequest(
                     username=f"{tag}_u{n}", email=f"{tag}{n}@example.org",
                     password="a good long passphrase"))
+                # Its key is made on first use: here, both processes writing it at once.
+                await services.accounts.public_key(user["account_id"])
         print(json.dumps({"node": services.ids.node, "ids": ids}))
     finally:
         await services.close()

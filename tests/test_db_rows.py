@@ -89,6 +89,7 @@ async def test_query_rows_have_their_declared_shapes(app: Quart) -> None:
         rows.ReactorRow,
     )
     assert_shape(await blocks_q.get(db, carol_id, alice_id), rows.BlockRow)
+    await gapo(app).accounts.public_key(alice_id)  # made on first use
     assert_shape(await keys_q.get_for_account(db, alice_id), rows.KeyPairRow)
     remote_key = await keys_q.get_for_account(db, remote["id"])
     assert remote_key is not None

@@ -70,46 +70,6 @@ async def test_signup_surge_gets_503_with_retry_after_and_no_partial_rows(tmp_pa
         services = test_app.app.extensions["gapo"]
         users = await services.accounts.list_users()
         assert len(users) == statuses.count(302)
-        for user in users:  # each admitted sign-up has its key pair: nothing half-written
+        for user in users:  # each admitted sign-up is whole; its key is made on first use
+            assert await services.accounts.account(user["account_id"])
             assert await services.accounts.public_key(user["account_id"]) is not None
-
-
-async def test_signup_refused_by_a_full_key_pool_costs_no_hash(tmp_path: Path) -> None:
-    """A sign-up takes its place in both pools first: a full key pool refuses before hashing."""
-    settings = make_settings(tmp_path / "data", signup_rate_per_hour=1000)
-    await migrate(settings.database_url, settings.sqlite_path)
-    app = create_app(settings)
-    async with app.test_app() as test_app:
-        services = test_app.app.extensions["gapo"]
-        hashed: list[str] = []
-        real = services.accounts.passwords._hasher
-
-        class CountingHasher:
-            def hash(self, password: str) -> str:
-                hashed.append(password)
-                return str(real.hash(password))
-
-        services.accounts.passwords._hasher = CountingHasher()
-        key_pool = services.key_pool
-        places = [key_pool.slot() for _ in range(key_pool.capacity)]
-        for place in places:
-            place.__enter__()
-        try:
-            client = test_app.app.test_client()
-            page = await client.get("/signup")
-            token = CSRF_RE.search(await page.get_data(as_text=True)).group(1)
-            form = {
-                "username": "late",
-                "email": "late@example.org",
-                "password": "a good long passphrase",
-                "csrf_token": token,
-            }
-            response = await client.post("/signup", form=form)
-            assert response.status_code == 503 and response.headers["Retry-After"]
-            assert hashed == []
-            assert services.accounts.passwords.pool.in_flight == 0
-        finally:
-            for place in places:
-                place.__exit__(None, None, None)
-        response = await client.post("/signup", form=form)
-        assert response.status_code == 302 and len(hashed) == 1

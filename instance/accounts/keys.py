@@ -1,27 +1,14 @@
-"""RSA-2048 key pairs for local actors, generated on a pool off the event loop."""
+"""RSA-2048 key pairs made on a pool off the event loop (the instance actor's, at start-up).
+
+A local person's key is made on first use by instance/outbound/actor_keys.py, not here.
+"""
 
 from __future__ import annotations
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-
+from instance.outbound.actor_keys import generate_rsa_pem
 from instance.pools import BoundedPool, Slot
 
-
-def generate_rsa_pem() -> tuple[str, str]:
-    """(private PEM, public PEM) of a new RSA-2048 key."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private_pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode("ascii")
-    public_pem = (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode("ascii")
-    )
-    return private_pem, public_pem
+__all__ = ["generate_keypair", "generate_rsa_pem"]
 
 
 async def generate_keypair(pool: BoundedPool, slot: Slot | None = None) -> tuple[str, str]:

@@ -17,8 +17,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from zxcvbn import zxcvbn
-
 LONG_ENOUGH = 16
 MIN_SCORE = 3
 # Below this many distinct characters even a long password is a repeat.
@@ -37,4 +35,8 @@ def strong_enough(password: str, user_inputs: Sequence[str] = ()) -> bool:
     if not needs_estimate(password):
         return True
     inputs = [value for value in user_inputs if value]
+    # Imported on first use: its dictionaries are 14 MiB of every worker's memory, and only
+    # passwords under 16 characters need them (most sign-ups use a phrase).
+    from zxcvbn import zxcvbn
+
     return int(zxcvbn(password, user_inputs=inputs)["score"]) >= MIN_SCORE

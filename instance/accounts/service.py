@@ -9,7 +9,6 @@ from typing import Any, Literal
 
 from activitypub.html import text_to_html
 from instance.accounts.changes import AccountChanges
-from instance.accounts.keys import generate_keypair
 from instance.accounts.login_throttle import LoginThrottle, account_key
 from instance.accounts.passwords import PasswordService
 from instance.accounts.profile_fields import clean_fields, fields_json
@@ -25,11 +24,11 @@ from instance.config import Settings
 from instance.db import Database, search_index
 from instance.db import accounts as accounts_q
 from instance.db import invites as invites_q
-from instance.db import keys as keys_q
 from instance.db import sessions as sessions_q
 from instance.db import users as users_q
 from instance.db.connection import Row, Transaction
-from instance.db.rows import AccountRow, UserRow
+from instance.db.executor import Executor
+from instance.db.rows import AccountRow, KeyPairRow, UserRow
 from instance.errors import (
     N_,
     Conflict,
@@ -42,8 +41,8 @@ from instance.errors import (
 from instance.ids import IdGenerator, now
 from instance.media.images import ImageKind
 from instance.media.service import MediaService
+from instance.outbound.actor_keys import ActorKeys
 from instance.outbound.profile_updates import ProfileFederation
-from instance.pools import BoundedPool
 from instance.urls import LocalUrls
 
 ROLES = ("user", "moderator", "admin")
@@ -65,7 +64,7 @@ class AccountService:
         db: Database,
         ids: IdGenerator,
         passwords: PasswordService,
-        key_pool: BoundedPool,
+        keys: ActorKeys,
         *,
         media: MediaService | None = None,
         render_text: Callable[[str], Awaitable[str]] | None = None,
@@ -78,7 +77,8 @@ class AccountService:
         self.db = db
         self.ids = ids
         self.passwords = passwords
-        self.key_pool = key_pool
+        # Each local actor's key pair, made when it first federates.
+        self.keys = keys
         self.media = media
         # Renders a bio like a post (mentions resolved); plain linking when not given.
         self.render_text = render_text
@@ -90,34 +90,43 @@ class AccountService:
         self.changes = changes
 
     async def signup(
-        self, req: SignupRequest, *, role: str = "user", bypass_mode: bool = False
+        self,
+        req: SignupRequest,
+        *,
+        role: str = "user",
+        bypass_mode: bool = False,
+        then: Callable[[Executor, int], Awaitable[None]] | None = None,
     ) -> Row:
-        """Create account, user and key pair in one transaction; returns the user row.
+        """Create account and user in one transaction; returns the user row.
 
-        Slow work (hashing, key generation) happens before the transaction opens, so the
-        write lock is held only for the inserts and a failure leaves no row behind.
+        `then(tx, user_id)` runs in that transaction for an approved user (the web sign-up
+        starts its session there: one write transaction for the whole sign-up).
+
+        Slow work (the strength estimate, hashing) happens before the transaction opens, so
+        the write lock is held only for the inserts and a failure leaves no row behind. The
+        actor's key pair is made when it first federates (instance/outbound/actor_keys.py).
         """
         mode = self.settings.registrations
         if not bypass_mode and mode == "closed":
             raise RegistrationClosed()
         username = validate_username(req.username)
         email = normalise_email(req.email)
-        await self.passwords.check(req.password, (username, email, email.split("@")[0]))
         if role not in ROLES:
             raise ValidationFailed(N_("Unknown role."), field="role")
         invite_code = req.invite_code.strip()
         if not bypass_mode and mode == "invite" and not invite_code:
             raise ValidationFailed(N_("An invite code is needed to sign up here."), field="invite")
-        await self._refuse_taken(username, email)
-
-        # Both places are taken before any work starts: under a surge a sign-up is refused
-        # at once, never after a hash it cannot use (bench/bench_signup_surge.py).
-        with self.passwords.pool.slot() as hash_slot, self.key_pool.slot() as key_slot:
+        # The place in the hashing pool is taken before any slow work: under a surge a
+        # sign-up is refused at once (503 + Retry-After from the pool's estimate of its
+        # wait), not after reads and a strength estimate (bench/bench_signup_surge.py).
+        with self.passwords.pool.slot() as hash_slot:
+            await self.passwords.check(req.password, (username, email, email.split("@")[0]))
+            await self._refuse_taken(username, email)
             password_hash = await self.passwords.hash(req.password, hash_slot)
-            private_pem, public_pem = await generate_keypair(self.key_pool, key_slot)
 
         ts = now()
-        account_id, user_id, key_row_id = (self.ids.next_id() for _ in range(3))
+        account_id, user_id = (self.ids.next_id() for _ in range(2))
+        approved = not (mode == "approval" and not bypass_mode)
         async with self.db.transaction() as tx:
             invite_id = None
             if not bypass_mode and mode == "invite":
@@ -128,9 +137,10 @@ class AccountService:
                     )
                 invite_id = invite["id"]
             # Re-checked under the write lock: two sign-ups for one name race otherwise.
-            if await accounts_q.username_taken(tx, username):
+            name_taken, email_taken = await users_q.name_or_email_taken(tx, username, email)
+            if name_taken:
                 raise Conflict(N_("That username is taken."), field="username")
-            if await users_q.email_taken(tx, email):
+            if email_taken:
                 raise Conflict(N_("That email address is already registered."), field="email")
             await accounts_q.insert_account(
                 tx,
@@ -155,28 +165,22 @@ class AccountService:
                     "password_hash": password_hash,
                     "role": role,
                     "locale": req.locale,
-                    "approved": 0 if (mode == "approval" and not bypass_mode) else 1,
+                    "approved": 1 if approved else 0,
                     "invite_id": invite_id,
                     "created_at": ts,
                 },
             )
-            await keys_q.insert_keypair(
-                tx,
-                keypair_id=key_row_id,
-                account_id=account_id,
-                key_id=self.urls.key_id(username),
-                public_pem=public_pem,
-                private_pem=private_pem,
-                now=ts,
-            )
+            if then is not None and approved:
+                await then(tx, user_id)
         user = await users_q.get_by_id(self.db, user_id)
         assert user is not None
         return user
 
     async def _refuse_taken(self, username: str, email: str) -> None:
-        if await accounts_q.username_taken(self.db, username):
+        name_taken, email_taken = await users_q.name_or_email_taken(self.db, username, email)
+        if name_taken:
             raise Conflict(N_("That username is taken."), field="username")
-        if await users_q.email_taken(self.db, email):
+        if email_taken:
             raise Conflict(N_("That email address is already registered."), field="email")
 
     async def authenticate(self, login: str, password: str, *, device: str | None = None) -> Row:
@@ -186,15 +190,20 @@ class AccountService:
         cookie, which keeps the owner's attempts apart from a stranger's.
         """
         login = login.strip()
-        user = (
-            await users_q.get_by_email(self.db, login.lower())
-            if "@" in login
-            else await users_q.get_by_username(self.db, login.lower())
-        )
-        key = account_key(user["user_id"] if user else None, login)
-        if self.login_throttle is not None:
-            self.login_throttle.check(key, device)
-        ok = await self.passwords.verify(user["password_hash"] if user else None, password)
+        # As for a sign-up, the place in the hashing pool first: a surge of logins is
+        # refused at once with 503 + Retry-After, before the reads.
+        with self.passwords.pool.slot() as hash_slot:
+            user = (
+                await users_q.get_by_email(self.db, login.lower())
+                if "@" in login
+                else await users_q.get_by_username(self.db, login.lower())
+            )
+            key = account_key(user["user_id"] if user else None, login)
+            if self.login_throttle is not None:
+                self.login_throttle.check(key, device)
+            ok = await self.passwords.verify(
+                user["password_hash"] if user else None, password, hash_slot
+            )
         if user is None or not ok:
             if self.login_throttle is not None:
                 self.login_throttle.failed(key, device)
@@ -244,6 +253,10 @@ class AccountService:
         }
         if fields is not None:
             values["fields_json"] = fields_json(clean_fields(fields))
+        if self.profile_updates is not None:
+            # The Update(Person) carries the public key: made now if the actor has none yet,
+            # before any file is stored or the write lock taken (instance/outbound/actor_keys.py).
+            await self.keys.for_account(account_id)
         uploads: list[tuple[Literal["avatar_url", "header_url"], bytes, ImageKind]] = []
         if avatar is not None:
             uploads.append(("avatar_url", avatar, "avatar"))
@@ -399,8 +412,9 @@ class AccountService:
         )
         return code
 
-    async def public_key(self, account_id: int) -> Row | None:
-        return await keys_q.get_for_account(self.db, account_id)
+    async def public_key(self, account_id: int) -> KeyPairRow | None:
+        """The account's key pair; made now for a local account that has none yet."""
+        return await self.keys.for_account(account_id)
 
     async def has_admin(self) -> bool:
         return await users_q.admin_exists(self.db)

@@ -21,7 +21,7 @@ async def insert_account(ex: Executor, values: dict[str, Any]) -> None:
     placeholders = ", ".join(f":{k}" for k in values)
     await ex.execute(f"INSERT INTO accounts ({columns}) VALUES ({placeholders})", values)
     # Every account write goes through here or `update_profile`: the name index follows.
-    await search_index.index_account(ex, int(values["id"]))
+    await search_index.index_new_account(ex, values)
 
 
 async def get_by_id(ex: Executor, account_id: int) -> AccountRow | None:

@@ -10,6 +10,9 @@ current on every insert and update of an account row. On SQLite the index is FTS
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from instance.db.executor import Executor
 from instance.db.search_text import account_text, post_text
 
@@ -28,6 +31,21 @@ async def index_account(ex: Executor, account_id: int) -> None:
                 "folded": account_text(row["display_name"], row["username"], row["domain"]),
             },
         )
+
+
+async def index_new_account(ex: Executor, values: Mapping[str, Any]) -> None:
+    """A just-inserted account's name, from the values it was inserted with: one statement
+    instead of reading the row back and replacing (ids are never reused, so no stale row
+    can be there). Sign-ups under a surge hold the write lock for each round trip."""
+    await ex.execute(
+        "INSERT INTO account_search (rowid, folded) VALUES (:id, :folded)",
+        {
+            "id": int(values["id"]),
+            "folded": account_text(
+                values.get("display_name"), str(values["username"]), values.get("domain")
+            ),
+        },
+    )
 
 
 async def index_post(ex: Executor, post_id: int) -> None:

@@ -21,6 +21,17 @@ async def insert_user(ex: Executor, values: dict[str, Any]) -> None:
     await ex.execute(f"INSERT INTO users ({columns}) VALUES ({placeholders})", values)
 
 
+async def name_or_email_taken(ex: Executor, username: str, email: str) -> tuple[bool, bool]:
+    """(username taken by a local account, email taken by a user), in one round trip."""
+    row = await ex.fetch_one(
+        "SELECT EXISTS (SELECT 1 FROM accounts WHERE username_key = :u AND domain = '') AS name,"
+        " EXISTS (SELECT 1 FROM users WHERE email = :e) AS email",
+        {"u": username.lower(), "e": email},
+    )
+    assert row is not None
+    return bool(row["name"]), bool(row["email"])
+
+
 async def email_taken(ex: Executor, email: str) -> bool:
     row = await ex.fetch_one("SELECT 1 AS one FROM users WHERE email = :e", {"e": email})
     return row is not None

@@ -19,13 +19,13 @@ from activitypub.vocab import origin_of
 from instance.db import Database
 from instance.db import accounts as accounts_q
 from instance.db import follows as follows_q
-from instance.db import keys as keys_q
 from instance.db import posts as posts_q
 from instance.db.connection import Row
 from instance.errors import NotFound
 from instance.federation.document_cache import CachedDocument, DocumentCache
 from instance.federation.remote_actors import RemoteActors
 from instance.outbound import to_ap
+from instance.outbound.actor_keys import ActorKeys
 from instance.outbound.note_documents import NoteDocuments
 from instance.outbound.to_ap import notes as notes_ap
 from instance.posts.visibility import can_see, could_have_seen, visibilities_for, visible_posts
@@ -55,8 +55,11 @@ class Documents:
         notes: NoteDocuments,
         host: str,
         cache: DocumentCache,
+        keys: ActorKeys,
     ) -> None:
         self.db = db
+        # A local actor's key is made the first time its document is asked for.
+        self.keys = keys
         self.urls = urls
         self.actors = actors
         self.notes = notes
@@ -91,8 +94,8 @@ class Documents:
 
     async def actor(self, username: str) -> dict[str, Any]:
         account = await self._local(username)
-        key = await keys_q.get_for_account(self.db, account["id"])
-        assert key is not None
+        key = await self.keys.for_account(account["id"])
+        assert key is not None  # a local account always gets one
         return to_ap.person(self.urls, account, key["public_pem"])
 
     async def actor_document(self, username: str) -> CachedDocument:

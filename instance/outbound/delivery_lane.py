@@ -37,10 +37,11 @@ from activitypub.fetch import BlockedAddress, Fetcher, FetchError, InvalidUrl
 from instance.db import Database
 from instance.db import hosts as hosts_q
 from instance.db import jobs as jobs_q
-from instance.db import keys as keys_q
 from instance.db.connection import Row
 from instance.db.rows import JobRow
+from instance.errors import Overloaded
 from instance.ids import now
+from instance.outbound.actor_keys import ActorKeys
 from instance.outbound.completions import FLUSH_DELAY, FLUSH_SIZE, Completions
 from instance.outbound.delivery_payload import Delivery, MalformedPayload, PayloadReader
 from instance.outbound.host_book import HostBook, HostEntry
@@ -82,6 +83,7 @@ class DeliveryLane:
         self,
         db: Database,
         fetcher: Fetcher,
+        keys: ActorKeys,
         *,
         concurrency: int = 100,
         per_host: int = 2,
@@ -96,6 +98,7 @@ class DeliveryLane:
     ) -> None:
         self.db = db
         self.fetcher = fetcher
+        self.keys = keys
         self.concurrency = concurrency
         self.per_host = per_host
         self.depth = max(depth, per_host)
@@ -208,7 +211,15 @@ class DeliveryLane:
                 self._end_dead(Claimed(job, None, None), str(exc))
                 continue
             if delivery.signer not in keys:
-                keys[delivery.signer] = await keys_q.get_for_account(self.db, delivery.signer)
+                try:
+                    # Made now if the signer never federated before (outbound/actor_keys.py).
+                    keys[delivery.signer] = await self.keys.for_account(delivery.signer)
+                except Overloaded as exc:
+                    # The key pool is full (a sign-up surge's first posts): later, unpenalised.
+                    self._end_defer(
+                        Claimed(job, delivery, None), "the key pool is full", exc.retry_after or 5
+                    )
+                    continue
             claimed = Claimed(job, delivery, keys[delivery.signer])
             fresh.setdefault(job["host"], []).append(claimed)
         for host, claimed_jobs in fresh.items():

@@ -8,6 +8,7 @@ from quart.wrappers import Response
 from instance.accounts.service import SignupRequest
 from instance.accounts.validation import PASSWORD_RULE
 from instance.errors import GapoError
+from instance.web.anonymous_forms import visitor_form
 from instance.web.context import (
     DEVICE_COOKIE,
     SESSION_COOKIE,
@@ -25,12 +26,16 @@ from instance.web.forms import form_fields, form_with_error, safe_next
 blueprint = Blueprint("auth", __name__)
 
 
-async def _signed_in(user_id: int, target: str) -> Response:
+async def _signed_in(user_id: int, target: str, token: str | None = None) -> Response:
     """The redirect that starts a session: cookie, device cookie, a fresh CSRF token.
 
+    `token` is a session already written (by the sign-up's transaction); else one is made.
     Only a coarse label of the user agent is kept with the session; never the address.
     """
-    token = await services().sessions.create(user_id, user_agent=request.headers.get("User-Agent"))
+    if token is None:
+        token = await services().sessions.create(
+            user_id, user_agent=request.headers.get("User-Agent")
+        )
     rotate_csrf()
     response: Response = redirect(target)  # type: ignore[assignment]
     set_session_cookie(response, token)
@@ -40,9 +45,17 @@ async def _signed_in(user_id: int, target: str) -> Response:
 
 @blueprint.get("/signup")
 async def signup_form() -> str:
-    return await render_template(
-        "signup.html", mode=settings().registrations, values={}, password_rule=PASSWORD_RULE
-    )
+    mode = settings().registrations
+    if g.get("user") is None:
+        # The same page for every visitor in a language but for the token: rendered once.
+        return await visitor_form(
+            "signup.html",
+            (g.locale, mode, request.path),
+            mode=mode,
+            values={},
+            password_rule=PASSWORD_RULE,
+        )
+    return await render_template("signup.html", mode=mode, values={}, password_rule=PASSWORD_RULE)
 
 
 @blueprint.post("/signup")
@@ -53,6 +66,8 @@ async def signup() -> Response:
     try:
         # Only accounts made count (below): a typo or a 503 does not use up the allowance.
         services().signup_limiter.check(address)
+        # The session is written with the account, in the same transaction.
+        session = services().sessions.starter(request.headers.get("User-Agent"))
         user = await services().accounts.signup(
             SignupRequest(
                 username=values["username"],
@@ -60,7 +75,8 @@ async def signup() -> Response:
                 password=values["password"],
                 invite_code=values["invite"],
                 locale=g.locale,
-            )
+            ),
+            then=session,
         )
     except GapoError as exc:
         values.pop("password")
@@ -72,7 +88,7 @@ async def signup() -> Response:
         body = await render_template("signup_pending.html", username=user["username"])
         return Response(body, status=201, content_type="text/html; charset=utf-8")
     # A new person starts where everyone else does: their home feed, with the composer.
-    return await _signed_in(user["user_id"], url_for("posts.home"))
+    return await _signed_in(user["user_id"], url_for("posts.home"), session.token)
 
 
 @blueprint.get("/login")
