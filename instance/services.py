@@ -101,6 +101,7 @@ class Services:
     password_pool: BoundedPool
     strength_pool: BoundedPool
     key_pool: BoundedPool
+    actor_keys: ActorKeys
     accounts: AccountService
     sessions: SessionService
     secret_key: str
@@ -303,6 +304,7 @@ async def open_services(settings: Settings) -> Services:
         password_pool=password_pool,
         strength_pool=strength_pool,
         key_pool=key_pool,
+        actor_keys=actor_keys,
         accounts=accounts,
         login_throttle=login_throttle,
         sessions=SessionService(db, ids),

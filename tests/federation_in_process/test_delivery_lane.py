@@ -31,7 +31,9 @@ async def sink() -> AsyncIterator[PortSink]:
 def lane_for(app: Quart, *, delay: float = 0.05, size: int = 256) -> DeliveryLane:
     """A lane of its own on the app's database and fetcher (as a second runner would be)."""
     services = gapo(app)
-    return DeliveryLane(services.db, services.fetcher, flush_delay=delay, flush_size=size)
+    return DeliveryLane(
+        services.db, services.fetcher, services.actor_keys, flush_delay=delay, flush_size=size
+    )
 
 
 async def drain(lane: DeliveryLane) -> None:
