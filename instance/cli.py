@@ -214,6 +214,11 @@ def build_parser() -> argparse.ArgumentParser:
         ("promote", "promote", "@%s is now an admin."),
         ("suspend", "suspend", "@%s is suspended."),
         ("approve", "approve", "@%s is approved and can log in."),
+        (
+            "delete",
+            "delete",
+            "@%s is deleted; the job queue removes its data and tells other servers.",
+        ),
     ):
         sub = user.add_parser(name, help=f"{name} a user")
         sub.add_argument("name")

@@ -84,6 +84,13 @@ class PostDeleted(NotFound):
     message = N_("This post was deleted.")
 
 
+class AccountGone(NotFound):
+    """The local account was deleted: its profile, actor and WebFinger answer 410."""
+
+    status = 410
+    message = N_("This account was deleted.")
+
+
 class PayloadTooLarge(GapoError):
     status = 413
     message = N_("The request is too large.")

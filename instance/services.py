@@ -9,6 +9,7 @@ from pathlib import Path
 from activitypub.fetch import Fetcher
 from instance import __version__
 from instance.accounts.changes import AccountChanges, changes_path
+from instance.accounts.deletion import ACCOUNT_DELETE, AccountDeletion
 from instance.accounts.login_throttle import LoginThrottle
 from instance.accounts.passwords import Argon2Params, PasswordService
 from instance.accounts.service import AccountService
@@ -141,6 +142,8 @@ class Services:
     # Finding people and posts (issue 14): the search page and the empty home's panel.
     search: SearchService
     home: HomePages
+    # People's data rights (issue 17): deletion, export and import.
+    deletion: AccountDeletion
 
     async def close(self) -> None:
         await self.runner.stop()
@@ -242,6 +245,15 @@ async def open_services(settings: Settings) -> Services:
         incoming=settings.data_dir / "media-incoming",
         max_video_seconds=settings.max_video_seconds,
     )
+    deletion = AccountDeletion(
+        db,
+        queue,
+        outbox,
+        urls,
+        delete_file=uploads.delete_key,
+        forget_url=media.forget,
+        changes=account_changes,
+    )
     runner = JobRunner(
         db,
         queue,
@@ -252,6 +264,7 @@ async def open_services(settings: Settings) -> Services:
             MEDIA_TRANSCODE: uploads.transcode_job,
             MEDIA_PURGE: uploads.purge_job,
             MEDIA_UNATTACHED: uploads.unattached_job,
+            ACCOUNT_DELETE: deletion.job,
         },
         concurrency=settings.job_workers * 4,
         poll_interval=settings.job_poll_seconds,
@@ -293,6 +306,7 @@ async def open_services(settings: Settings) -> Services:
         login_throttle=login_throttle,
         profile_updates=ProfileFederation(ids, fanout, urls),
         changes=account_changes,
+        deletion=deletion,
     )
     mutes = MuteService(db, ids)
     profiles = ProfilePages(accounts, relationships, mutes, post_reader, lookup)
@@ -345,4 +359,5 @@ async def open_services(settings: Settings) -> Services:
         instance_key=instance_key,
         search=SearchService(db, urls, profiles),
         home=HomePages(feeds, Suggestions(db)),
+        deletion=deletion,
     )

@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from activitypub.html import text_to_html
 from instance.accounts.changes import AccountChanges
+from instance.accounts.deletion import AccountDeletion
 from instance.accounts.login_throttle import LoginThrottle, account_key
 from instance.accounts.passwords import PasswordService
 from instance.accounts.profile_fields import clean_fields, fields_json
@@ -31,6 +32,7 @@ from instance.db.executor import Executor
 from instance.db.rows import AccountRow, KeyPairRow, UserRow
 from instance.errors import (
     N_,
+    AccountGone,
     Conflict,
     Forbidden,
     NotAuthenticated,
@@ -71,6 +73,7 @@ class AccountService:
         login_throttle: LoginThrottle | None = None,
         profile_updates: ProfileFederation | None = None,
         changes: AccountChanges | None = None,
+        deletion: AccountDeletion | None = None,
     ) -> None:
         self.settings = settings
         self.urls = LocalUrls(settings.base_url)
@@ -88,6 +91,8 @@ class AccountService:
         # Bumped after each commit that changes what an actor or WebFinger document says, so
         # every process's cached copy goes (instance/federation/document_cache.py).
         self.changes = changes
+        # Account deletion (instance/accounts/deletion.py): marked at once, done by a job.
+        self.deletion = deletion
 
     async def signup(
         self,
@@ -301,6 +306,8 @@ class AccountService:
 
     async def profile(self, username: str) -> AccountRow:
         account = await accounts_q.get_local_by_username(self.db, username)
+        if account is not None and account["deleted_at"] is not None:
+            raise AccountGone()
         if account is None or account["ap_type"] != "Person" or account["suspended_at"]:
             raise NotFound()
         return account
@@ -383,6 +390,21 @@ class AccountService:
             await accounts_q.set_suspended(tx, user["account_id"], now())
             await sessions_q.delete_for_user(tx, user["user_id"])
             self._changed(tx)
+
+    async def delete(self, username: str) -> None:
+        """The admin's deletion (`gapo user delete`): as the person's own, without a password."""
+        user = await self._user(username)
+        await self._deletion().request(user["account_id"], by="admin")
+
+    async def delete_own(self, user_id: int, current: str) -> None:
+        """The person's own deletion from settings, confirmed with the password."""
+        user = await self._confirmed(user_id, current)
+        await self._deletion().request(user["account_id"], by="self")
+
+    def _deletion(self) -> AccountDeletion:
+        if self.deletion is None:
+            raise Forbidden(N_("Accounts cannot be deleted here."))
+        return self.deletion
 
     def _changed(self, tx: Transaction) -> None:
         """Cached documents of local accounts go once `tx` commits (never if it rolls back)."""

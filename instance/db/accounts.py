@@ -10,7 +10,7 @@ from instance.db.rows import AccountRow
 
 ACCOUNT_COLUMNS = (
     "id, local, username, username_key, domain, display_name, note_source, note_html, "
-    "fields_json, locked, bot, discoverable, indexable, avatar_url, header_url, suspended_at, created_at, "
+    "fields_json, locked, bot, discoverable, indexable, avatar_url, header_url, suspended_at, deleted_at, created_at, "
     "updated_at, ap_id, ap_type, ap_url, ap_inbox, ap_shared_inbox, ap_outbox, ap_followers, "
     "ap_following, ap_featured, ap_json, ap_fetched_at"
 )

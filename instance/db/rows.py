@@ -33,6 +33,7 @@ class AccountRow(TypedDict):
     avatar_url: str | None
     header_url: str | None
     suspended_at: int | None
+    deleted_at: int | None  # asked to be deleted: hidden, 410, removed by a job
     created_at: int
     updated_at: int
     ap_id: str | None

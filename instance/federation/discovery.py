@@ -12,7 +12,7 @@ from instance.db import Database
 from instance.db import accounts as accounts_q
 from instance.db import posts as posts_q
 from instance.db import users as users_q
-from instance.errors import NotFound
+from instance.errors import AccountGone, NotFound
 from instance.federation.document_cache import CachedDocument, DocumentCache
 from instance.ids import now
 from instance.outbound import to_ap
@@ -82,6 +82,8 @@ class Discovery:
                 profile_url=to_ap.instance_actor_page(self.urls),
             )
         account = await accounts_q.get_local_by_username(self.db, username)
+        if account is not None and account["deleted_at"] is not None:
+            raise AccountGone()
         if account is None or account["ap_type"] != "Person" or account["suspended_at"]:
             raise NotFound()
         return build_jrd(

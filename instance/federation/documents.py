@@ -88,6 +88,9 @@ class Documents:
 
     async def _local(self, username: str) -> Row:
         account = await accounts_q.get_local_by_username(self.db, username)
+        if account is not None and account["deleted_at"] is not None:
+            # As Mastodon answers for a deleted actor: 410 with a Tombstone.
+            raise Gone(to_ap.tombstone(self.urls.actor(account["username"]), account["deleted_at"]))
         if account is None or account["ap_type"] != "Person" or account["suspended_at"]:
             raise NotFound()
         return account

@@ -13,7 +13,7 @@ from instance.accounts.profile_fields import stored_fields
 from instance.accounts.service import AccountService
 from instance.accounts.views import AccountView
 from instance.db.connection import Row
-from instance.errors import NotFound
+from instance.errors import AccountGone, NotFound
 from instance.federation.lookup import Lookup, RemotePreview
 from instance.posts.reading import PostReader
 from instance.posts.views import PostView
@@ -75,6 +75,8 @@ class ProfilePages:
     ) -> ProfilePage:
         """Any account's profile; suspended accounts and server actors have none."""
         account = await self.accounts.account(account_id)
+        if account["deleted_at"] is not None and account["local"]:
+            raise AccountGone()
         if account["suspended_at"] or account["ap_type"] == "Application":
             raise NotFound()
         return await self.of_account(viewer_id, account, with_replies=with_replies, max_id=max_id)

@@ -83,8 +83,8 @@ class ActorKeys:
 
     async def _make(self, account_id: int) -> KeyPairRow | None:
         account = await accounts_q.get_by_id(self.db, account_id)
-        if account is None or not account["local"]:
-            return None
+        if account is None or not account["local"] or account["deleted_at"] is not None:
+            return None  # a deleted account never gets a key it did not have
         private_pem, public_pem = await self.pool.run(generate_rsa_pem)
         async with self.db.transaction() as tx:
             # Under the write lock: another worker process may have made one meanwhile, and

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from instance.db import Database, search_index
+from instance.db import account_removal as removal_q
 from instance.db import accounts as accounts_q
 from instance.db import media as media_q
 from instance.db import posts as posts_q
@@ -329,6 +330,10 @@ class PostWriter:
         async with self.db.transaction() as tx:
             await posts_q.delete_all_of_account(tx, actor["id"], now())
             await media_q.delete_of_account(tx, actor["id"])
+            # Its likes and shares of posts here go too (the counts drop), and what it
+            # caused in people's notifications.
+            await removal_q.delete_reactions(tx, actor["id"])
+            await removal_q.delete_notifications_from(tx, actor["id"])
             await accounts_q.set_suspended(tx, actor["id"], now())
 
     async def _purge_later(self, ex: Executor, keys: list[str]) -> None:

@@ -23,6 +23,7 @@ def register_web(app: Quart) -> None:
         posts,
         profile,
         settings_account,
+        settings_data,
         settings_pages,
         tags,
         uploads,
@@ -44,6 +45,7 @@ def register_web(app: Quart) -> None:
     app.register_blueprint(profile.blueprint)
     app.register_blueprint(settings_pages.blueprint)
     app.register_blueprint(settings_account.blueprint)
+    app.register_blueprint(settings_data.blueprint)
     app.register_blueprint(posts.blueprint)
     app.register_blueprint(people.blueprint)
     app.register_blueprint(notifications.blueprint)

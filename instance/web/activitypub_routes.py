@@ -24,6 +24,13 @@ from instance.web.negotiation import request_prefers_activitypub
 
 blueprint = Blueprint("ap", __name__)
 
+
+@blueprint.app_errorhandler(Gone)
+async def gone(exc: Gone) -> Response:
+    """A deleted account's actor and collections: 410 with its Tombstone."""
+    return ap_response(exc.document, status=410)
+
+
 # Pages whose URL answers HTML or an ActivityPub document depending on Accept (the choice
 # is made by instance.web.negotiation).
 NEGOTIATED_ENDPOINTS = frozenset({"ap.actor", "ap.note", "profile.show", "posts.show"})

@@ -34,6 +34,7 @@ __all__ = [
     "addressing",
     "collection",
     "collection_page",
+    "delete_actor",
     "instance_actor",
     "instance_actor_name",
     "instance_actor_page",
@@ -114,6 +115,13 @@ def tombstone(object_id: str, deleted_at: int | None) -> dict[str, Any]:
         "type": "Tombstone",
         "deleted": iso(deleted_at),
     }
+
+
+def delete_actor(urls: LocalUrls, username: str) -> dict[str, Any]:
+    """A local account's own `Delete`, in Mastodon's shape (its DeleteActorSerializer): the
+    id is the actor's with `#delete`, the object the actor id itself, addressed to Public."""
+    actor = urls.actor(username)
+    return activity("Delete", f"{actor}#delete", actor, actor, to=[PUBLIC])
 
 
 def activity(
