@@ -25,6 +25,8 @@ from instance.federation.context import FederationContext
 from instance.federation.discovery import Discovery
 from instance.federation.document_cache import DocumentCache
 from instance.federation.documents import Documents
+from instance.federation.export import AccountExport
+from instance.federation.imports import IMPORT_JOB, RelationshipImport
 from instance.federation.inbox import INBOX_JOB, InboxService
 from instance.federation.instance_actor import ensure_instance_actor
 from instance.federation.interaction import RemoteInteraction
@@ -41,7 +43,7 @@ from instance.feeds.tags import TagFeed
 from instance.ids import IdGenerator, now
 from instance.jobs.housekeeping import HOUSEKEEPING, HOUSEKEEPING_INTERVAL, Housekeeping
 from instance.jobs.queue import JobQueue
-from instance.jobs.runner import JobRunner
+from instance.jobs.runner import JobHandler, JobRunner
 from instance.jobs.unix_wakeup import UnixSocketWakeup, wake_dir
 from instance.media.remote import RemoteMedia
 from instance.media.service import MediaService
@@ -144,6 +146,8 @@ class Services:
     home: HomePages
     # People's data rights (issue 17): deletion, export and import.
     deletion: AccountDeletion
+    exports: AccountExport
+    imports: RelationshipImport
 
     async def close(self) -> None:
         await self.runner.stop()
@@ -245,6 +249,8 @@ async def open_services(settings: Settings) -> Services:
         incoming=settings.data_dir / "media-incoming",
         max_video_seconds=settings.max_video_seconds,
     )
+    # The import job needs the lookup, built after the runner: filled in below.
+    import_job: list[JobHandler] = []
     deletion = AccountDeletion(
         db,
         queue,
@@ -265,6 +271,7 @@ async def open_services(settings: Settings) -> Services:
             MEDIA_PURGE: uploads.purge_job,
             MEDIA_UNATTACHED: uploads.unattached_job,
             ACCOUNT_DELETE: deletion.job,
+            IMPORT_JOB: lambda payload, job: import_job[0](payload, job),
         },
         concurrency=settings.job_workers * 4,
         poll_interval=settings.job_poll_seconds,
@@ -309,6 +316,8 @@ async def open_services(settings: Settings) -> Services:
         deletion=deletion,
     )
     mutes = MuteService(db, ids)
+    imports = RelationshipImport(db, queue, lookup, relationship_writer, mutes)
+    import_job.append(imports.job)
     profiles = ProfilePages(accounts, relationships, mutes, post_reader, lookup)
     feeds = FeedService(db, urls)
     return Services(
@@ -360,4 +369,8 @@ async def open_services(settings: Settings) -> Services:
         search=SearchService(db, urls, profiles),
         home=HomePages(feeds, Suggestions(db)),
         deletion=deletion,
+        exports=AccountExport(
+            db, note_documents, actor_keys, storage, settings.data_dir / "exports", settings.host
+        ),
+        imports=imports,
     )

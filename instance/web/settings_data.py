@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+
 from quart import Blueprint, redirect, render_template, request, url_for
 from quart.wrappers import Response
 
-from instance.errors import GapoError
+from instance.errors import N_, GapoError, ValidationFailed
+from instance.federation.imports import MAX_BYTES
 from instance.web.context import (
     clear_device_cookie,
     clear_session_cookie,
@@ -15,6 +19,7 @@ from instance.web.context import (
 from instance.web.forms import form_fields, form_with_error
 
 blueprint = Blueprint("data_settings", __name__, url_prefix="/settings")
+CHUNK = 64 * 1024
 
 
 @blueprint.get("/data")
@@ -46,9 +51,39 @@ async def deleted() -> str:
 
 @blueprint.get("/export")
 async def export_archive() -> Response:
-    raise NotImplementedError
+    """The person's archive, written to a temporary file off the loop, streamed, removed."""
+    user = require_user()
+    path = await services().exports.archive(user["account_id"])
+
+    async def chunks() -> AsyncIterator[bytes]:
+        try:
+            with path.open("rb") as archive:
+                while chunk := await asyncio.to_thread(archive.read, CHUNK):
+                    yield chunk
+        finally:
+            await asyncio.to_thread(path.unlink, True)
+
+    response = Response(chunks(), mimetype="application/zip")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{user["username"]}-archive.zip"'
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @blueprint.post("/import")
 async def import_list() -> Response:
-    raise NotImplementedError
+    """A CSV of follows, blocks or mutes: checked now, applied by a job."""
+    user = require_user()
+    values = await form_fields("kind")
+    files = await request.files
+    upload = files.get("file")
+    try:
+        if upload is None or not upload.filename:
+            raise ValidationFailed(N_("Choose a CSV file to import."), field="file")
+        # One byte past the limit is enough for the service to refuse it as too large.
+        data = upload.read(MAX_BYTES + 1)
+        count = await services().imports.request(user["account_id"], values["kind"], data)
+    except GapoError as exc:
+        return await form_with_error("settings_data.html", exc, imported="")
+    return redirect(url_for("data_settings.data_page", imported=str(count)))  # type: ignore[return-value]
