@@ -259,3 +259,18 @@ def test_serve_with_two_workers_answers(tmp_path: Path) -> None:
                 assert "Config Reaches Workers" in page and "Sign-ups are closed" in page
     assert "2 worker(s)" in server.output
     assert "Traceback" not in server.output, server.output
+
+
+async def test_user_delete_from_the_cli(data_dir: Path, make_app: AppFactory) -> None:
+    """`gapo user delete` marks the account deleted at once (410, no login) and leaves the
+    removal to the job queue, which the app's runner then finishes."""
+    app = await make_app(data_dir=data_dir)
+    assert (await signup(app.test_client(), "xuan")).status_code in (302, 303)
+    assert "deleted" in ok(gapo(data_dir, "user", "delete", "xuan"))
+    client = app.test_client()
+    assert (await client.get("/@xuan")).status_code == 410
+    login = await post_form(client, "/login", {"login": "xuan", "password": PASSWORD})
+    assert login.status_code == 401
+    await app.extensions["gapo"].runner.run_until_idle(limit_seconds=10)
+    assert "xuan" not in users_table(data_dir)
+    assert gapo(data_dir, "user", "delete", "xuan").returncode != 0

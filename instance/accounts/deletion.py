@@ -123,6 +123,7 @@ class AccountDeletion:
         account_id = int(account["id"])
         key = await keys_q.get_for_account(self.db, account_id)
         async with self.db.transaction() as tx:
+            await removal_q.cancel_pending_sends(tx, account_id)
             if key is not None:
                 rows = await removal_q.delete_recipients(tx, account_id)
                 inboxes = inboxes_for(

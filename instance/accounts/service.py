@@ -209,6 +209,9 @@ class AccountService:
             ok = await self.passwords.verify(
                 user["password_hash"] if user else None, password, hash_slot
             )
+        if user is not None and user["deleted_at"] is not None:
+            # The login of a deleted account (removed by its job soon after) is no more.
+            user, ok = None, False
         if user is None or not ok:
             if self.login_throttle is not None:
                 self.login_throttle.failed(key, device)

@@ -136,6 +136,17 @@ async def tombstone(ex: Executor, account_id: int) -> None:
     )
 
 
+async def cancel_pending_sends(ex: Executor, signer_id: int) -> int:
+    """Queued fan-outs and deliveries the account signs (posts it made just before), which
+    the Delete of the actor supersedes: sent after it, a Create would outlive the account."""
+    signer = int(signer_id)
+    return await ex.execute(
+        "DELETE FROM jobs WHERE state = 'queued' AND ((kind = 'deliver' AND payload LIKE :tail)"
+        " OR (kind = 'fanout' AND payload LIKE :inner))",
+        {"tail": f'%"signer":{signer}}}', "inner": f'%"signer":{signer},%'},
+    )
+
+
 async def pending_deliveries(ex: Executor, signer_id: int) -> int:
     """Deliveries still to be sent with the account's key (queued or running). A delivery's
     payload ends with its signer (`instance/outbound/outbox.py`)."""

@@ -203,6 +203,7 @@ class UserRow(TypedDict):
     username: str
     display_name: str
     suspended_at: int | None
+    deleted_at: int | None  # the account is being deleted: it logs in nowhere
 
 
 class SessionRow(TypedDict):

@@ -308,3 +308,22 @@ async def test_remote_actor_delete_removes_its_posts_follows_and_reactions(
         )
         == 0
     )
+
+
+async def test_posts_not_yet_sent_are_superseded_by_the_delete(
+    app: Quart, client: Client, peer: FakePeer
+) -> None:
+    """A post whose fan-out had not run when the account was deleted is never sent: the
+    peer gets the Delete of the actor only; a login with the old password fails at once."""
+    services = gapo(app)
+    alice = await local_user(app, "alice")
+    await remote_follower(app, peer, "fan", alice)
+    await services.actor_keys.for_account(alice["id"])
+    await services.posts.create(alice, "last words")
+    await services.accounts.delete("alice")
+    login = await post_form(
+        app.test_client(), "/login", {"login": "alice", "password": PASSWORD}, csrf_from="/login"
+    )
+    assert login.status_code == 401
+    await finish_jobs(app)
+    assert [r.activity["type"] for r in peer.received] == ["Delete"]
