@@ -115,8 +115,13 @@ class RelationshipImport:
             if not await self._one(me, payload["kind"], address):
                 payload["skipped"] = int(payload.get("skipped", 0)) + 1
         payload["done"] = min(start + CHUNK, len(addresses))
+        finished = payload["done"] >= len(addresses)
+        if finished:
+            # Whom a person follows or blocks is theirs: the finished job keeps counts only.
+            payload["addresses"] = []
+            payload["done"] = payload["total"] = len(addresses)
         await jobs_q.set_payload(self.db, int(job["id"]), json.dumps(payload))
-        if payload["done"] < len(addresses):
+        if not finished:
             raise Defer("more addresses to import", 1)
 
     async def _one(self, me: Row, kind: str, address: str) -> bool:
