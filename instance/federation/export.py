@@ -15,10 +15,12 @@ then removes, so a large archive never sits in memory or blocks the loop.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import io
 import json
 import tempfile
+import time
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -39,6 +41,7 @@ ALL_VISIBILITIES = ("public", "unlisted", "followers", "direct")
 PAGE = 200
 FOLLOWING_HEADER = ["Account address", "Show boosts", "Notify on new posts", "Languages"]
 MUTED_HEADER = ["Account address", "Hide notifications"]
+STALE_AFTER = 3600
 
 
 class AccountExport:
@@ -79,7 +82,6 @@ class AccountExport:
             for k in await export_q.media_keys(self.db, account_id)
             if (path := self.storage.path_for(k)) is not None
         }
-        self.work_dir.mkdir(parents=True, exist_ok=True)
         return await asyncio.to_thread(_write_zip, self.work_dir, texts, files)
 
     async def _outbox(self, account: AccountRow) -> dict[str, Any]:
@@ -123,7 +125,14 @@ def _json(doc: dict[str, Any]) -> str:
 
 def _write_zip(work_dir: Path, texts: dict[str, str], files: dict[str, Path]) -> Path:
     """Runs in a thread: the zip, in a temporary file of the data dir (never /tmp, which may
-    be shared with other users of the machine)."""
+    be shared with other users of the machine). Archives left by a download that never
+    finished (the process died mid-stream) are removed first, once an hour old."""
+    work_dir.mkdir(parents=True, exist_ok=True)
+    stale = time.time() - STALE_AFTER
+    for old in work_dir.glob("export-*.zip"):
+        with contextlib.suppress(OSError):
+            if old.stat().st_mtime < stale:
+                old.unlink()
     fd, name = tempfile.mkstemp(prefix="export-", suffix=".zip", dir=work_dir)
     path = Path(name)
     try:

@@ -150,6 +150,8 @@ async def test_deletion_removes_every_row_and_file_and_federates_a_signed_delete
     assert gone.status_code == 410
     assert (await gone.get_json())["type"] == "Tombstone"
     assert (await client.get("/@alice")).status_code == 410
+    for path in ("/users/alice/outbox", "/users/alice/followers"):
+        assert (await client.get(path, headers={"Accept": AP})).status_code == 410, path
     webfinger = await client.get(
         f"/.well-known/webfinger?resource=acct:alice@{services.settings.host}"
     )
