@@ -85,6 +85,7 @@ def test_pages_are_labelled_landmarked_and_fit_a_phone(page: Page) -> None:
         f"/p/{post_path.rsplit('/', 1)[1]}/likes",
         "/@linh",
         "/settings/profile",
+        "/settings/data",
         "/follow_requests",
         "/notifications",
         "/public",
