@@ -6,7 +6,9 @@ addresses; with or without Mastodon's header line) and the addresses are kept in
 calls the one writer of the action (`RelationshipWriter.follow` / `.block`,
 `MuteService.mute`), so an imported follow of a remote account sends its Follow like one
 made from a profile. It handles CHUNK addresses per run and keeps its place in its payload,
-so a file of thousands of lines never holds a job lease for long and a restart resumes it.
+so a file of thousands of lines never holds a job lease for long (even a chunk of
+unreachable servers, each waiting out its timeouts, ends well within one) and a restart
+resumes it.
 Existing relationships are kept (an import merges); an address that cannot be found is
 skipped and counted.
 """
@@ -37,7 +39,7 @@ IMPORT_JOB = "relationships_import"
 KINDS = ("following", "blocks", "mutes")
 MAX_BYTES = 1024 * 1024
 MAX_LINES = 10_000
-CHUNK = 50
+CHUNK = 10
 
 
 def parse_addresses(data: bytes) -> list[str]:
