@@ -8,16 +8,22 @@ suspended accounts, bad resources, browsers, cookies, queries) must reach Quart 
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypercorn.asyncio import serve
+from hypercorn.config import Config
 from quart import Quart
 
 from instance.accounts.changes import AccountChanges
 from instance.web.document_fast_path import DocumentFastPath
 from tests.helpers.asgi import Sent, asgi_request
 from tests.helpers.fake_peer import AP, local_user
+from tests.helpers.instances import free_port
 from tests.helpers.social import gapo
 from tests.helpers.web import AppFactory
 
@@ -192,3 +198,81 @@ async def test_nothing_is_answered_before_the_services_are_open(tmp_path: Path) 
     scope = {"type": "http", "method": "GET", "path": "/actor", "query_string": b"", "headers": []}
     await fast(scope, None, None)
     assert sent == ["/actor"] and fast.answered == 0
+
+
+@asynccontextmanager
+async def on_loopback(app: Quart) -> AsyncIterator[int]:
+    """The started app behind a real Hypercorn on a loopback port (its lifespan already ran)."""
+
+    async def asgi(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "lifespan":
+            await app(scope, receive, send)
+            return
+        while (await receive())["type"] != "lifespan.shutdown":
+            await send({"type": "lifespan.startup.complete"})
+        await send({"type": "lifespan.shutdown.complete"})
+
+    port = free_port()
+    config = Config()
+    config.bind = [f"127.0.0.1:{port}"]
+    config.accesslog = None
+    stop = asyncio.Event()
+    server = asyncio.create_task(serve(asgi, config, shutdown_trigger=stop.wait))  # type: ignore[arg-type]
+    try:
+        for _ in range(100):
+            try:
+                _, writer = await asyncio.open_connection("127.0.0.1", port)
+            except OSError:
+                await asyncio.sleep(0.05)
+                continue
+            writer.close()
+            break
+        yield port
+    finally:
+        stop.set()
+        await asyncio.wait_for(server, 10)
+
+
+async def on_the_wire(port: int, request: bytes) -> bytes:
+    """The raw answer to one request on its own connection, its Date line left out."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(request)
+    await writer.drain()
+    raw = await asyncio.wait_for(reader.read(), 10)  # the server closes: Connection: close
+    writer.close()
+    return b"\r\n".join(line for line in raw.split(b"\r\n") if not line.startswith(b"date:"))
+
+
+async def test_on_the_wire_through_hypercorn_the_bytes_are_the_same(make_app: AppFactory) -> None:
+    """Real HTTP/1.1 on loopback: GET, HEAD (no body, same length) and 304 match byte for byte."""
+    app = await make_app()
+    await local_user(app, "alice")
+    host = gapo(app).settings.host
+    start = b"Host: localhost\r\nConnection: close\r\n"
+    actor = b"/users/alice HTTP/1.1\r\n" + start + b"Accept: application/activity+json\r\n"
+    finger = f"/.well-known/webfinger?resource=acct:alice@{host} HTTP/1.1\r\n".encode() + start
+    async with on_loopback(app) as port:
+        get = await on_the_wire(port, b"GET " + actor + b"\r\n")  # builds: through Quart
+        assert get.startswith(b"HTTP/1.1 200")
+        etag = next(x for x in get.split(b"\r\n") if x.startswith(b"etag:")).split(b": ", 1)[1]
+        requests = [
+            b"GET " + actor + b"\r\n",
+            b"HEAD " + actor + b"\r\n",
+            b"GET " + actor + b"If-None-Match: " + etag + b"\r\n\r\n",
+            b"GET " + finger + b"\r\n",
+            b"HEAD " + finger + b"\r\n",
+        ]
+        await on_the_wire(port, requests[3])
+        fast = fast_path(app)
+        fast.enabled = False
+        through_quart = [await on_the_wire(port, r) for r in requests]
+        fast.enabled = True
+        before = fast.answered
+        served = [await on_the_wire(port, r) for r in requests]
+        assert fast.answered == before + len(requests)
+    assert served == through_quart
+    body = get.split(b"\r\n\r\n", 1)[1]
+    assert served[0].endswith(body) and len(body) > 1000
+    head = served[1]  # the headers of the GET, the body left out
+    assert head.endswith(b"\r\n\r\n") and f"content-length: {len(body)}".encode() in head
+    assert served[2].startswith(b"HTTP/1.1 304")
