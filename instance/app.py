@@ -72,6 +72,14 @@ def create_app(settings: Settings | None = None) -> Quart:
     )
     app.asgi_app = guard  # type: ignore[method-assign]
 
+    from instance.web.document_fast_path import DocumentFastPath
+
+    # Cached actors and discovery documents answered before any of the above or Quart runs
+    # (bodiless GET/HEAD only; anything else passes through unchanged).
+    fast_path: Any = DocumentFastPath(app.asgi_app, lambda: app.extensions.get("gapo"), settings)
+    app.extensions["document_fast_path"] = fast_path
+    app.asgi_app = fast_path  # type: ignore[method-assign]
+
     @app.before_serving
     async def start() -> None:
         services = await open_services(settings)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from activitypub.nodeinfo import nodeinfo_document
+from activitypub.nodeinfo import nodeinfo_document, nodeinfo_links
 from instance import __version__
 from instance.config import Settings
 from instance.db import Database
@@ -17,13 +17,22 @@ from instance.federation.document_cache import CachedDocument, DocumentCache
 from instance.ids import now
 from instance.outbound import to_ap
 from instance.urls import LocalUrls
-from webfinger.server import build_application_jrd, build_jrd, parse_resource
+from webfinger.server import (
+    build_application_jrd,
+    build_jrd,
+    host_meta_json,
+    host_meta_xml,
+    parse_resource,
+)
 
 MONTH = 30 * 86400
 HALF_YEAR = 180 * 86400
 # NodeInfo's counts (four COUNT queries, tens of ms on a large database) move with every
 # post; crawlers poll it every few minutes at most, so a minute-old count is fine.
 NODEINFO_MAX_AGE = 60.0
+# The NodeInfo links and host-meta depend on the configuration alone.
+STATIC_MAX_AGE = 3600.0
+NODEINFO_VERSIONS = ("2.0", "2.1")
 
 
 class Discovery:
@@ -55,17 +64,52 @@ class Discovery:
         async def build() -> bytes:
             return encode_json(await self._jrd(username))
 
-        # The name as parsed, not folded: the instance actor is matched case-sensitively.
-        return await self.cache.get(("webfinger", username), build)
+        return await self.cache.get(_webfinger_key(username), build)
+
+    def cached_webfinger(self, resource: str) -> CachedDocument | None:
+        """What `webfinger_document` would answer from memory now; None on any miss
+        (an unknown or unparsable resource included: its 404 is the route's)."""
+        try:
+            username = self._username(resource)
+        except NotFound:
+            return None
+        return self.cache.peek(_webfinger_key(username))
 
     async def nodeinfo_document(self, version: str) -> CachedDocument:
-        if version not in ("2.0", "2.1"):
+        if version not in NODEINFO_VERSIONS:
             raise NotFound()
 
         async def build() -> bytes:
             return encode_json(await self.nodeinfo(version))
 
         return await self.cache.get(("nodeinfo", version), build, max_age=NODEINFO_MAX_AGE)
+
+    def cached_nodeinfo(self, version: str) -> CachedDocument | None:
+        return self.cache.peek(("nodeinfo", version))
+
+    async def nodeinfo_links_document(self) -> CachedDocument:
+        """`/.well-known/nodeinfo`: where each NodeInfo version is."""
+
+        async def build() -> bytes:
+            return encode_json(nodeinfo_links(self.urls.base_url))
+
+        return await self.cache.get(("nodeinfo-links",), build, max_age=STATIC_MAX_AGE)
+
+    def cached_nodeinfo_links(self) -> CachedDocument | None:
+        return self.cache.peek(("nodeinfo-links",))
+
+    async def host_meta_document(self, *, as_json: bool) -> CachedDocument:
+        """`/.well-known/host-meta` as XRD or, `as_json`, as JSON (host-meta.json)."""
+
+        async def build() -> bytes:
+            if as_json:
+                return encode_json(host_meta_json(self.urls.base_url))
+            return host_meta_xml(self.urls.base_url).encode()
+
+        return await self.cache.get(("host-meta", as_json), build, max_age=STATIC_MAX_AGE)
+
+    def cached_host_meta(self, *, as_json: bool) -> CachedDocument | None:
+        return self.cache.peek(("host-meta", as_json))
 
     async def webfinger(self, resource: str) -> dict[str, Any]:
         return await self._jrd(self._username(resource))
@@ -94,7 +138,7 @@ class Discovery:
         )
 
     async def nodeinfo(self, version: str) -> dict[str, Any]:
-        if version not in ("2.0", "2.1"):
+        if version not in NODEINFO_VERSIONS:
             raise NotFound()
         ts = now()
         return nodeinfo_document(
@@ -110,6 +154,11 @@ class Discovery:
             open_registrations=self.settings.registrations in ("open", "approval"),
             node_name=self.settings.instance_name,
         )
+
+
+def _webfinger_key(username: str) -> tuple[str, str]:
+    # The name as parsed, not folded: the instance actor is matched case-sensitively.
+    return ("webfinger", username)
 
 
 def encode_json(doc: dict[str, Any]) -> bytes:

@@ -80,6 +80,19 @@ class DocumentCache:
             self._version = version
         return version
 
+    def peek(self, key: Hashable) -> CachedDocument | None:
+        """The document `get` would answer from memory now, or None (nothing is built).
+
+        The same version check and max age as `get`: what the fast path in front of the web
+        app (`instance/web/document_fast_path.py`) serves is what the route would serve.
+        """
+        self._current()
+        entry = self._entries.get(key)
+        if entry is None or entry.expires <= self.clock():
+            return None
+        self._entries.move_to_end(key)
+        return entry.document
+
     async def get(
         self,
         key: Hashable,

@@ -109,11 +109,19 @@ class Documents:
 
         return await self.cache.get(("actor", username), build)
 
+    def cached_actor(self, username: str) -> CachedDocument | None:
+        """What `actor_document` would answer from memory now, or None. Only documents are
+        kept, so a suspended, deleted or unknown account is always None."""
+        return self.cache.peek(("actor", username))
+
     async def instance_actor_document(self, public_pem: str) -> CachedDocument:
         async def build() -> bytes:
             return encode_ap(await self.instance_actor(public_pem))
 
         return await self.cache.get(("instance-actor",), build, max_age=INSTANCE_ACTOR_MAX_AGE)
+
+    def cached_instance_actor(self) -> CachedDocument | None:
+        return self.cache.peek(("instance-actor",))
 
     def instance_outbox(self) -> dict[str, Any]:
         return to_ap.ordered_collection(self.urls.instance_outbox, 0, first=None, items=[])

@@ -12,7 +12,8 @@ from quart.wrappers import Response
 from instance.federation.document_cache import CachedDocument
 
 
-def _matches(if_none_match: str, etag: str) -> bool:
+def etag_matches(if_none_match: str, etag: str) -> bool:
+    """Whether an If-None-Match value names `etag` (also used by web/document_fast_path.py)."""
     if if_none_match.strip() == "*":
         return True
     bare = etag.removeprefix("W/")
@@ -22,7 +23,7 @@ def _matches(if_none_match: str, etag: str) -> bool:
 def document_response(document: CachedDocument, content_type: str) -> Response:
     """200 with the document, or 304 when the client already holds this very version."""
     if_none_match = request.headers.get("If-None-Match")
-    if if_none_match and _matches(if_none_match, document.etag):
+    if if_none_match and etag_matches(if_none_match, document.etag):
         response = Response(b"", status=304, content_type=content_type)
     else:
         response = Response(document.body, content_type=content_type)

@@ -50,6 +50,13 @@ SECURITY_HEADERS: tuple[tuple[str, str], ...] = (
 )
 
 
+def security_headers_for(settings: Settings) -> tuple[tuple[str, str], ...]:
+    """The headers every answer gets unless it sets its own, in the order they are added."""
+    if settings.secure_cookies:
+        return (*SECURITY_HEADERS, ("Strict-Transport-Security", STRICT_TRANSPORT_SECURITY))
+    return SECURITY_HEADERS
+
+
 def add_vary(response: Response, name: str) -> None:
     """`response.vary.add(name)` without parsing and rewriting the header when it is absent
     or already names `name` (the common cases)."""
@@ -172,9 +179,7 @@ def install(app: Quart) -> None:
         if request.method == "POST" and routed and request.blueprint not in exempt and not streamed:
             await check_csrf()
 
-    secure_headers = SECURITY_HEADERS
-    if app.config["GAPO_SETTINGS"].secure_cookies:
-        secure_headers = (*secure_headers, ("Strict-Transport-Security", STRICT_TRANSPORT_SECURITY))
+    secure_headers = security_headers_for(app.config["GAPO_SETTINGS"])
 
     @app.after_request
     async def security_headers(response: Response) -> Response:

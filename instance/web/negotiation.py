@@ -9,6 +9,9 @@ Two kinds of URL answer both:
 * **Pages** (``/@name``, ``/@name/<id>``, the ids' ``url``): people open them. They answer
   HTML unless the client names an ActivityPub type and ranks it at least as high as HTML.
 
+* **host-meta** answers XRD, or its JSON form when the Accept header mentions JSON at all
+  or ``?format=json`` is given (what clients of RFC 6415 send; no q-values there).
+
 Quality values are read as RFC 9110 §12.5.1 says: the most specific matching range decides
 a type's q (so ``text/html;q=0, */*`` refuses HTML), and q=0 means "not acceptable".
 """
@@ -21,7 +24,12 @@ from quart import request
 from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import parse_accept_header
 
-__all__ = ["AP_TYPES", "prefers_activitypub", "request_prefers_activitypub"]
+__all__ = [
+    "AP_TYPES",
+    "host_meta_as_json",
+    "prefers_activitypub",
+    "request_prefers_activitypub",
+]
 
 AP_TYPES = ("application/activity+json", "application/ld+json")
 HTML_TYPES = ("text/html", "application/xhtml+xml")
@@ -69,3 +77,8 @@ def prefers_activitypub(accept: str | None, *, canonical: bool) -> bool:
 def request_prefers_activitypub(*, canonical: bool) -> bool:
     """:func:`prefers_activitypub` for the current request."""
     return prefers_activitypub(request.headers.get("Accept"), canonical=canonical)
+
+
+def host_meta_as_json(accept: str | None, format_arg: str | None) -> bool:
+    """Whether ``/.well-known/host-meta`` answers its JSON form rather than XRD."""
+    return "json" in (accept or "") or format_arg == "json"
