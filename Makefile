@@ -51,11 +51,14 @@ lint: $(STAMP)
 system-packages:
 	@sh scripts/system-packages.sh
 
+# One test process per CPU (pytest-xdist); a file's tests stay in one process, in order.
+PYTEST_PROCESSES ?= auto
+
 test: lint system-packages
-	$(BIN)/python -m pytest -q; rc=$$?; if [ $$rc -eq 5 ]; then exit 0; else exit $$rc; fi
+	$(BIN)/python -m pytest -q -n $(PYTEST_PROCESSES) --dist loadfile; rc=$$?; if [ $$rc -eq 5 ]; then exit 0; else exit $$rc; fi
 
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -q -m "not browser and not federation"
+	$(BIN)/python -m pytest -q -n $(PYTEST_PROCESSES) --dist loadfile -m "not browser and not federation"
 
 # Re-extract translatable strings into the template and merge them into each catalogue;
 # then translate the new entries in instance/locale/vi/LC_MESSAGES/messages.po.

@@ -17,7 +17,7 @@ from quart.typing import TestClientProtocol
 
 from instance.app import create_app
 from instance.config import Settings
-from instance.db.migrate import migrate
+from tests.helpers.schema import migrated
 from tests.helpers.web import AppFactory, make_settings
 
 # The one place that says which test folder is which kind: every test under a folder of
@@ -50,7 +50,7 @@ def settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture
 async def app(settings: Settings) -> AsyncIterator[Quart]:
-    await migrate(settings.database_url, settings.sqlite_path)
+    await migrated(settings)
     application = create_app(settings)
     async with application.test_app() as test_app:
         yield test_app.app  # type: ignore[attr-defined]
@@ -72,7 +72,7 @@ async def make_app(tmp_path: Path) -> AsyncIterator[AppFactory]:
             count += 1
             data_dir = overrides.pop("data_dir", tmp_path / f"app{count}")
             built = make_settings(data_dir, **overrides)
-            await migrate(built.database_url, built.sqlite_path)
+            await migrated(built)
             test_app = await stack.enter_async_context(create_app(built).test_app())
             return test_app.app  # type: ignore[no-any-return]
 

@@ -18,6 +18,7 @@ everything its inbox gets is verified by bovine, and each inbox entry says wheth
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import socket
@@ -53,7 +54,10 @@ def ensure_venv(log_dir: Path | None = None) -> Path:
     python = VENV / "bin" / "python"
     log_path = (log_dir or VENV) / "bovine-venv-setup.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    with log_path.open("wb") as log:
+    # Test processes run side by side (pytest -n): one installs, the others wait for it.
+    lock_path = VENV.parent / f".{VENV.name}.lock"
+    with lock_path.open("a") as lock, log_path.open("wb") as log:
+        fcntl.flock(lock, fcntl.LOCK_EX)
         result = subprocess.run(
             ["bash", str(SETUP_SCRIPT)],
             stdout=log,
