@@ -15,6 +15,7 @@ from instance.accounts.service import AccountService
 from instance.accounts.sessions import SessionService
 from instance.accounts.signup_limits import SignupLimits
 from instance.admin.federation import FederationAdmin
+from instance.admin.moderation import Moderation
 from instance.config import Settings
 from instance.db import Database, open_database
 from instance.db.connection import Row
@@ -141,6 +142,8 @@ class Services:
     # Finding people and posts (issue 14): the search page and the empty home's panel.
     search: SearchService
     home: HomePages
+    # The admin pages (issue 17): moderation with its audit log.
+    moderation: Moderation
 
     async def close(self) -> None:
         await self.runner.stop()
@@ -345,4 +348,5 @@ async def open_services(settings: Settings) -> Services:
         instance_key=instance_key,
         search=SearchService(db, urls, profiles),
         home=HomePages(feeds, Suggestions(db)),
+        moderation=Moderation(db, ids, account_changes),
     )

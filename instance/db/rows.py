@@ -33,6 +33,8 @@ class AccountRow(TypedDict):
     avatar_url: str | None
     header_url: str | None
     suspended_at: int | None
+    silenced_at: int | None  # hidden from public timelines, tags and search (0013)
+    sensitive_forced: int  # 1: every post shown behind a content warning (0013)
     created_at: int
     updated_at: int
     ap_id: str | None
@@ -97,6 +99,8 @@ class PostWithAuthorRow(PostRow):
     avatar_url: str | None
     author_url: str | None
     author_followers: str | None
+    author_suspended_at: int | None  # a suspended author's posts are seen by nobody
+    author_sensitive_forced: int
 
 
 class SharedPostRow(PostWithAuthorRow):
@@ -202,6 +206,7 @@ class UserRow(TypedDict):
     username: str
     display_name: str
     suspended_at: int | None
+    silenced_at: int | None
 
 
 class SessionRow(TypedDict):
@@ -350,3 +355,66 @@ class RemoteFileRow(TypedDict):
     last_used_at: int | None
     failed_at: int | None
     created_at: int
+
+
+class AdminAccountRow(TypedDict):
+    """`db.moderation.ADMIN_ACCOUNT`: an account as moderators list it, with its login."""
+
+    id: int
+    local: int
+    username: str
+    domain: str
+    display_name: str
+    note_html: str
+    ap_type: str
+    suspended_at: int | None
+    silenced_at: int | None
+    sensitive_forced: int
+    created_at: int
+    ap_url: str | None
+    user_id: int | None
+    role: str | None
+    approved: int | None
+    last_active_at: int | None
+
+
+class ModerationLogRow(TypedDict):
+    """`db.moderation.log_page`: one entry of the audit log (labels outlive deleted rows)."""
+
+    id: int
+    actor_account_id: int | None
+    actor_label: str
+    action: str
+    target_account_id: int | None
+    target_label: str
+    reason: str
+    created_at: int
+
+
+class DomainBlockRow(TypedDict):
+    """`db.hosts.BLOCK_COLUMNS`: a domain block, in Mastodon's fields."""
+
+    domain: str
+    severity: str | None  # 'silence' | 'suspend' | None (only media or reports rejected)
+    reject_media: int
+    reject_reports: int
+    public_comment: str
+    private_comment: str
+    obfuscate: int
+    updated_at: int
+
+
+class HostHealthRow(TypedDict):
+    """`db.hosts.health_list`: a host's delivery health as stored."""
+
+    domain: str
+    health_json: str
+    severity: str | None
+    updated_at: int
+
+
+class QueuedCountRow(TypedDict):
+    """`db.jobs.queued_by_host` and `queued_by_kind`: waiting jobs per host or kind."""
+
+    key: str
+    n: int

@@ -8,6 +8,8 @@ from quart import Quart
 def register_web(app: Quart) -> None:
     from instance.web import (
         activitypub_routes,
+        admin_accounts,
+        admin_common,
         app_manifest,
         auth,
         context,
@@ -38,6 +40,7 @@ def register_web(app: Quart) -> None:
     errors.install(app)
     feed_cards.install(app)
     feed_page.install(app)
+    admin_common.install(app)
     app.register_blueprint(home.blueprint)
     app.register_blueprint(app_manifest.blueprint)
     app.register_blueprint(auth.blueprint)
@@ -50,5 +53,6 @@ def register_web(app: Quart) -> None:
     app.register_blueprint(media.blueprint)
     app.register_blueprint(media_proxy.blueprint)
     app.register_blueprint(tags.blueprint)
+    app.register_blueprint(admin_accounts.blueprint)
     activitypub_routes.install(app)
     wellknown.install(app)
