@@ -300,6 +300,7 @@ async def open_services(settings: Settings) -> Services:
     mutes = MuteService(db, ids)
     profiles = ProfilePages(accounts, relationships, mutes, post_reader, lookup)
     feeds = FeedService(db, urls)
+    moderation = Moderation(db, ids, account_changes)
     return Services(
         settings=settings,
         db=db,
@@ -333,7 +334,7 @@ async def open_services(settings: Settings) -> Services:
         feeds=feeds,
         tags=TagFeed(db, urls),
         notifications=NotificationService(db),
-        federation_admin=FederationAdmin(db, queue.wakeup),
+        federation_admin=FederationAdmin(db, queue.wakeup, moderation),
         mutes=mutes,
         profiles=profiles,
         media=media,
@@ -348,5 +349,5 @@ async def open_services(settings: Settings) -> Services:
         instance_key=instance_key,
         search=SearchService(db, urls, profiles),
         home=HomePages(feeds, Suggestions(db)),
-        moderation=Moderation(db, ids, account_changes),
+        moderation=moderation,
     )

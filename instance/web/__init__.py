@@ -10,6 +10,7 @@ def register_web(app: Quart) -> None:
         activitypub_routes,
         admin_accounts,
         admin_common,
+        admin_federation,
         app_manifest,
         auth,
         context,
@@ -54,5 +55,6 @@ def register_web(app: Quart) -> None:
     app.register_blueprint(media_proxy.blueprint)
     app.register_blueprint(tags.blueprint)
     app.register_blueprint(admin_accounts.blueprint)
+    app.register_blueprint(admin_federation.blueprint)
     activitypub_routes.install(app)
     wellknown.install(app)
