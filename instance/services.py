@@ -14,8 +14,10 @@ from instance.accounts.passwords import Argon2Params, PasswordService
 from instance.accounts.service import AccountService
 from instance.accounts.sessions import SessionService
 from instance.accounts.signup_limits import SignupLimits
+from instance.accounts.site import SiteSettings, site_changes_path
 from instance.admin.federation import FederationAdmin
 from instance.admin.moderation import Moderation
+from instance.admin.site import SiteAdmin
 from instance.config import Settings
 from instance.db import Database, open_database
 from instance.db.connection import Row
@@ -144,6 +146,9 @@ class Services:
     home: HomePages
     # The admin pages (issue 17): moderation with its audit log.
     moderation: Moderation
+    # Name, rules, registration mode and pause as the admin set them (cached per process).
+    site: SiteSettings
+    site_admin: SiteAdmin
 
     async def close(self) -> None:
         await self.runner.stop()
@@ -285,6 +290,7 @@ async def open_services(settings: Settings) -> Services:
         Argon2Params(time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib),
         strength_pool=strength_pool,
     )
+    site = SiteSettings(db, settings, AccountChanges(site_changes_path(settings.data_dir)))
     accounts = AccountService(
         settings,
         db,
@@ -296,6 +302,7 @@ async def open_services(settings: Settings) -> Services:
         login_throttle=login_throttle,
         profile_updates=ProfileFederation(ids, fanout, urls),
         changes=account_changes,
+        site=site,
     )
     mutes = MuteService(db, ids)
     profiles = ProfilePages(accounts, relationships, mutes, post_reader, lookup)
@@ -350,4 +357,6 @@ async def open_services(settings: Settings) -> Services:
         search=SearchService(db, urls, profiles),
         home=HomePages(feeds, Suggestions(db)),
         moderation=moderation,
+        site=site,
+        site_admin=SiteAdmin(db, site, accounts, moderation),
     )

@@ -13,6 +13,7 @@ from instance.accounts.login_throttle import LoginThrottle, account_key
 from instance.accounts.passwords import PasswordService
 from instance.accounts.profile_fields import clean_fields, fields_json
 from instance.accounts.sessions import token_hash
+from instance.accounts.site import SiteSettings
 from instance.accounts.validation import (
     BIO_MAX,
     DISPLAY_NAME_MAX,
@@ -71,6 +72,7 @@ class AccountService:
         login_throttle: LoginThrottle | None = None,
         profile_updates: ProfileFederation | None = None,
         changes: AccountChanges | None = None,
+        site: SiteSettings | None = None,
     ) -> None:
         self.settings = settings
         self.urls = LocalUrls(settings.base_url)
@@ -88,6 +90,9 @@ class AccountService:
         # Bumped after each commit that changes what an actor or WebFinger document says, so
         # every process's cached copy goes (instance/federation/document_cache.py).
         self.changes = changes
+        # The registration mode and pause as the admin set them (accounts/site.py); the
+        # configuration's mode where there is none.
+        self.site = site
 
     async def signup(
         self,
@@ -107,6 +112,11 @@ class AccountService:
         actor's key pair is made when it first federates (instance/outbound/actor_keys.py).
         """
         mode = self.settings.registrations
+        if self.site is not None:
+            site = await self.site.get()
+            mode = site.registrations
+            if not bypass_mode and site.registrations_paused:
+                raise RegistrationClosed(N_("Sign-ups are paused for now. Please come back later."))
         if not bypass_mode and mode == "closed":
             raise RegistrationClosed()
         username = validate_username(req.username)

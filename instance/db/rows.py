@@ -418,3 +418,15 @@ class QueuedCountRow(TypedDict):
 
     key: str
     n: int
+
+
+class InviteRow(TypedDict):
+    """`db.invites.list_recent`: an invite code and how much of it is used."""
+
+    id: int
+    code: str
+    created_by: int | None
+    created_at: int
+    expires_at: int | None
+    max_uses: int
+    uses: int

@@ -11,6 +11,7 @@ def register_web(app: Quart) -> None:
         admin_accounts,
         admin_common,
         admin_federation,
+        admin_site,
         app_manifest,
         auth,
         context,
@@ -56,5 +57,6 @@ def register_web(app: Quart) -> None:
     app.register_blueprint(tags.blueprint)
     app.register_blueprint(admin_accounts.blueprint)
     app.register_blueprint(admin_federation.blueprint)
+    app.register_blueprint(admin_site.blueprint)
     activitypub_routes.install(app)
     wellknown.install(app)
