@@ -15,6 +15,7 @@ from instance.accounts.service import AccountService
 from instance.accounts.sessions import SessionService
 from instance.accounts.signup_limits import SignupLimits
 from instance.accounts.site import SiteSettings, site_changes_path
+from instance.admin.dashboard import DashboardService
 from instance.admin.federation import FederationAdmin
 from instance.admin.moderation import Moderation
 from instance.admin.site import SiteAdmin
@@ -149,6 +150,7 @@ class Services:
     # Name, rules, registration mode and pause as the admin set them (cached per process).
     site: SiteSettings
     site_admin: SiteAdmin
+    dashboard: DashboardService
 
     async def close(self) -> None:
         await self.runner.stop()
@@ -308,6 +310,7 @@ async def open_services(settings: Settings) -> Services:
     profiles = ProfilePages(accounts, relationships, mutes, post_reader, lookup)
     feeds = FeedService(db, urls)
     moderation = Moderation(db, ids, account_changes)
+    federation_admin = FederationAdmin(db, queue.wakeup, moderation)
     return Services(
         settings=settings,
         db=db,
@@ -341,7 +344,7 @@ async def open_services(settings: Settings) -> Services:
         feeds=feeds,
         tags=TagFeed(db, urls),
         notifications=NotificationService(db),
-        federation_admin=FederationAdmin(db, queue.wakeup, moderation),
+        federation_admin=federation_admin,
         mutes=mutes,
         profiles=profiles,
         media=media,
@@ -359,4 +362,5 @@ async def open_services(settings: Settings) -> Services:
         moderation=moderation,
         site=site,
         site_admin=SiteAdmin(db, site, accounts, moderation),
+        dashboard=DashboardService(db, federation_admin, settings.data_dir / "media"),
     )

@@ -430,3 +430,10 @@ class InviteRow(TypedDict):
     expires_at: int | None
     max_uses: int
     uses: int
+
+
+class DayCountRow(TypedDict):
+    """`db.stats`: a count for one UTC day (days since the epoch)."""
+
+    day: int
+    n: int

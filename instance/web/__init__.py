@@ -10,6 +10,7 @@ def register_web(app: Quart) -> None:
         activitypub_routes,
         admin_accounts,
         admin_common,
+        admin_dashboard,
         admin_federation,
         admin_site,
         app_manifest,
@@ -55,6 +56,7 @@ def register_web(app: Quart) -> None:
     app.register_blueprint(media.blueprint)
     app.register_blueprint(media_proxy.blueprint)
     app.register_blueprint(tags.blueprint)
+    app.register_blueprint(admin_dashboard.blueprint)
     app.register_blueprint(admin_accounts.blueprint)
     app.register_blueprint(admin_federation.blueprint)
     app.register_blueprint(admin_site.blueprint)
