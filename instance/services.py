@@ -18,6 +18,7 @@ from instance.accounts.site import SiteSettings, site_changes_path
 from instance.admin.dashboard import DashboardService
 from instance.admin.federation import FederationAdmin
 from instance.admin.moderation import Moderation
+from instance.admin.reports import ReportQueue
 from instance.admin.site import SiteAdmin
 from instance.config import Settings
 from instance.db import Database, open_database
@@ -69,6 +70,7 @@ from instance.pools import BoundedPool
 from instance.posts.mentions import Mentions
 from instance.posts.reactions_list import Reactions
 from instance.posts.reading import PostReader
+from instance.posts.reports import ReportWriter
 from instance.posts.service import PostService
 from instance.posts.writes import PostWriter
 from instance.ratelimit import RateLimiter
@@ -151,6 +153,9 @@ class Services:
     site: SiteSettings
     site_admin: SiteAdmin
     dashboard: DashboardService
+    # Reports: filed by people here or brought by a peer's Flag; the admin's queue.
+    reports: ReportWriter
+    report_queue: ReportQueue
 
     async def close(self) -> None:
         await self.runner.stop()
@@ -210,6 +215,7 @@ async def open_services(settings: Settings) -> Services:
         fanout=fanout,
         documents=note_documents,
     )
+    reports = ReportWriter(db, ids, urls, outbox, notifier, int(instance_actor["id"]))
     federation = FederationContext(
         db=db,
         ids=ids,
@@ -222,6 +228,7 @@ async def open_services(settings: Settings) -> Services:
         relationship_writer=relationship_writer,
         outbox=outbox,
         notifications=notifier,
+        reports=reports,
     )
     inbox = InboxService(
         federation, queue, max_body=settings.max_body_bytes, origins=settings.origins
@@ -363,4 +370,6 @@ async def open_services(settings: Settings) -> Services:
         site=site,
         site_admin=SiteAdmin(db, site, accounts, moderation),
         dashboard=DashboardService(db, federation_admin, settings.data_dir / "media"),
+        reports=reports,
+        report_queue=ReportQueue(db, moderation, reports),
     )

@@ -128,15 +128,21 @@ class Moderation:
             raise ValidationFailed(N_("Unknown action."), field="action")
         why = clean_reason(reason)
         async with self.db.transaction() as tx:
-            target = await moderation_q.get_account(tx, account_id)
-            if target is None or target["ap_type"] == "Application":
-                raise NotFound()
-            if target["id"] == staff["account_id"]:
-                raise Forbidden(N_("You cannot moderate your own account."))
-            if not may_act_on(staff["role"], target["role"]):
-                raise Forbidden(N_("Your role may not act on this account."))
-            await self._apply(tx, target, action)
-            await self.write_log(tx, staff, action, target, why)
+            await self.act_in(tx, staff, account_id, action, why)
+
+    async def act_in(
+        self, tx: Transaction, staff: Staff, account_id: int, action: str, why: str
+    ) -> None:
+        """`act` inside the caller's transaction (resolving a report acts and resolves in one)."""
+        target = await moderation_q.get_account(tx, account_id)
+        if target is None or target["ap_type"] == "Application":
+            raise NotFound()
+        if target["id"] == staff["account_id"]:
+            raise Forbidden(N_("You cannot moderate your own account."))
+        if not may_act_on(staff["role"], target["role"]):
+            raise Forbidden(N_("Your role may not act on this account."))
+        await self._apply(tx, target, action)
+        await self.write_log(tx, staff, action, target, why)
 
     async def _apply(self, tx: Transaction, target: Mapping[str, Any], action: str) -> None:
         ts = now()

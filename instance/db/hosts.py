@@ -131,3 +131,11 @@ async def health_list(ex: Executor, *, limit: int) -> list[HostHealthRow]:
         " ORDER BY updated_at DESC, domain LIMIT :limit",
         {"limit": limit},
     )
+
+
+async def rejects_reports(ex: Executor, domain: str) -> bool:
+    row = await ex.fetch_one(
+        "SELECT 1 AS one FROM hosts WHERE domain = :d AND reject_reports = 1",
+        {"d": domain.lower()},
+    )
+    return row is not None

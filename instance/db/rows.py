@@ -437,3 +437,26 @@ class DayCountRow(TypedDict):
 
     day: int
     n: int
+
+
+class ReportRow(TypedDict):
+    """`db.reports.REPORT`: a report with the names of its target and reporter."""
+
+    id: int
+    reporter_account_id: int | None
+    target_account_id: int
+    post_ids_json: str
+    comment: str
+    ap_id: str | None
+    forwarded_at: int | None
+    resolved_at: int | None
+    resolved_by: int | None
+    resolution: str | None
+    created_at: int
+    target_username: str
+    target_domain: str
+    target_local: int
+    reporter_username: str | None
+    reporter_domain: str | None
+    reporter_local: int | None
+    reporter_type: str | None

@@ -12,6 +12,7 @@ def register_web(app: Quart) -> None:
         admin_common,
         admin_dashboard,
         admin_federation,
+        admin_reports,
         admin_site,
         app_manifest,
         auth,
@@ -27,6 +28,7 @@ def register_web(app: Quart) -> None:
         people,
         posts,
         profile,
+        reports,
         settings_account,
         settings_pages,
         tags,
@@ -59,6 +61,8 @@ def register_web(app: Quart) -> None:
     app.register_blueprint(admin_dashboard.blueprint)
     app.register_blueprint(admin_accounts.blueprint)
     app.register_blueprint(admin_federation.blueprint)
+    app.register_blueprint(admin_reports.blueprint)
+    app.register_blueprint(reports.blueprint)
     app.register_blueprint(admin_site.blueprint)
     activitypub_routes.install(app)
     wellknown.install(app)
