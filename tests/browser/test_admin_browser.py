@@ -137,3 +137,31 @@ def test_admin_pages_fit_a_phone(tabs: Tabs, server: Server) -> None:
             "document.documentElement.scrollWidth - document.documentElement.clientWidth"
         )
         assert overflow <= 0, (path, overflow)
+
+
+def test_report_and_resolve(tabs: Tabs, server: Server) -> None:
+    """A person reports from a profile; a moderator resolves it with an action and a
+    reason; the reporter is told."""
+    make_admin(server)
+    sam = tabs.open(server.base_url)
+    sign_up(sam, "sam")
+    rea = tabs.open(server.base_url)
+    sign_up(rea, "rea")
+    rea.goto("/@sam")
+    rea.get_by_role("link", name="Report").click()
+    rea.get_by_label("What is wrong (optional)").fill("Sends me threats")
+    rea.get_by_role("button", name="Send the report").click()
+    expect(rea.locator("main").get_by_role("status")).to_contain_text("Thank you")
+
+    admin = tabs.open(server.base_url)
+    log_in(admin, "rooty")
+    admin.goto("/admin/reports")
+    admin.get_by_role("link", name=re.compile("@sam, reported by @rea")).click()
+    expect(admin.locator("main")).to_contain_text("Sends me threats")
+    admin.get_by_label("Action on the account").select_option("suspend")
+    admin.get_by_label("Reason (required, kept in the audit log)").fill("Threats confirmed")
+    admin.get_by_role("button", name="Resolve").click()
+    expect(admin.locator("[data-state]")).to_contain_text("resolved: suspend")
+
+    rea.goto("/notifications")
+    expect(rea.locator("main")).to_contain_text("Your report was handled")
