@@ -37,6 +37,7 @@ async def test_report_resolved_with_an_action_and_the_reporter_is_told(app: Quar
     post_id = await write(sam, "mx-abusive words")
     sam_id = await account_id(app, "sam")
     assert "Report" in await page(rea, "/@sam")
+    assert f"/report?account_id={sam_id}&amp;post_id={post_id}" in await page(rea, f"/p/{post_id}")
     response = await report(rea, sam_id, post_id=str(post_id), comment="Insults me")
     assert response.status_code == 201
     queue = await page(admin, "/admin/reports")
