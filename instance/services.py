@@ -316,7 +316,7 @@ async def open_services(settings: Settings) -> Services:
     mutes = MuteService(db, ids)
     profiles = ProfilePages(accounts, relationships, mutes, post_reader, lookup)
     feeds = FeedService(db, urls)
-    moderation = Moderation(db, ids, account_changes)
+    moderation = Moderation(db, ids, accounts)
     federation_admin = FederationAdmin(db, queue.wakeup, moderation)
     return Services(
         settings=settings,

@@ -388,11 +388,22 @@ class AccountService:
         await users_q.set_fields(self.db, user["user_id"], {"approved": 1})
 
     async def suspend(self, username: str) -> None:
+        """`gapo user suspend`: the same change as the admin page's (without its audit)."""
         user = await self._user(username)
         async with self.db.transaction() as tx:
-            await accounts_q.set_suspended(tx, user["account_id"], now())
-            await sessions_q.delete_for_user(tx, user["user_id"])
-            self._changed(tx)
+            await self.set_suspension(tx, user["account_id"], user["user_id"], suspended=True)
+
+    async def set_suspension(
+        self, tx: Transaction, account_id: int, user_id: int | None, *, suspended: bool
+    ) -> None:
+        """The one writer of a suspension, in the caller's transaction: the column, the
+        end of a local person's sessions, and the cached actor documents dropped."""
+        await accounts_q.set_moderation(
+            tx, account_id, {"suspended_at": now() if suspended else None}
+        )
+        if suspended and user_id is not None:
+            await sessions_q.delete_for_user(tx, user_id)
+        self._changed(tx)
 
     def _changed(self, tx: Transaction) -> None:
         """Cached documents of local accounts go once `tx` commits (never if it rolls back)."""

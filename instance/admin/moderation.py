@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from instance.accounts.changes import AccountChanges
+from instance.accounts.service import AccountService
 from instance.admin.roles import Permission, may, may_act_on
 from instance.admin.views import AdminAccountView, LogEntryView
 from instance.db import Database
@@ -71,11 +71,11 @@ def label(row: Mapping[str, Any]) -> str:
 
 
 class Moderation:
-    def __init__(self, db: Database, ids: IdGenerator, changes: AccountChanges | None) -> None:
+    def __init__(self, db: Database, ids: IdGenerator, accounts: AccountService) -> None:
         self.db = db
         self.ids = ids
-        # Cached actor documents go when a local account is suspended or restored.
-        self.changes = changes
+        # The writer of suspensions, shared with `gapo user suspend`.
+        self.account_writer = accounts
 
     # --- reading ---
 
@@ -159,13 +159,9 @@ class Moderation:
                     if suspended
                     else N_("This account is not suspended.")
                 )
-            await accounts_q.set_moderation(
-                tx, account_id, {"suspended_at": ts if suspended else None}
+            await self.account_writer.set_suspension(
+                tx, account_id, target["user_id"], suspended=suspended
             )
-            if suspended and target["user_id"] is not None:
-                await sessions_q.delete_for_user(tx, target["user_id"])
-            if target["local"] and self.changes is not None:
-                tx.after_commit(self.changes.bump)
         elif action in ("silence", "unsilence"):
             await accounts_q.set_moderation(
                 tx, account_id, {"silenced_at": ts if action == "silence" else None}
