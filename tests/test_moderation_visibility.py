@@ -15,7 +15,15 @@ from instance.db import posts as posts_q
 from instance.ids import now
 from instance.posts.visibility import can_see, visible_posts
 from instance.posts.writes import NewPost, PostContent
-from tests.helpers.social import account_id, gapo, page, remote_account, user, write
+from tests.helpers.social import (
+    account_id,
+    deliveries,
+    gapo,
+    page,
+    remote_account,
+    user,
+    write,
+)
 from tests.helpers.web import post_form
 
 AP = {"Accept": "application/activity+json"}
@@ -132,3 +140,24 @@ async def test_suspending_a_remote_account_hides_it_here(app: Quart) -> None:
     plain = [{k: v for k, v in rows[0].items() if k != "author_suspended_at"}]  # type: ignore[union-attr]
     assert await visible_posts(gapo(app).db, None, plain) == []
     assert await visible_posts(gapo(app).db, None, rows) == []  # type: ignore[arg-type]
+
+
+async def test_suspension_federates_an_update_flagged_suspended(app: Quart) -> None:
+    """As Mastodon does: followers elsewhere get Update(Person) with `suspended: true`,
+    and one without it when the suspension is lifted."""
+    admin = await user(app, "rooty")
+    await gapo(app).accounts.promote("rooty", "admin")
+    await user(app, "sam")
+    sam_id = await account_id(app, "sam")
+    remote = await remote_account(app)
+    sam_row = await gapo(app).accounts.account(sam_id)
+    await gapo(app).relationship_writer.follow(remote, sam_row)
+    await gapo(app).accounts.public_key(sam_id)  # a key, as any account that federated has
+    await moderate(app, admin, sam_id, "suspend")
+    [update] = await deliveries(app, "Update")
+    assert update["activity"]["object"]["suspended"] is True
+    assert {"suspended": "toot:suspended"} in update["activity"]["@context"]
+    await gapo(app).db.execute("DELETE FROM jobs", {})
+    await moderate(app, admin, sam_id, "unsuspend")
+    [lifted] = await deliveries(app, "Update")
+    assert "suspended" not in lifted["activity"]["object"]

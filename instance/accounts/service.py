@@ -397,12 +397,17 @@ class AccountService:
         self, tx: Transaction, account_id: int, user_id: int | None, *, suspended: bool
     ) -> None:
         """The one writer of a suspension, in the caller's transaction: the column, the
-        end of a local person's sessions, and the cached actor documents dropped."""
+        end of a local person's sessions, the Update(Person) for followers elsewhere, and
+        the cached actor documents dropped."""
         await accounts_q.set_moderation(
             tx, account_id, {"suspended_at": now() if suspended else None}
         )
         if suspended and user_id is not None:
             await sessions_q.delete_for_user(tx, user_id)
+        if user_id is not None and self.profile_updates is not None:
+            # As Mastodon does: an Update of the actor tells followers elsewhere, flagged
+            # `suspended` (they hide the account), or without the flag once it is lifted.
+            await self.profile_updates.enqueue_update(tx, account_id)
         self._changed(tx)
 
     def _changed(self, tx: Transaction) -> None:
