@@ -63,6 +63,7 @@ __all__ = [
     "PUBLIC",
     "PUBLIC_ALIASES",
     "SECURITY_CONTEXT",
+    "SUSPENDED_TERM",
     "Activity",
     "Actor",
     "Attachment",
@@ -115,6 +116,8 @@ _TOOT_TERMS: dict[str, Any] = {
     "movedTo": {"@id": "as:movedTo", "@type": "@id"},
 }
 ACTOR_CONTEXT: list[Any] = [AS_CONTEXT, SECURITY_CONTEXT, _TOOT_TERMS]
+# Mastodon's flag on the actor of a suspended account (its Update says so to followers).
+SUSPENDED_TERM: dict[str, Any] = {"suspended": "toot:suspended"}
 NOTE_CONTEXT: list[Any] = [AS_CONTEXT, _TOOT_TERMS]
 
 ACTIVITY_TYPES = frozenset(

@@ -52,10 +52,11 @@ def ngettext(singular: str, plural: str, n: int, **variables: object) -> str:
     return text % variables
 
 
-def best_match(accept_language: str | None) -> str:
-    """The supported locale a browser prefers most (by q value), or the default."""
+def best_match(accept_language: str | None, default: str = DEFAULT_LOCALE) -> str:
+    """The supported locale a browser prefers most (by q value), or `default` (the
+    instance's default language, set by its admin)."""
     if not accept_language:
-        return DEFAULT_LOCALE
+        return default
     choices: list[tuple[float, int, str]] = []
     for index, part in enumerate(accept_language.split(",")[:20]):
         tag, _, params = part.strip().partition(";")
@@ -68,7 +69,7 @@ def best_match(accept_language: str | None) -> str:
         primary = tag.strip().lower().split("-")[0]
         if primary in LOCALES and quality > 0:
             choices.append((-quality, index, primary))
-    return min(choices)[2] if choices else DEFAULT_LOCALE
+    return min(choices)[2] if choices else default
 
 
 def valid_locale(value: str | None) -> str | None:

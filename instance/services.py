@@ -15,7 +15,12 @@ from instance.accounts.passwords import Argon2Params, PasswordService
 from instance.accounts.service import AccountService
 from instance.accounts.sessions import SessionService
 from instance.accounts.signup_limits import SignupLimits
+from instance.accounts.site import SiteSettings, site_changes_path
+from instance.admin.dashboard import DashboardService
 from instance.admin.federation import FederationAdmin
+from instance.admin.moderation import Moderation
+from instance.admin.reports import ReportQueue
+from instance.admin.site import SiteAdmin
 from instance.config import Settings
 from instance.db import Database, open_database
 from instance.db.connection import Row
@@ -68,6 +73,7 @@ from instance.pools import BoundedPool
 from instance.posts.mentions import Mentions
 from instance.posts.reactions_list import Reactions
 from instance.posts.reading import PostReader
+from instance.posts.reports import ReportWriter
 from instance.posts.service import PostService
 from instance.posts.writes import PostWriter
 from instance.ratelimit import RateLimiter
@@ -148,6 +154,15 @@ class Services:
     deletion: AccountDeletion
     exports: AccountExport
     imports: RelationshipImport
+    # The admin pages (issue 17): moderation with its audit log.
+    moderation: Moderation
+    # Name, rules, registration mode and pause as the admin set them (cached per process).
+    site: SiteSettings
+    site_admin: SiteAdmin
+    dashboard: DashboardService
+    # Reports: filed by people here or brought by a peer's Flag; the admin's queue.
+    reports: ReportWriter
+    report_queue: ReportQueue
 
     async def close(self) -> None:
         await self.runner.stop()
@@ -207,6 +222,7 @@ async def open_services(settings: Settings) -> Services:
         fanout=fanout,
         documents=note_documents,
     )
+    reports = ReportWriter(db, ids, urls, outbox, notifier, int(instance_actor["id"]))
     federation = FederationContext(
         db=db,
         ids=ids,
@@ -219,6 +235,7 @@ async def open_services(settings: Settings) -> Services:
         relationship_writer=relationship_writer,
         outbox=outbox,
         notifications=notifier,
+        reports=reports,
     )
     inbox = InboxService(
         federation, queue, max_body=settings.max_body_bytes, origins=settings.origins
@@ -302,6 +319,7 @@ async def open_services(settings: Settings) -> Services:
         Argon2Params(time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib),
         strength_pool=strength_pool,
     )
+    site = SiteSettings(db, settings, AccountChanges(site_changes_path(settings.data_dir)))
     accounts = AccountService(
         settings,
         db,
@@ -314,12 +332,15 @@ async def open_services(settings: Settings) -> Services:
         profile_updates=ProfileFederation(ids, fanout, urls),
         changes=account_changes,
         deletion=deletion,
+        site=site,
     )
     mutes = MuteService(db, ids)
     imports = RelationshipImport(db, queue, lookup, relationship_writer, mutes)
     import_job.append(imports.job)
     profiles = ProfilePages(accounts, relationships, mutes, post_reader, lookup)
     feeds = FeedService(db, urls)
+    moderation = Moderation(db, ids, accounts)
+    federation_admin = FederationAdmin(db, queue.wakeup, moderation)
     return Services(
         settings=settings,
         db=db,
@@ -353,7 +374,7 @@ async def open_services(settings: Settings) -> Services:
         feeds=feeds,
         tags=TagFeed(db, urls),
         notifications=NotificationService(db),
-        federation_admin=FederationAdmin(db, queue.wakeup),
+        federation_admin=federation_admin,
         mutes=mutes,
         profiles=profiles,
         media=media,
@@ -373,4 +394,10 @@ async def open_services(settings: Settings) -> Services:
             db, note_documents, actor_keys, storage, settings.data_dir / "exports", settings.host
         ),
         imports=imports,
+        moderation=moderation,
+        site=site,
+        site_admin=SiteAdmin(db, site, accounts, moderation),
+        dashboard=DashboardService(db, federation_admin, settings.data_dir / "media"),
+        reports=reports,
+        report_queue=ReportQueue(db, moderation, reports),
     )

@@ -6,7 +6,8 @@ and its shares, the local and federated timelines, hashtag pages, post search, p
 listings and the unread notification count. Each is read here for a matrix of viewers
 (anonymous, the author, an accepted follower, a pending follower, a stranger, one the
 author blocked, one who blocked the author, one mentioned, one who muted a followed
-account) over posts of every visibility, mentioning or not, replies of every visibility,
+account) over posts of every visibility (also by a suspended author, whose posts, shares
+and notifications nobody sees), mentioning or not, replies of every visibility,
 a deleted post, and replies to posts the viewer may not see; each answer must be exactly
 what `can_see` allows, or the documented subset a surface lists:
 
@@ -69,6 +70,7 @@ NAMES = {
     "mentioned": "mia",
     "muter": "mo",
     "other": "dan",  # a second author, followed by some viewers, who answers alice
+    "suspended": "sue",  # a third author, followed and mentioning, suspended at the end
 }
 VISIBILITIES = ("public", "unlisted", "followers", "direct")
 TAG = "sqlrule"
@@ -119,6 +121,7 @@ async def _build(app: Quart) -> tuple[dict[str, Any], list[int]]:
     await rel.follow(acc["pending"], author)  # never approved
     for role in ("follower", "author", "blocker", "mentioned", "muter"):
         await rel.follow(acc[role], other)
+        await rel.follow(acc[role], acc["suspended"])
 
     ids: list[int] = []
 
@@ -135,13 +138,13 @@ async def _build(app: Quart) -> tuple[dict[str, Any], list[int]]:
     await services.mutes.mute(acc["muter"], other)
 
     top: dict[tuple[str, str, bool], int] = {}
-    for role, who in (("author", author), ("other", other)):
+    for role, who in (("author", author), ("other", other), ("suspended", acc["suspended"])):
         for visibility in VISIBILITIES:
             for mention in (False, True):
                 text = f"{'hello @mia' if mention else 'plain'} #{TAG}"
                 top[(role, visibility, mention)] = await write(who, text, visibility)
     parent = top[("author", "public", False)]
-    for who in (author, other):
+    for who in (author, other, acc["suspended"]):
         for visibility in VISIBILITIES:
             for mention in (False, True):
                 await write(who, "re @mia" if mention else "re", visibility, parent)
@@ -161,10 +164,15 @@ async def _build(app: Quart) -> tuple[dict[str, Any], list[int]]:
         (acc["follower"], top[("other", "public", False)]),
         (author, top[("other", "unlisted", False)]),
         (acc["muter"], top[("author", "public", True)]),
+        (acc["follower"], top[("suspended", "public", False)]),
+        (acc["suspended"], top[("author", "public", False)]),
     ):
         await posts.react(who, post_id, "shares")
     for role in ("follower", "mentioned", "other"):
         await posts.react(acc[role], top[("author", "followers", True)], "likes")
+    await posts.react(acc["suspended"], top[("author", "public", True)], "likes")
+    # Suspended last: everything above was written while the account could still act.
+    await services.accounts.suspend("sue")
     return acc, ids
 
 
@@ -316,6 +324,7 @@ async def _observe(data_dir: Path) -> Observed:
                 )
                 if (
                     follows_sharer
+                    and sharer != int(acc["suspended"]["id"])
                     and post is not None
                     and await can_see(db, me, post)
                     and not await _hidden_by_block_or_mute(db, me, sharer)
@@ -335,6 +344,8 @@ async def _observe(data_dir: Path) -> Observed:
             for note in every:
                 if await _hidden_by_block_or_mute(db, me, note["from_account_id"]):
                     continue
+                if note["from_account_id"] == acc["suspended"]["id"]:
+                    continue  # nothing from a suspended account
                 post = await posts_q.get(db, note["post_id"]) if note["post_id"] else None
                 if note["post_id"] is None or (post is not None and await can_see(db, me, post)):
                     want_notes.append(int(note["id"]))

@@ -14,6 +14,7 @@ from instance.accounts.login_throttle import LoginThrottle, account_key
 from instance.accounts.passwords import PasswordService
 from instance.accounts.profile_fields import clean_fields, fields_json
 from instance.accounts.sessions import token_hash
+from instance.accounts.site import SiteSettings
 from instance.accounts.validation import (
     BIO_MAX,
     DISPLAY_NAME_MAX,
@@ -74,6 +75,7 @@ class AccountService:
         profile_updates: ProfileFederation | None = None,
         changes: AccountChanges | None = None,
         deletion: AccountDeletion | None = None,
+        site: SiteSettings | None = None,
     ) -> None:
         self.settings = settings
         self.urls = LocalUrls(settings.base_url)
@@ -93,6 +95,9 @@ class AccountService:
         self.changes = changes
         # Account deletion (instance/accounts/deletion.py): marked at once, done by a job.
         self.deletion = deletion
+        # The registration mode and pause as the admin set them (accounts/site.py); the
+        # configuration's mode where there is none.
+        self.site = site
 
     async def signup(
         self,
@@ -112,6 +117,11 @@ class AccountService:
         actor's key pair is made when it first federates (instance/outbound/actor_keys.py).
         """
         mode = self.settings.registrations
+        if self.site is not None:
+            site = await self.site.get()
+            mode = site.registrations
+            if not bypass_mode and site.registrations_paused:
+                raise RegistrationClosed(N_("Sign-ups are paused for now. Please come back later."))
         if not bypass_mode and mode == "closed":
             raise RegistrationClosed()
         username = validate_username(req.username)
@@ -388,11 +398,27 @@ class AccountService:
         await users_q.set_fields(self.db, user["user_id"], {"approved": 1})
 
     async def suspend(self, username: str) -> None:
+        """`gapo user suspend`: the same change as the admin page's (without its audit)."""
         user = await self._user(username)
         async with self.db.transaction() as tx:
-            await accounts_q.set_suspended(tx, user["account_id"], now())
-            await sessions_q.delete_for_user(tx, user["user_id"])
-            self._changed(tx)
+            await self.set_suspension(tx, user["account_id"], user["user_id"], suspended=True)
+
+    async def set_suspension(
+        self, tx: Transaction, account_id: int, user_id: int | None, *, suspended: bool
+    ) -> None:
+        """The one writer of a suspension, in the caller's transaction: the column, the
+        end of a local person's sessions, the Update(Person) for followers elsewhere, and
+        the cached actor documents dropped."""
+        await accounts_q.set_moderation(
+            tx, account_id, {"suspended_at": now() if suspended else None}
+        )
+        if suspended and user_id is not None:
+            await sessions_q.delete_for_user(tx, user_id)
+        if user_id is not None and self.profile_updates is not None:
+            # As Mastodon does: an Update of the actor tells followers elsewhere, flagged
+            # `suspended` (they hide the account), or without the flag once it is lifted.
+            await self.profile_updates.enqueue_update(tx, account_id)
+        self._changed(tx)
 
     async def delete(self, username: str) -> None:
         """The admin's deletion (`gapo user delete`): as the person's own, without a password."""

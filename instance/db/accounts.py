@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from instance.db import search_index
@@ -10,8 +11,8 @@ from instance.db.rows import AccountRow
 
 ACCOUNT_COLUMNS = (
     "id, local, username, username_key, domain, display_name, note_source, note_html, "
-    "fields_json, locked, bot, discoverable, indexable, avatar_url, header_url, suspended_at, deleted_at, created_at, "
-    "updated_at, ap_id, ap_type, ap_url, ap_inbox, ap_shared_inbox, ap_outbox, ap_followers, "
+    "fields_json, locked, bot, discoverable, indexable, avatar_url, header_url, suspended_at, deleted_at, "
+    "silenced_at, sensitive_forced, created_at, updated_at, ap_id, ap_type, ap_url, ap_inbox, ap_shared_inbox, ap_outbox, ap_followers, "
     "ap_following, ap_featured, ap_json, ap_fetched_at"
 )
 
@@ -79,3 +80,25 @@ async def count_local(ex: Executor) -> int:
             "SELECT COUNT(*) AS n FROM accounts WHERE local = 1 AND ap_type = 'Person'"
         )
     )
+
+
+async def suspended_among(ex: Executor, account_ids: Collection[int]) -> set[int]:
+    """Which of these accounts are suspended (one read for a page of posts' authors)."""
+    ids = sorted(set(account_ids))
+    if not ids:
+        return set()
+    names = ", ".join(f":a{i}" for i in range(len(ids)))
+    params = {f"a{i}": account_id for i, account_id in enumerate(ids)}
+    rows = await ex.fetch_all(
+        f"SELECT id FROM accounts WHERE id IN ({names}) AND suspended_at IS NOT NULL", params
+    )
+    return {int(r["id"]) for r in rows}
+
+
+async def set_moderation(ex: Executor, account_id: int, values: dict[str, Any]) -> None:
+    """Writes moderation columns (`suspended_at`, `silenced_at`, `sensitive_forced`)."""
+    allowed = {"suspended_at", "silenced_at", "sensitive_forced"}
+    if not values or set(values) - allowed:
+        raise ValueError(f"not moderation columns: {sorted(set(values) - allowed)}")
+    sets = ", ".join(f"{k} = :{k}" for k in values)
+    await ex.execute(f"UPDATE accounts SET {sets} WHERE id = :id", {**values, "id": account_id})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from instance.db.executor import Executor
 from instance.db.feeds import hidden_from
 from instance.db.folding import fold
-from instance.db.posts import WITH_AUTHOR
+from instance.db.posts import WITH_AUTHOR, author_listed
 from instance.db.rows import HashtagRow, PostWithAuthorRow
 
 
@@ -55,7 +55,7 @@ async def public_posts(
     return await ex.fetch_all(
         f"{WITH_AUTHOR} JOIN post_hashtags ph ON ph.post_id = p.id"
         " WHERE ph.hashtag_id = :h AND p.visibility = 'public' AND p.deleted_at IS NULL"
-        " AND a.suspended_at IS NULL AND (:max_id IS NULL OR ph.post_id < :max_id)"
+        f" AND {author_listed('p.account_id')} AND (:max_id IS NULL OR ph.post_id < :max_id)"
         f" AND (:me IS NULL OR NOT {hidden_from('p.account_id')})"
         " ORDER BY ph.post_id DESC LIMIT :limit",
         {"h": hashtag_id, "limit": limit, "max_id": max_id, "me": viewer_id},

@@ -1,11 +1,13 @@
-"""Queries on `hosts`: per-remote-host delivery health, signature standard, domain blocks."""
+"""Queries on `hosts`: per-remote-host delivery health, signature standard, domain blocks
+(with Mastodon's severities and comments, migration 0013)."""
 
 from __future__ import annotations
 
 from collections.abc import Collection
+from typing import Any
 
 from instance.db.executor import Executor
-from instance.db.rows import HostRow
+from instance.db.rows import DomainBlockRow, HostHealthRow, HostRow
 
 
 async def get(ex: Executor, domain: str) -> HostRow | None:
@@ -65,3 +67,75 @@ async def set_blocked(ex: Executor, domain: str, blocked: bool, now: int) -> Non
 async def is_blocked(ex: Executor, domain: str) -> bool:
     row = await ex.fetch_one("SELECT blocked FROM hosts WHERE domain = :d", {"d": domain.lower()})
     return bool(row and row["blocked"])
+
+
+BLOCK_COLUMNS = (
+    "domain, severity, reject_media, reject_reports, public_comment, private_comment,"
+    " obfuscate, updated_at"
+)
+
+
+async def set_block(ex: Executor, domain: str, values: dict[str, Any], now: int) -> None:
+    """A domain block's fields (0013); `blocked`, the inbox's switch, follows the severity."""
+    await _ensure(ex, domain, now)
+    await ex.execute(
+        "UPDATE hosts SET severity = :severity, blocked = :blocked, reject_media = :reject_media,"
+        " reject_reports = :reject_reports, public_comment = :public_comment,"
+        " private_comment = :private_comment, obfuscate = :obfuscate, updated_at = :now"
+        " WHERE domain = :d",
+        {
+            **values,
+            "blocked": 1 if values["severity"] == "suspend" else 0,
+            "d": domain.lower(),
+            "now": now,
+        },
+    )
+
+
+async def clear_block(ex: Executor, domain: str, now: int) -> None:
+    await ex.execute(
+        "UPDATE hosts SET severity = NULL, blocked = 0, reject_media = 0, reject_reports = 0,"
+        " public_comment = '', private_comment = '', obfuscate = 0, updated_at = :now"
+        " WHERE domain = :d",
+        {"d": domain.lower(), "now": now},
+    )
+
+
+async def get_block(ex: Executor, domain: str) -> DomainBlockRow | None:
+    return await ex.fetch_one(
+        f"SELECT {BLOCK_COLUMNS} FROM hosts WHERE domain = :d"
+        " AND (severity IS NOT NULL OR reject_media = 1 OR reject_reports = 1)",
+        {"d": domain.lower()},
+    )
+
+
+async def list_blocks(ex: Executor) -> list[DomainBlockRow]:
+    return await ex.fetch_all(
+        f"SELECT {BLOCK_COLUMNS} FROM hosts"
+        " WHERE severity IS NOT NULL OR reject_media = 1 OR reject_reports = 1 ORDER BY domain"
+    )
+
+
+async def rejects_media(ex: Executor, domain: str) -> bool:
+    row = await ex.fetch_one(
+        "SELECT 1 AS one FROM hosts WHERE domain = :d AND (reject_media = 1 OR blocked = 1)",
+        {"d": domain.lower()},
+    )
+    return row is not None
+
+
+async def health_list(ex: Executor, *, limit: int) -> list[HostHealthRow]:
+    """Hosts with their stored health, the ones heard from or written to last first."""
+    return await ex.fetch_all(
+        "SELECT domain, health_json, severity, updated_at FROM hosts"
+        " ORDER BY updated_at DESC, domain LIMIT :limit",
+        {"limit": limit},
+    )
+
+
+async def rejects_reports(ex: Executor, domain: str) -> bool:
+    row = await ex.fetch_one(
+        "SELECT 1 AS one FROM hosts WHERE domain = :d AND reject_reports = 1",
+        {"d": domain.lower()},
+    )
+    return row is not None

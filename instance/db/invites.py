@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from instance.db.executor import Executor
-from instance.db.rows import UsedInviteRow
+from instance.db.rows import InviteRow, UsedInviteRow
 
 
 async def insert_invite(
@@ -40,3 +40,20 @@ async def use_invite(ex: Executor, code: str, now: int) -> UsedInviteRow | None:
     if not changed:
         return None
     return await ex.fetch_one("SELECT id, code FROM invites WHERE code = :code", {"code": code})
+
+
+async def list_recent(ex: Executor, *, limit: int) -> list[InviteRow]:
+    return await ex.fetch_all(
+        "SELECT id, code, created_by, created_at, expires_at, max_uses, uses FROM invites"
+        " ORDER BY id DESC LIMIT :limit",
+        {"limit": limit},
+    )
+
+
+async def expire(ex: Executor, invite_id: int, now: int) -> int:
+    """Ends a code now (its uses so far stay counted)."""
+    return await ex.execute(
+        "UPDATE invites SET expires_at = :now WHERE id = :id AND (expires_at IS NULL"
+        " OR expires_at > :now)",
+        {"id": invite_id, "now": now},
+    )

@@ -7,7 +7,7 @@ from collections.abc import Collection, Sequence
 from typing import Any
 
 from instance.db.executor import Executor
-from instance.db.rows import JobCountRow, JobRow, JobSlotRow
+from instance.db.rows import JobCountRow, JobRow, JobSlotRow, QueuedCountRow
 
 JOB_COLUMNS = (
     "id, kind, payload, host, state, attempts, run_at, locked_by, locked_until, last_error,"
@@ -269,3 +269,20 @@ async def counts_by_state(ex: Executor) -> list[JobCountRow]:
 async def set_payload(ex: Executor, job_id: int, payload: str) -> None:
     """A job's progress kept in its payload (the fan-out's cursor), committed with its work."""
     await ex.execute("UPDATE jobs SET payload = :p WHERE id = :id", {"p": payload, "id": job_id})
+
+
+async def queued_by_host(ex: Executor, kind: str) -> list[QueuedCountRow]:
+    """Jobs of `kind` waiting or running, per host (read through the jobs_due index)."""
+    return await ex.fetch_all(
+        "SELECT host AS key, COUNT(*) AS n FROM jobs WHERE state IN ('queued', 'running')"
+        " AND kind = :kind GROUP BY host",
+        {"kind": kind},
+    )
+
+
+async def queued_by_kind(ex: Executor) -> list[QueuedCountRow]:
+    """Jobs waiting or running, per kind: the queue's depth."""
+    return await ex.fetch_all(
+        "SELECT kind AS key, COUNT(*) AS n FROM jobs WHERE state IN ('queued', 'running')"
+        " GROUP BY kind ORDER BY kind"
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from instance.db.executor import Executor
+from instance.db.posts import author_live
 from instance.db.rows import NotificationRow
 
 # Hidden at read time as well as skipped at write time: a block or mute made later also
@@ -13,6 +14,10 @@ NOT_SILENCED = (
     " AND b.target_id = n.account_id))"
     " AND NOT EXISTS (SELECT 1 FROM mutes m WHERE m.account_id = n.account_id"
     " AND m.target_id = n.from_account_id)"
+    # Nothing from a suspended account, and nothing about a suspended author's post.
+    f" AND {author_live('n.from_account_id')}"
+    " AND NOT EXISTS (SELECT 1 FROM posts sp JOIN accounts sus ON sus.id = sp.account_id"
+    " WHERE sp.id = n.post_id AND sus.suspended_at IS NOT NULL)"
 )
 
 

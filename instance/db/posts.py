@@ -16,8 +16,30 @@ POST_COLUMNS = (
 WITH_AUTHOR = (
     f"SELECT {POST_COLUMNS}, a.username, a.domain, a.display_name, a.ap_id AS author_ap_id,"
     " a.local AS author_local, a.avatar_url, a.ap_url AS author_url, a.ap_followers"
-    " AS author_followers FROM posts p JOIN accounts a ON a.id = p.account_id"
+    " AS author_followers, a.suspended_at AS author_suspended_at,"
+    " a.sensitive_forced AS author_sensitive_forced"
+    " FROM posts p JOIN accounts a ON a.id = p.account_id"
 )
+
+
+def author_live(column: str) -> str:
+    """SQL true unless the account `column` names is suspended: the SQL copies of `can_see`
+    (feeds, reply counts, the unread count) leave its posts out as the rule does."""
+    return (
+        f"NOT EXISTS (SELECT 1 FROM accounts sus WHERE sus.id = {column}"
+        " AND sus.suspended_at IS NOT NULL)"
+    )
+
+
+def author_listed(column: str) -> str:
+    """SQL true when the account `column` names may appear on public timelines, hashtag
+    pages and search: not suspended, not silenced, not of a silenced domain."""
+    return (
+        f"NOT EXISTS (SELECT 1 FROM accounts lst WHERE lst.id = {column}"
+        " AND (lst.suspended_at IS NOT NULL OR lst.silenced_at IS NOT NULL"
+        " OR EXISTS (SELECT 1 FROM hosts lh WHERE lh.domain = lst.domain"
+        " AND lh.severity = 'silence')))"
+    )
 
 
 async def insert_post(ex: Executor, values: dict[str, Any]) -> None:
@@ -244,7 +266,7 @@ async def delete_all_of_account(ex: Executor, account_id: int, now: int) -> None
 # `can_see(:me, r)` for a reply `r`, in SQL; `:me` is NULL for an anonymous viewer, and
 # then every comparison with it is false and only public and unlisted replies count.
 REPLY_VISIBLE = (
-    "r.deleted_at IS NULL AND (r.account_id = :me OR ("
+    f"r.deleted_at IS NULL AND {author_live('r.account_id')} AND (r.account_id = :me OR ("
     " NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.account_id = :me AND b.target_id = r.account_id)"
     " OR (b.account_id = r.account_id AND b.target_id = :me))"
     " AND (r.visibility IN ('public', 'unlisted')"

@@ -34,6 +34,8 @@ class AccountRow(TypedDict):
     header_url: str | None
     suspended_at: int | None
     deleted_at: int | None  # asked to be deleted: hidden, 410, removed by a job
+    silenced_at: int | None  # hidden from public timelines, tags and search (0013)
+    sensitive_forced: int  # 1: every post shown behind a content warning (0013)
     created_at: int
     updated_at: int
     ap_id: str | None
@@ -98,6 +100,8 @@ class PostWithAuthorRow(PostRow):
     avatar_url: str | None
     author_url: str | None
     author_followers: str | None
+    author_suspended_at: int | None  # a suspended author's posts are seen by nobody
+    author_sensitive_forced: int
 
 
 class SharedPostRow(PostWithAuthorRow):
@@ -204,6 +208,7 @@ class UserRow(TypedDict):
     display_name: str
     suspended_at: int | None
     deleted_at: int | None  # the account is being deleted: it logs in nowhere
+    silenced_at: int | None
 
 
 class SessionRow(TypedDict):
@@ -352,3 +357,109 @@ class RemoteFileRow(TypedDict):
     last_used_at: int | None
     failed_at: int | None
     created_at: int
+
+
+class AdminAccountRow(TypedDict):
+    """`db.moderation.ADMIN_ACCOUNT`: an account as moderators list it, with its login."""
+
+    id: int
+    local: int
+    username: str
+    domain: str
+    display_name: str
+    note_html: str
+    ap_type: str
+    suspended_at: int | None
+    silenced_at: int | None
+    deleted_at: int | None
+    sensitive_forced: int
+    created_at: int
+    ap_url: str | None
+    user_id: int | None
+    role: str | None
+    approved: int | None
+    last_active_at: int | None
+
+
+class ModerationLogRow(TypedDict):
+    """`db.moderation.log_page`: one entry of the audit log (labels outlive deleted rows)."""
+
+    id: int
+    actor_account_id: int | None
+    actor_label: str
+    action: str
+    target_account_id: int | None
+    target_label: str
+    reason: str
+    created_at: int
+
+
+class DomainBlockRow(TypedDict):
+    """`db.hosts.BLOCK_COLUMNS`: a domain block, in Mastodon's fields."""
+
+    domain: str
+    severity: str | None  # 'silence' | 'suspend' | None (only media or reports rejected)
+    reject_media: int
+    reject_reports: int
+    public_comment: str
+    private_comment: str
+    obfuscate: int
+    updated_at: int
+
+
+class HostHealthRow(TypedDict):
+    """`db.hosts.health_list`: a host's delivery health as stored."""
+
+    domain: str
+    health_json: str
+    severity: str | None
+    updated_at: int
+
+
+class QueuedCountRow(TypedDict):
+    """`db.jobs.queued_by_host` and `queued_by_kind`: waiting jobs per host or kind."""
+
+    key: str
+    n: int
+
+
+class InviteRow(TypedDict):
+    """`db.invites.list_recent`: an invite code and how much of it is used."""
+
+    id: int
+    code: str
+    created_by: int | None
+    created_at: int
+    expires_at: int | None
+    max_uses: int
+    uses: int
+
+
+class DayCountRow(TypedDict):
+    """`db.stats`: a count for one UTC day (days since the epoch)."""
+
+    day: int
+    n: int
+
+
+class ReportRow(TypedDict):
+    """`db.reports.REPORT`: a report with the names of its target and reporter."""
+
+    id: int
+    reporter_account_id: int | None
+    target_account_id: int
+    post_ids_json: str
+    comment: str
+    ap_id: str | None
+    forwarded_at: int | None
+    resolved_at: int | None
+    resolved_by: int | None
+    resolution: str | None
+    created_at: int
+    target_username: str
+    target_domain: str
+    target_local: int
+    reporter_username: str | None
+    reporter_domain: str | None
+    reporter_local: int | None
+    reporter_type: str | None

@@ -17,7 +17,7 @@ from instance.db.accounts import ACCOUNT_COLUMNS
 from instance.db.executor import Executor
 from instance.db.feeds import hidden_from
 from instance.db.folding import fold
-from instance.db.posts import WITH_AUTHOR
+from instance.db.posts import WITH_AUTHOR, author_listed
 from instance.db.rows import AccountRow, HashtagMatchRow, PostWithAuthorRow
 
 # A query is cut to this many words of at most this many characters: a pasted paragraph
@@ -66,6 +66,7 @@ async def accounts(
         f"SELECT {ACCOUNT_COLUMNS} FROM account_search"
         " JOIN accounts ON accounts.id = account_search.rowid"
         " WHERE account_search MATCH :q AND accounts.suspended_at IS NULL"
+        " AND accounts.silenced_at IS NULL"
         " AND accounts.ap_type != 'Application'"
         f" AND (:me IS NULL OR NOT {_blocked_either_way('accounts.id')})"
         " ORDER BY account_search.rank, accounts.local DESC, accounts.id LIMIT :limit",
@@ -106,7 +107,7 @@ async def posts(
     return await ex.fetch_all(
         f"{WITH_AUTHOR} WHERE p.id IN (SELECT rowid FROM post_search WHERE post_search MATCH :q)"
         " AND p.local = 1 AND p.visibility = 'public' AND p.deleted_at IS NULL"
-        " AND a.indexable = 1 AND a.suspended_at IS NULL"
+        f" AND a.indexable = 1 AND {author_listed('p.account_id')}"
         " AND (:max_id IS NULL OR p.id < :max_id)"
         f" AND (:me IS NULL OR NOT {hidden_from('p.account_id')})"
         " ORDER BY p.id DESC LIMIT :limit",

@@ -10,7 +10,7 @@ from instance.db.rows import UserRow
 USER_JOIN = (
     "SELECT u.id AS user_id, u.account_id, u.email, u.password_hash, u.role, u.locale, "
     "u.approved, u.created_at AS user_created_at, u.last_login_at, u.last_active_at, "
-    "a.username, a.display_name, a.suspended_at, a.deleted_at "
+    "a.username, a.display_name, a.suspended_at, a.deleted_at, a.silenced_at "
     "FROM users u JOIN accounts a ON a.id = u.account_id"
 )
 

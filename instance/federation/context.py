@@ -10,6 +10,7 @@ from instance.federation.remote_actors import RemoteActors
 from instance.ids import IdGenerator
 from instance.notifications.writer import Notifier
 from instance.outbound.outbox import Outbox
+from instance.posts.reports import ReportWriter
 from instance.relationships.service import Relationships
 from instance.relationships.writes import RelationshipWriter
 from instance.urls import LocalUrls
@@ -26,3 +27,5 @@ class FederationContext:
     relationship_writer: RelationshipWriter
     outbox: Outbox
     notifications: Notifier
+    # Incoming Flags become reports (issue 17); None where a test builds no report writer.
+    reports: ReportWriter | None = None

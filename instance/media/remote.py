@@ -28,9 +28,11 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from activitypub.fetch import Fetcher, FetchError
 from instance.db import Database
+from instance.db import hosts as hosts_q
 from instance.db import media as media_q
 from instance.db.rows import RemoteFileRow
 from instance.ids import now
@@ -125,6 +127,10 @@ class RemoteMedia:
         if fresh["failed_at"] is not None and fresh["failed_at"] > now() - self.retry_after:
             return None
         row = fresh
+        host = urlsplit(row["url"]).hostname or ""
+        if await hosts_q.rejects_media(self.db, host):
+            # A domain blocked with reject_media (or suspended): nothing of theirs is fetched.
+            return None
         scratch = self.storage.scratch()
         try:
             key, media_type, size = await self._download(row["url"], scratch)

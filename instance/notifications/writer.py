@@ -17,7 +17,7 @@ from instance.db.connection import Row
 from instance.db.executor import Executor
 from instance.ids import IdGenerator, now
 
-KINDS = ("follow", "follow_request", "mention", "reply", "like", "share")
+KINDS = ("follow", "follow_request", "mention", "reply", "like", "share", "report_resolved")
 
 
 class Notifier:

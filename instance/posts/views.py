@@ -85,7 +85,8 @@ def post_view(
         in_reply_to_ap_id=row.get("in_reply_to_ap_id") or None,
         content_html=str(row.get("content_html") or ""),
         summary=str(row.get("summary") or ""),
-        sensitive=bool(row.get("sensitive")),
+        # An account forced sensitive by a moderator shows every post behind a warning.
+        sensitive=bool(row.get("sensitive") or row.get("author_sensitive_forced")),
         visibility=str(row["visibility"]),
         language=row.get("language") or None,
         created_at=int(row["created_at"]),

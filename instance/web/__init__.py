@@ -8,6 +8,12 @@ from quart import Quart
 def register_web(app: Quart) -> None:
     from instance.web import (
         activitypub_routes,
+        admin_accounts,
+        admin_common,
+        admin_dashboard,
+        admin_federation,
+        admin_reports,
+        admin_site,
         app_manifest,
         auth,
         context,
@@ -22,6 +28,7 @@ def register_web(app: Quart) -> None:
         people,
         posts,
         profile,
+        reports,
         settings_account,
         settings_data,
         settings_pages,
@@ -39,6 +46,7 @@ def register_web(app: Quart) -> None:
     errors.install(app)
     feed_cards.install(app)
     feed_page.install(app)
+    admin_common.install(app)
     app.register_blueprint(home.blueprint)
     app.register_blueprint(app_manifest.blueprint)
     app.register_blueprint(auth.blueprint)
@@ -52,5 +60,11 @@ def register_web(app: Quart) -> None:
     app.register_blueprint(media.blueprint)
     app.register_blueprint(media_proxy.blueprint)
     app.register_blueprint(tags.blueprint)
+    app.register_blueprint(admin_dashboard.blueprint)
+    app.register_blueprint(admin_accounts.blueprint)
+    app.register_blueprint(admin_federation.blueprint)
+    app.register_blueprint(admin_reports.blueprint)
+    app.register_blueprint(reports.blueprint)
+    app.register_blueprint(admin_site.blueprint)
     activitypub_routes.install(app)
     wellknown.install(app)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from quart import Blueprint, g, redirect, render_template, request, url_for
 from quart.wrappers import Response
 
@@ -19,7 +21,6 @@ from instance.web.context import (
     services,
     set_device_cookie,
     set_session_cookie,
-    settings,
 )
 from instance.web.forms import form_fields, form_with_error, safe_next
 
@@ -43,25 +44,35 @@ async def _signed_in(user_id: int, target: str, token: str | None = None) -> Res
     return response
 
 
+async def _signup_context() -> dict[str, Any]:
+    """What the sign-up page shows of the instance's settings (read through their cache)."""
+    site = await services().site.get()
+    return {
+        "mode": site.registrations,
+        "paused": site.registrations_paused,
+        "rules": site.rules,
+    }
+
+
 @blueprint.get("/signup")
 async def signup_form() -> str:
-    mode = settings().registrations
+    context = await _signup_context()
     if g.get("user") is None:
-        # The same page for every visitor in a language but for the token: rendered once.
+        # The same page for every visitor in a language but for the token: rendered once
+        # per version of the instance's settings (its name, mode, pause and rules).
         return await visitor_form(
             "signup.html",
-            (g.locale, mode, request.path),
-            mode=mode,
+            (g.locale, request.path, await services().site.get()),
             values={},
             password_rule=PASSWORD_RULE,
+            **context,
         )
-    return await render_template("signup.html", mode=mode, values={}, password_rule=PASSWORD_RULE)
+    return await render_template("signup.html", values={}, password_rule=PASSWORD_RULE, **context)
 
 
 @blueprint.post("/signup")
 async def signup() -> Response:
     values = await form_fields("username", "email", "password", "invite")
-    mode = settings().registrations
     address = client_ip()
     try:
         # Only accounts made count (below): a typo or a 503 does not use up the allowance.
@@ -81,7 +92,11 @@ async def signup() -> Response:
     except GapoError as exc:
         values.pop("password")
         return await form_with_error(
-            "signup.html", exc, mode=mode, values=values, password_rule=PASSWORD_RULE
+            "signup.html",
+            exc,
+            values=values,
+            password_rule=PASSWORD_RULE,
+            **await _signup_context(),
         )
     services().signup_limiter.made(address)
     if not user["approved"]:
@@ -97,7 +112,7 @@ async def login_form() -> str:
         "login.html",
         values={},
         next=request.args.get("next", ""),
-        registrations=settings().registrations,
+        registrations=(await services().site.get()).signup_mode,
     )
 
 
@@ -118,7 +133,7 @@ async def login() -> Response:
             exc,
             values={"login": values["login"]},
             next=target,
-            registrations=settings().registrations,
+            registrations=(await services().site.get()).signup_mode,
         )
     return await _signed_in(user["user_id"], target)
 

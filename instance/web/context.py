@@ -128,11 +128,11 @@ async def check_csrf() -> None:
         raise CsrfFailed()
 
 
-def _choose_locale(user: Row | None) -> str:
+def _choose_locale(user: Row | None, default: str = i18n.DEFAULT_LOCALE) -> str:
     if user is not None and i18n.valid_locale(user["locale"]):
         return str(user["locale"])
     cookie = i18n.valid_locale(request.cookies.get(LOCALE_COOKIE))
-    return cookie or i18n.best_match(request.headers.get("Accept-Language"))
+    return cookie or i18n.best_match(request.headers.get("Accept-Language"), default)
 
 
 class CookieSessions(SecureCookieSessionInterface):
@@ -166,7 +166,9 @@ def install(app: Quart) -> None:
             i18n.current_locale.set(g.locale)
             return
         g.user = await services().sessions.user_for(request.cookies.get(SESSION_COOKIE))
-        g.locale = _choose_locale(g.user)
+        # The instance's settings come from a per-process cache (accounts/site.py).
+        g.site = await services().site.get()
+        g.locale = _choose_locale(g.user, g.site.default_language)
         i18n.current_locale.set(g.locale)
         # Forms of every blueprint are protected; machine endpoints opt out by blueprint.
         exempt = current_app.config.get("CSRF_EXEMPT_BLUEPRINTS", set())
@@ -206,7 +208,7 @@ def install(app: Quart) -> None:
             "locale": g.get("locale", i18n.DEFAULT_LOCALE),
             "locale_names": i18n.LOCALE_NAMES,
             "post_languages": POST_LANGUAGES,
-            "instance_name": settings().instance_name,
+            "instance_name": g.site.name if "site" in g else settings().instance_name,
             "max_post_chars": settings().max_post_chars,
             "instance_host": settings().host,
             # The ActivityPub id of what the page shows, for a <link rel="alternate">.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from quart import Blueprint, render_template
 
-from instance.web.context import services, settings
+from instance.web.context import services
 
 blueprint = Blueprint("home", __name__)
 
@@ -12,9 +12,8 @@ blueprint = Blueprint("home", __name__)
 @blueprint.get("/")
 async def index() -> str:
     has_admin = await services().accounts.has_admin()
-    return await render_template(
-        "home.html", has_admin=has_admin, registrations=settings().registrations
-    )
+    site = await services().site.get()
+    return await render_template("home.html", has_admin=has_admin, registrations=site.signup_mode)
 
 
 @blueprint.get("/health")

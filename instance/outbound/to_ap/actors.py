@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from activitypub.vocab import ACTOR_CONTEXT
+from activitypub.vocab import ACTOR_CONTEXT, SUSPENDED_TERM
 from instance.db.connection import Row
 from instance.outbound.to_ap.times import iso
 from instance.urls import LocalUrls
@@ -45,6 +45,11 @@ def person(urls: LocalUrls, account: Row, public_pem: str) -> dict[str, Any]:
         doc["icon"] = image(account["avatar_url"])
     if account["header_url"]:
         doc["image"] = image(account["header_url"])
+    if account.get("suspended_at"):
+        # Only the Update announcing a suspension carries it (the actor itself is not
+        # served while suspended); Mastodon then hides the account on its side.
+        doc["@context"] = [*ACTOR_CONTEXT, SUSPENDED_TERM]
+        doc["suspended"] = True
     return doc
 
 
