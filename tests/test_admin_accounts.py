@@ -161,3 +161,14 @@ async def test_account_page_never_shows_private_posts(app: Quart) -> None:
 
 async def _user_row(app: Quart, name: str) -> object:
     return await users_q.get_by_username(gapo(app).db, name)
+
+
+async def test_a_deleted_account_is_not_moderated(app: Quart) -> None:
+    """Deletion hides the account as a suspension does; unsuspending it must not bring back
+    what its deletion job is removing, so its moderation page is gone."""
+    admin = await staff(app, "rooty")
+    await user(app, "dana")
+    dana = await account_id(app, "dana")
+    await gapo(app).accounts.delete("dana")
+    assert (await act(admin, dana, "unsuspend")).status_code == 404
+    assert (await act(admin, dana, "silence")).status_code == 404
