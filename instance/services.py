@@ -31,6 +31,8 @@ from instance.federation.inbox import INBOX_JOB, InboxService
 from instance.federation.instance_actor import ensure_instance_actor
 from instance.federation.interaction import RemoteInteraction
 from instance.federation.lookup import Lookup
+from instance.federation.moves import AccountMoves
+from instance.federation.moves_in import MOVE_FOLLOWERS, MovedAccounts
 from instance.federation.notes_in import RemoteNotes
 from instance.federation.remote_actors import RemoteActors
 from instance.feeds.home import HomePages
@@ -148,6 +150,9 @@ class Services:
     deletion: AccountDeletion
     exports: AccountExport
     imports: RelationshipImport
+    # Moving away (settings) and accounts moving in (the inbox's Move).
+    moves: AccountMoves
+    moved: MovedAccounts
 
     async def close(self) -> None:
         await self.runner.stop()
@@ -198,6 +203,7 @@ async def open_services(settings: Settings) -> Services:
     relationships = Relationships(db)
     relationship_writer = RelationshipWriter(db, ids, outbox, urls, notifications=notifier)
     note_documents = NoteDocuments(urls)
+    moved = MovedAccounts(db, queue, relationship_writer, urls)
     post_writer = PostWriter(
         db,
         ids,
@@ -219,6 +225,7 @@ async def open_services(settings: Settings) -> Services:
         relationship_writer=relationship_writer,
         outbox=outbox,
         notifications=notifier,
+        moves=moved,
     )
     inbox = InboxService(
         federation, queue, max_body=settings.max_body_bytes, origins=settings.origins
@@ -272,6 +279,7 @@ async def open_services(settings: Settings) -> Services:
             MEDIA_UNATTACHED: uploads.unattached_job,
             ACCOUNT_DELETE: deletion.job,
             IMPORT_JOB: lambda payload, job: import_job[0](payload, job),
+            MOVE_FOLLOWERS: moved.job,
         },
         concurrency=settings.job_workers * 4,
         poll_interval=settings.job_poll_seconds,
@@ -302,6 +310,7 @@ async def open_services(settings: Settings) -> Services:
         Argon2Params(time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib),
         strength_pool=strength_pool,
     )
+    profile_updates = ProfileFederation(ids, fanout, urls)
     accounts = AccountService(
         settings,
         db,
@@ -311,14 +320,14 @@ async def open_services(settings: Settings) -> Services:
         media=media,
         render_text=mentions.render_text,
         login_throttle=login_throttle,
-        profile_updates=ProfileFederation(ids, fanout, urls),
+        profile_updates=profile_updates,
         changes=account_changes,
         deletion=deletion,
     )
     mutes = MuteService(db, ids)
     imports = RelationshipImport(db, queue, lookup, relationship_writer, mutes)
     import_job.append(imports.job)
-    profiles = ProfilePages(accounts, relationships, mutes, post_reader, lookup)
+    profiles = ProfilePages(accounts, relationships, mutes, post_reader, lookup, moved=moved)
     feeds = FeedService(db, urls)
     return Services(
         settings=settings,
@@ -373,4 +382,18 @@ async def open_services(settings: Settings) -> Services:
             db, note_documents, actor_keys, storage, settings.data_dir / "exports", settings.host
         ),
         imports=imports,
+        moves=AccountMoves(
+            db,
+            ids,
+            urls,
+            settings.host,
+            accounts=accounts,
+            lookup=lookup,
+            actors=actors,
+            moved=moved,
+            fanout=fanout,
+            profile_updates=profile_updates,
+            changes=account_changes,
+        ),
+        moved=moved,
     )

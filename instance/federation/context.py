@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from instance.db import Database
+from instance.federation.moves_in import MovedAccounts
 from instance.federation.notes_in import RemoteNotes
 from instance.federation.remote_actors import RemoteActors
 from instance.ids import IdGenerator
@@ -26,3 +27,5 @@ class FederationContext:
     relationship_writer: RelationshipWriter
     outbox: Outbox
     notifications: Notifier
+    # Where accounts moved and the followers' migration (None: Move is ignored).
+    moves: MovedAccounts | None = None

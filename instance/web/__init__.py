@@ -24,6 +24,7 @@ def register_web(app: Quart) -> None:
         profile,
         settings_account,
         settings_data,
+        settings_moving,
         settings_pages,
         tags,
         uploads,
@@ -46,6 +47,7 @@ def register_web(app: Quart) -> None:
     app.register_blueprint(settings_pages.blueprint)
     app.register_blueprint(settings_account.blueprint)
     app.register_blueprint(settings_data.blueprint)
+    app.register_blueprint(settings_moving.blueprint)
     app.register_blueprint(posts.blueprint)
     app.register_blueprint(people.blueprint)
     app.register_blueprint(notifications.blueprint)
