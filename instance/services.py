@@ -203,7 +203,8 @@ async def open_services(settings: Settings) -> Services:
     relationships = Relationships(db)
     relationship_writer = RelationshipWriter(db, ids, outbox, urls, notifications=notifier)
     note_documents = NoteDocuments(urls)
-    moved = MovedAccounts(db, queue, relationship_writer, urls)
+    mutes = MuteService(db, ids)
+    moved = MovedAccounts(db, queue, relationship_writer, urls, mutes)
     post_writer = PostWriter(
         db,
         ids,
@@ -324,7 +325,6 @@ async def open_services(settings: Settings) -> Services:
         changes=account_changes,
         deletion=deletion,
     )
-    mutes = MuteService(db, ids)
     imports = RelationshipImport(db, queue, lookup, relationship_writer, mutes)
     import_job.append(imports.job)
     profiles = ProfilePages(accounts, relationships, mutes, post_reader, lookup, moved=moved)

@@ -44,3 +44,16 @@ async def local_followers(
         {"a": account_id, "after": after_follow_id, "limit": limit},
     )
     return [(int(r["follow_id"]), int(r["follower_id"])) for r in rows]
+
+
+async def local_blockers_and_muters(ex: Executor, account_id: int) -> list[tuple[int, str]]:
+    """(local account id, "block" or "mute") of everyone here who blocks or mutes the account:
+    a move carries these over to the new account, as Mastodon's does."""
+    rows = await ex.fetch_all(
+        "SELECT b.account_id AS id, 'block' AS kind FROM blocks b"
+        " JOIN accounts a ON a.id = b.account_id WHERE b.target_id = :a AND a.local = 1"
+        " UNION ALL SELECT m.account_id AS id, 'mute' AS kind FROM mutes m"
+        " JOIN accounts a ON a.id = m.account_id WHERE m.target_id = :a AND a.local = 1",
+        {"a": account_id},
+    )
+    return [(int(r["id"]), str(r["kind"])) for r in rows]

@@ -4,8 +4,9 @@ Mastodon's checks, in its order: the object is the signing actor itself; the tar
 fetched fresh from its origin (never a stored copy, which the mover could have planted);
 the target names the origin in its `alsoKnownAs` and is not suspended here. Then the move
 is recorded on the origin (its profile says where it went) and its local followers follow
-the target (`moves_in.py`). A repeated Move to the same target changes nothing; one
-failing a check is stored with its reason and does nothing.
+the target (`moves_in.py`). A repeated Move to the same target changes nothing, nor does
+another within 7 days (Mastodon's processing cool-down); one failing a check is stored
+with its reason and does nothing.
 """
 
 from __future__ import annotations
@@ -13,8 +14,12 @@ from __future__ import annotations
 from activitypub.vocab import Activity
 from instance.federation.context import FederationContext
 from instance.federation.remote_actors import ActorFetchFailed
+from instance.ids import now
 from instance.jobs.runner import RetryLater
 from instance.relationships import AccountRow
+
+# Mastodon ignores a further Move of an account for 7 days after one was processed.
+PROCESSING_COOLDOWN = 7 * 86400
 
 
 async def handle_move(ctx: FederationContext, activity: Activity, actor: AccountRow) -> str:
@@ -28,6 +33,10 @@ async def handle_move(ctx: FederationContext, activity: Activity, actor: Account
         return "rejected: a Move needs another account as its target"
     if await ctx.moves.moved_to(actor["id"]) == target_id:
         return "ignored: already moved there"
+    moved_at = await ctx.moves.moved_at(actor["id"])
+    if moved_at is not None and now() < moved_at + PROCESSING_COOLDOWN:
+        # As Mastodon: an account that just moved cannot drag its followers on at once.
+        return "ignored: the account moved less than 7 days ago"
     local = ctx.urls.parse_actor(target_id)
     if local is not None:
         target = await ctx.relationships.local_account(local)

@@ -208,6 +208,10 @@ class AccountMoves:
             )
         move = to_ap.move(self.urls, account, target_id, self.ids.next_id())
         async with self.db.transaction() as tx:
+            # Checked again under the write lock: two moves at once must not both pass.
+            again = await moves_q.get(tx, account_id)
+            if again is not None and again["moved_at"] != (row["moved_at"] if row else None):
+                raise Conflict(N_("This account is already moving."), field="target")
             await self.moved.record(tx, account, target, target_id)
             await self.fanout.to_followers(tx, account_id=account_id, activity=move)
             await self.profile_updates.enqueue_update(tx, account_id)

@@ -6,7 +6,8 @@ transaction. The job walks the account's local followers: each follows the new a
 through the one follow writer (a Follow is delivered when it is remote), then unfollows
 the old one (an Undo is delivered), as Mastodon's move does. A follower who cannot follow
 the new account (a block either way) keeps following the old one. Retried after a crash,
-the job repeats nothing: a follower who moved no longer follows the old account.
+the job repeats nothing: a follower who moved no longer follows the old account. Blocks
+and mutes of the old account by people here carry over to the new one.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from instance.db.executor import Executor
 from instance.errors import GapoError
 from instance.ids import now
 from instance.jobs.queue import JobQueue
+from instance.relationships.mutes import MuteService
 from instance.relationships.writes import RelationshipWriter
 from instance.urls import LocalUrls
 
@@ -36,8 +38,14 @@ class MovedAccounts:
     """Where accounts moved (read by pages and documents) and the followers' migration."""
 
     def __init__(
-        self, db: Database, queue: JobQueue, writer: RelationshipWriter, urls: LocalUrls
+        self,
+        db: Database,
+        queue: JobQueue,
+        writer: RelationshipWriter,
+        urls: LocalUrls,
+        mutes: MuteService | None = None,
     ) -> None:
+        self.mutes = mutes
         self.db = db
         self.urls = urls
         self.queue = queue
@@ -103,3 +111,16 @@ class MovedAccounts:
                     log.info("a follower did not move: %s", type(exc).__name__)
                     continue
                 await self.writer.unfollow(follower, origin)
+        await self._carry_over(origin, target)
+
+    async def _carry_over(self, origin: Row, target: Row) -> None:
+        """Who blocked or muted the old account here blocks or mutes the new one: a move
+        must not be a way around a block. Both writers do nothing when it is already so."""
+        for account_id, kind in await moves_q.local_blockers_and_muters(self.db, origin["id"]):
+            account = await accounts_q.get_by_id(self.db, account_id)
+            if account is None or account["id"] == target["id"]:
+                continue
+            if kind == "block":
+                await self.writer.block(account, target)
+            elif self.mutes is not None:
+                await self.mutes.mute(account, target)

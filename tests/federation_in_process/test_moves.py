@@ -253,3 +253,25 @@ async def test_incoming_move_of_another_actor_is_refused(
     await apply(app)
     assert await results(app) == ["rejected: a Move must move its own actor"]
     assert await gapo(app).relationships.state(bob["id"], origin["id"]) == "accepted"
+
+
+async def test_blocks_carry_over_and_a_second_move_waits_7_days(
+    app: Quart, client: Client, mover: MovingPeer
+) -> None:
+    """Who blocked the origin here blocks the target too (a move is no way around a block),
+    and another Move of the same account within 7 days is ignored, as Mastodon does."""
+    await user(app, "carol")
+    carol = await local(app, "carol")
+    origin = await gapo(app).actors.get_or_fetch(mover.actor_id("remote"))
+    await gapo(app).relationship_writer.block(carol, origin)
+    mover.aliases["new"] = [mover.actor_id("remote")]
+    mover.aliases["newer"] = [mover.actor_id("remote")]
+    await send(client, mover, move_of(mover, mover.actor_id("new")))
+    await apply(app)
+    new = await accounts_q.get_by_ap_id(gapo(app).db, mover.actor_id("new"))
+    assert await gapo(app).relationships.is_blocked(carol["id"], new["id"])
+    blocks = [r.activity["object"] for r in mover.received if r.activity["type"] == "Block"]
+    assert mover.actor_id("new") in blocks
+    await send(client, mover, move_of(mover, mover.actor_id("newer"), n=2))
+    await apply(app)
+    assert (await results(app))[-1] == "ignored: the account moved less than 7 days ago"
