@@ -54,5 +54,6 @@ async def handle_move(ctx: FederationContext, activity: Activity, actor: Account
         return "rejected: the target account is suspended"
     if origin_id not in aliases:
         return "rejected: the target does not name the origin in alsoKnownAs"
-    await ctx.moves.accept(actor, target, target_id)
+    # The id the target's own document gives (it may differ from the one sent, on its host).
+    await ctx.moves.accept(actor, target, target["ap_id"] or target_id)
     return "move accepted"

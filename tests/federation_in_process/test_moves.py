@@ -126,6 +126,9 @@ async def test_move_away_sends_a_signed_move_and_moves_local_followers(
     # The profile says where alice went; she can still use the account.
     assert "This account has moved to" in await page(bob, "/@alice")
     assert "This account has moved to" in await page(alice, "/settings/moving")
+    again = app.test_client()
+    response = await post_form(again, "/login", {"login": "alice", "password": PASSWORD})
+    assert response.status_code == 302
 
 
 async def test_move_is_refused_when_the_target_does_not_name_this_account(
@@ -275,3 +278,21 @@ async def test_blocks_carry_over_and_a_second_move_waits_7_days(
     await send(client, mover, move_of(mover, mover.actor_id("newer"), n=2))
     await apply(app)
     assert (await results(app))[-1] == "ignored: the account moved less than 7 days ago"
+
+
+async def test_deleting_the_account_removes_its_aliases(app: Quart, mover: MovingPeer) -> None:
+    """The aliases and the move go with the account (the tombstone keeps neither)."""
+    alice = await user(app, "alice")
+    await post_form(
+        alice, "/settings/aliases", {"alias": f"@old@{mover.host}"}, csrf_from="/settings/moving"
+    )
+    account = await local(app, "alice")
+    assert await gapo(app).moved.also_known_as(account) == (mover.actor_id("old"),)
+    response = await post_form(
+        alice, "/settings/delete", {"current": PASSWORD}, csrf_from="/settings/data"
+    )
+    assert response.status_code == 302
+    await gapo(app).runner.run_until_idle(limit_seconds=10)
+    await gapo(app).db.execute("UPDATE jobs SET run_at = 0 WHERE state = 'queued'")
+    await gapo(app).runner.run_until_idle(limit_seconds=10)
+    assert await gapo(app).moved.also_known_as(account) == ()
