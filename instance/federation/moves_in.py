@@ -6,8 +6,9 @@ transaction. The job walks the account's local followers: each follows the new a
 through the one follow writer (a Follow is delivered when it is remote), then unfollows
 the old one (an Undo is delivered), as Mastodon's move does. A follower who cannot follow
 the new account (a block either way) keeps following the old one. Retried after a crash,
-the job repeats nothing: a follower who moved no longer follows the old account. Blocks
-and mutes of the old account by people here carry over to the new one.
+the job repeats nothing: a follower who moved no longer follows the old account. Each run
+takes one batch of followers and queues the next run with its cursor. Blocks and mutes of
+the old account by people here carry over to the new one at the end.
 """
 
 from __future__ import annotations
@@ -90,13 +91,15 @@ class MovedAccounts:
         )
 
     async def job(self, payload: dict[str, Any], job: Row) -> None:
-        """The `move_followers` job: every local follower of the origin follows the target."""
+        """The `move_followers` job: a batch of the origin's local followers follow the
+        target; the last run carries blocks and mutes over."""
         origin = await accounts_q.get_by_id(self.db, int(payload["origin"]))
         target = await accounts_q.get_by_id(self.db, int(payload["target"]))
         if origin is None or target is None:
             return
         after = int(payload.get("after", 0))
-        while batch := await moves_q.local_followers(self.db, origin["id"], after, BATCH):
+        batch = await moves_q.local_followers(self.db, origin["id"], after, BATCH)
+        if batch:
             for follow_id, follower_id in batch:
                 after = follow_id
                 follower = await accounts_q.get_by_id(self.db, follower_id)
@@ -111,6 +114,10 @@ class MovedAccounts:
                     log.info("a follower did not move: %s", type(exc).__name__)
                     continue
                 await self.writer.unfollow(follower, origin)
+            # One batch per job run, so no run outlives its lease; the next resumes after it.
+            async with self.db.transaction() as tx:
+                await self.queue.enqueue(tx, MOVE_FOLLOWERS, {**payload, "after": after})
+            return
         await self._carry_over(origin, target)
 
     async def _carry_over(self, origin: Row, target: Row) -> None:

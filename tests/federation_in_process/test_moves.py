@@ -13,6 +13,7 @@ from quart.typing import TestClientProtocol as Client
 
 from instance.db import accounts as accounts_q
 from instance.db.connection import Row
+from instance.federation import moves_in
 from tests.federation_in_process.test_inbox_apply import AS, apply, assert_signed_by, send
 from tests.helpers.fake_peer import AP, LOCAL_BASE, FakePeer, accepted_follow, remote_follower
 from tests.helpers.social import gapo, page, user
@@ -296,3 +297,22 @@ async def test_deleting_the_account_removes_its_aliases(app: Quart, mover: Movin
     await gapo(app).db.execute("UPDATE jobs SET run_at = 0 WHERE state = 'queued'")
     await gapo(app).runner.run_until_idle(limit_seconds=10)
     assert await gapo(app).moved.also_known_as(account) == ()
+
+
+async def test_followers_move_in_batches(
+    app: Quart, client: Client, mover: MovingPeer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The migration job takes one batch per run and queues the rest: everyone moves."""
+    monkeypatch.setattr(moves_in, "BATCH", 1)
+    origin = await gapo(app).actors.get_or_fetch(mover.actor_id("remote"))
+    names = ["bob", "dave", "erin"]
+    for name in names:
+        await user(app, name)
+        await accepted_follow(app, await local(app, name), origin)
+    mover.aliases["new"] = [mover.actor_id("remote")]
+    await send(client, mover, move_of(mover, mover.actor_id("new")))
+    await apply(app)
+    follows = [r.activity["actor"] for r in mover.received if r.activity["type"] == "Follow"]
+    assert sorted(follows) == [f"{LOCAL_BASE}/users/{n}" for n in names]
+    runs = await gapo(app).db.fetch_all("SELECT state FROM jobs WHERE kind = 'move_followers'")
+    assert [r["state"] for r in runs] == ["done"] * 4
