@@ -36,6 +36,8 @@ from instance.federation.inbox import INBOX_JOB, InboxService
 from instance.federation.instance_actor import ensure_instance_actor
 from instance.federation.interaction import RemoteInteraction
 from instance.federation.lookup import Lookup
+from instance.federation.moves import AccountMoves
+from instance.federation.moves_in import MOVE_FOLLOWERS, MovedAccounts
 from instance.federation.notes_in import RemoteNotes
 from instance.federation.remote_actors import RemoteActors
 from instance.feeds.home import HomePages
@@ -163,6 +165,9 @@ class Services:
     # Reports: filed by people here or brought by a peer's Flag; the admin's queue.
     reports: ReportWriter
     report_queue: ReportQueue
+    # Moving away (settings) and accounts moving in (the inbox's Move).
+    moves: AccountMoves
+    moved: MovedAccounts
 
     async def close(self) -> None:
         await self.runner.stop()
@@ -213,6 +218,8 @@ async def open_services(settings: Settings) -> Services:
     relationships = Relationships(db)
     relationship_writer = RelationshipWriter(db, ids, outbox, urls, notifications=notifier)
     note_documents = NoteDocuments(urls)
+    mutes = MuteService(db, ids)
+    moved = MovedAccounts(db, queue, relationship_writer, urls, mutes)
     post_writer = PostWriter(
         db,
         ids,
@@ -236,6 +243,7 @@ async def open_services(settings: Settings) -> Services:
         outbox=outbox,
         notifications=notifier,
         reports=reports,
+        moves=moved,
     )
     inbox = InboxService(
         federation, queue, max_body=settings.max_body_bytes, origins=settings.origins
@@ -289,6 +297,7 @@ async def open_services(settings: Settings) -> Services:
             MEDIA_UNATTACHED: uploads.unattached_job,
             ACCOUNT_DELETE: deletion.job,
             IMPORT_JOB: lambda payload, job: import_job[0](payload, job),
+            MOVE_FOLLOWERS: moved.job,
         },
         concurrency=settings.job_workers * 4,
         poll_interval=settings.job_poll_seconds,
@@ -320,6 +329,7 @@ async def open_services(settings: Settings) -> Services:
         strength_pool=strength_pool,
     )
     site = SiteSettings(db, settings, AccountChanges(site_changes_path(settings.data_dir)))
+    profile_updates = ProfileFederation(ids, fanout, urls)
     accounts = AccountService(
         settings,
         db,
@@ -329,15 +339,14 @@ async def open_services(settings: Settings) -> Services:
         media=media,
         render_text=mentions.render_text,
         login_throttle=login_throttle,
-        profile_updates=ProfileFederation(ids, fanout, urls),
+        profile_updates=profile_updates,
         changes=account_changes,
         deletion=deletion,
         site=site,
     )
-    mutes = MuteService(db, ids)
     imports = RelationshipImport(db, queue, lookup, relationship_writer, mutes)
     import_job.append(imports.job)
-    profiles = ProfilePages(accounts, relationships, mutes, post_reader, lookup)
+    profiles = ProfilePages(accounts, relationships, mutes, post_reader, lookup, moved=moved)
     feeds = FeedService(db, urls)
     moderation = Moderation(db, ids, accounts)
     federation_admin = FederationAdmin(db, queue.wakeup, moderation)
@@ -400,4 +409,18 @@ async def open_services(settings: Settings) -> Services:
         dashboard=DashboardService(db, federation_admin, settings.data_dir / "media"),
         reports=reports,
         report_queue=ReportQueue(db, moderation, reports),
+        moves=AccountMoves(
+            db,
+            ids,
+            urls,
+            settings.host,
+            accounts=accounts,
+            lookup=lookup,
+            actors=actors,
+            moved=moved,
+            fanout=fanout,
+            profile_updates=profile_updates,
+            changes=account_changes,
+        ),
+        moved=moved,
     )

@@ -366,6 +366,11 @@ class AccountService:
             await users_q.set_fields(tx, user_id, {"email": new})
         return new
 
+    async def confirm_password(self, user_id: int, current: str) -> UserRow:
+        """The user, once `current` is their password (for actions in other rooms, such as a
+        move); throttled like a login."""
+        return await self._confirmed(user_id, current)
+
     async def _confirmed(self, user_id: int, current: str) -> UserRow:
         """The user, once `current` is their password; counted like a failed login if not."""
         user = await users_q.get_by_id(self.db, user_id)

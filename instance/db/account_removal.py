@@ -104,7 +104,7 @@ async def delete_notifications_from(ex: Executor, account_id: int) -> None:
 
 async def delete_relations(ex: Executor, account_id: int) -> None:
     """Follows, blocks and mutes either way, notifications to and from the account, its
-    place among other posts' recipients, its media rows and its name in search."""
+    place among other posts' recipients, its media rows, its name in search and its aliases."""
     params = {"a": account_id}
     await ex.execute("DELETE FROM follows WHERE follower_id = :a OR followee_id = :a", params)
     await ex.execute("DELETE FROM blocks WHERE account_id = :a OR target_id = :a", params)
@@ -115,6 +115,7 @@ async def delete_relations(ex: Executor, account_id: int) -> None:
     await ex.execute("DELETE FROM post_recipients WHERE account_id = :a", params)
     await ex.execute("DELETE FROM media WHERE account_id = :a", params)
     await ex.execute("DELETE FROM account_search WHERE rowid = :a", params)
+    await ex.execute("DELETE FROM account_moves WHERE account_id = :a", params)
 
 
 async def delete_user(ex: Executor, account_id: int) -> None:

@@ -142,6 +142,16 @@ class InboxesRow(TypedDict):
     ap_shared_inbox: str | None
 
 
+class AccountMoveRow(TypedDict):
+    """`db.account_moves.get`: an account's aliases and where it moved, if it did."""
+
+    account_id: int
+    also_known_as_json: str  # [{"acct": "name@host", "id": actor id}, ...]
+    moved_to_ap_id: str | None
+    moved_at: int | None
+    updated_at: int
+
+
 class BlockRow(TypedDict):
     """`db.blocks.get`."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from instance.db import Database
+from instance.federation.moves_in import MovedAccounts
 from instance.federation.notes_in import RemoteNotes
 from instance.federation.remote_actors import RemoteActors
 from instance.ids import IdGenerator
@@ -29,3 +30,5 @@ class FederationContext:
     notifications: Notifier
     # Incoming Flags become reports (issue 17); None where a test builds no report writer.
     reports: ReportWriter | None = None
+    # Where accounts moved and the followers' migration (None: Move is ignored).
+    moves: MovedAccounts | None = None

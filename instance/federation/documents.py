@@ -17,6 +17,7 @@ from activitypub.outgoing import omit_empty_arrays
 from activitypub.signatures import SignatureError, parse_request_signature, verify_parsed
 from activitypub.vocab import origin_of
 from instance.db import Database
+from instance.db import account_moves as moves_q
 from instance.db import accounts as accounts_q
 from instance.db import follows as follows_q
 from instance.db import posts as posts_q
@@ -99,7 +100,8 @@ class Documents:
         account = await self._local(username)
         key = await self.keys.for_account(account["id"])
         assert key is not None  # a local account always gets one
-        return to_ap.person(self.urls, account, key["public_pem"])
+        moves = await moves_q.get(self.db, account["id"])
+        return to_ap.person(self.urls, account, key["public_pem"], moves)
 
     async def actor_document(self, username: str) -> CachedDocument:
         """`actor` as the bytes served, from the cache (same 404 for suspended or unknown)."""

@@ -27,6 +27,7 @@ from typing import Any
 
 from instance.db import Database
 from instance.db import account_export as export_q
+from instance.db import account_moves as moves_q
 from instance.db import accounts as accounts_q
 from instance.db import posts as posts_q
 from instance.db.rows import AccountRow
@@ -69,7 +70,12 @@ class AccountExport:
         key = await self.keys.for_account(account_id)
         texts: dict[str, str] = {
             "actor.json": _json(
-                to_ap.person(self.notes.urls, account, key["public_pem"] if key else "")
+                to_ap.person(
+                    self.notes.urls,
+                    account,
+                    key["public_pem"] if key else "",
+                    await moves_q.get(self.db, account_id),
+                )
             ),
             "outbox.json": _json(await self._outbox(account)),
             "likes.json": _json(await self._likes(account_id)),

@@ -25,6 +25,7 @@ from instance.federation.context import FederationContext
 from instance.federation.handle_blocks import handle_block
 from instance.federation.handle_flag import handle_flag
 from instance.federation.handle_follows import handle_accept, handle_follow, handle_reject
+from instance.federation.handle_move import handle_move
 from instance.federation.handle_notes import handle_create, handle_delete, handle_update
 from instance.federation.handle_reactions import handle_announce, handle_like
 from instance.federation.handle_undo import handle_undo
@@ -51,6 +52,7 @@ HANDLERS: dict[str, Handler] = {
     "Announce": handle_announce,
     "Block": handle_block,
     "Flag": handle_flag,
+    "Move": handle_move,
 }
 
 

@@ -85,6 +85,21 @@ class RemoteActors:
                 return row  # a stale copy beats none when the origin is briefly down
             raise ActorFetchFailed(str(exc)) from exc
 
+    async def fetch_fresh(self, ap_id: str) -> tuple[Row, Actor]:
+        """The actor fetched from its origin now, whatever is stored, then stored: the row
+        and the parsed document (a Move is checked against the `alsoKnownAs` of this moment).
+        A local actor id gives the local row and no fetch."""
+        local = self.urls.parse_actor(ap_id)
+        if local is not None:
+            raise ActorFetchFailed("a local actor is not fetched")
+        try:
+            actor = parse_actor(await self.fetch_document(ap_id))
+        except (FetchError, VocabError) as exc:
+            raise ActorFetchFailed(str(exc)) from exc
+        if actor.id != ap_id and origin_of(actor.id) != origin_of(ap_id):
+            raise ActorFetchFailed("the actor document names an id on another host")
+        return await self.store(actor), actor
+
     async def _fetch_actor(self, ap_id: str) -> Row:
         actor = parse_actor(await self.fetch_document(ap_id))
         if actor.id != ap_id and origin_of(actor.id) != origin_of(ap_id):

@@ -15,6 +15,7 @@ from instance.accounts.views import AccountView
 from instance.db.connection import Row
 from instance.errors import AccountGone, NotFound
 from instance.federation.lookup import Lookup, RemotePreview
+from instance.federation.moves_in import MovedAccounts
 from instance.posts.reading import PostReader
 from instance.posts.views import PostView
 from instance.relationships.mutes import MuteService
@@ -46,7 +47,10 @@ class ProfilePages:
         mutes: MuteService,
         posts: PostReader,
         lookup: Lookup,
+        *,
+        moved: MovedAccounts | None = None,
     ) -> None:
+        self.moved = moved
         self.accounts = accounts
         self.relationships = relationships
         self.mutes = mutes
@@ -137,6 +141,7 @@ class ProfilePages:
             followers_count=max(followers, preview.followers_total or 0),
             following_count=max(following, preview.following_total or 0),
             relationship=relationship,
+            moved_to=await self._moved_to(account),
         )
         return ProfilePage(
             profile=profile,
@@ -144,6 +149,13 @@ class ProfilePages:
             remote_posts=preview.posts if max_id is None else [],
             next_max_id=posts[-1].id if len(posts) >= PAGE else None,
         )
+
+    async def _moved_to(self, account: Row) -> AccountView | None:
+        """Where the account moved, when it did (and the new account is known here)."""
+        if self.moved is None:
+            return None
+        target = await self.moved.moved_to_account(int(account["id"]))
+        return None if target is None else AccountView.of_account(target)
 
     async def _relationship(self, viewer_id: int, account_id: int) -> RelationshipView:
         return RelationshipView(

@@ -7,6 +7,7 @@ is never left without its Update (nor an Update sent for a profile that was not 
 from __future__ import annotations
 
 from activitypub.vocab import PUBLIC
+from instance.db import account_moves as moves_q
 from instance.db import accounts as accounts_q
 from instance.db import keys as keys_q
 from instance.db.executor import Executor
@@ -30,7 +31,8 @@ class ProfileFederation:
         key = await keys_q.get_for_account(ex, account_id)
         if account is None or key is None or not account["local"]:
             return
-        person = to_ap.person(self.urls, account, key["public_pem"])
+        moves = await moves_q.get(ex, account_id)
+        person = to_ap.person(self.urls, account, key["public_pem"], moves)
         context = person.pop("@context")
         actor = self.urls.actor(account["username"])
         activity = to_ap.activity(

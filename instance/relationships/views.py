@@ -52,3 +52,5 @@ class ProfileView:
     followers_count: int
     following_count: int
     relationship: RelationshipView | None
+    # The account this one moved to (its profile says so), None when it did not move.
+    moved_to: AccountView | None = None

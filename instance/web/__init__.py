@@ -31,6 +31,7 @@ def register_web(app: Quart) -> None:
         reports,
         settings_account,
         settings_data,
+        settings_moving,
         settings_pages,
         tags,
         uploads,
@@ -54,6 +55,7 @@ def register_web(app: Quart) -> None:
     app.register_blueprint(settings_pages.blueprint)
     app.register_blueprint(settings_account.blueprint)
     app.register_blueprint(settings_data.blueprint)
+    app.register_blueprint(settings_moving.blueprint)
     app.register_blueprint(posts.blueprint)
     app.register_blueprint(people.blueprint)
     app.register_blueprint(notifications.blueprint)

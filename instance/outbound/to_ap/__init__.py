@@ -13,9 +13,11 @@ from typing import Any
 from activitypub.vocab import AS_CONTEXT, NOTE_CONTEXT, PUBLIC
 from instance.db.connection import Row
 from instance.outbound.to_ap.actors import (
+    also_known_as,
     instance_actor,
     instance_actor_name,
     instance_actor_page,
+    move,
     person,
 )
 from instance.outbound.to_ap.collections import (
@@ -32,6 +34,7 @@ __all__ = [
     "PAGE_SIZE",
     "activity",
     "addressing",
+    "also_known_as",
     "collection",
     "collection_page",
     "delete_actor",
@@ -39,6 +42,7 @@ __all__ = [
     "instance_actor_name",
     "instance_actor_page",
     "iso",
+    "move",
     "note",
     "ordered_collection",
     "ordered_page",

@@ -5,13 +5,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from activitypub.vocab import ACTOR_CONTEXT, SUSPENDED_TERM
+from activitypub.vocab import ACTOR_CONTEXT, AS_CONTEXT, SUSPENDED_TERM
 from instance.db.connection import Row
 from instance.outbound.to_ap.times import iso
 from instance.urls import LocalUrls
 
 
-def person(urls: LocalUrls, account: Row, public_pem: str) -> dict[str, Any]:
+def person(
+    urls: LocalUrls, account: Row, public_pem: str, moves: Row | None = None
+) -> dict[str, Any]:
+    """The actor document; `moves` (its `account_moves` row, if any) gives `alsoKnownAs`
+    (the accounts the person said they moved from) and `movedTo` (where they went)."""
     username = account["username"]
     actor_id = urls.actor(username)
     fields = json.loads(account["fields_json"] or "[]")
@@ -38,9 +42,11 @@ def person(urls: LocalUrls, account: Row, public_pem: str) -> dict[str, Any]:
             {"type": "PropertyValue", "name": f.get("name", ""), "value": f.get("value_html", "")}
             for f in fields
         ],
-        "alsoKnownAs": [],
+        "alsoKnownAs": also_known_as(moves),
         "tag": [],
     }
+    if moves is not None and moves["moved_to_ap_id"]:
+        doc["movedTo"] = moves["moved_to_ap_id"]
     if account["avatar_url"]:
         doc["icon"] = image(account["avatar_url"])
     if account["header_url"]:
@@ -51,6 +57,28 @@ def person(urls: LocalUrls, account: Row, public_pem: str) -> dict[str, Any]:
         doc["@context"] = [*ACTOR_CONTEXT, SUSPENDED_TERM]
         doc["suspended"] = True
     return doc
+
+
+def also_known_as(moves: Row | None) -> list[str]:
+    """The actor ids of an `account_moves` row's aliases, in the order they were added."""
+    if moves is None:
+        return []
+    return [str(a["id"]) for a in json.loads(moves["also_known_as_json"] or "[]")]
+
+
+def move(urls: LocalUrls, account: Row, target_ap_id: str, move_id: int) -> dict[str, Any]:
+    """The Move of a local actor to `target_ap_id`, as Mastodon sends it: the object is the
+    actor itself, the target the new actor, addressed to the followers."""
+    actor_id = urls.actor(account["username"])
+    return {
+        "@context": AS_CONTEXT,
+        "id": urls.activity(account["username"], "moves", move_id),
+        "type": "Move",
+        "actor": actor_id,
+        "object": actor_id,
+        "target": target_ap_id,
+        "to": [urls.followers(account["username"])],
+    }
 
 
 # Profile images are stored re-encoded (instance/media/images.py): the key's extension says how.
