@@ -17,16 +17,12 @@ from typing import Any
 import aiosqlite
 
 from instance.db.connection import Params, Row
+from instance.db.group_commit import BUSY_RETRIES, GroupWriter, WriterFileLock
+from instance.db.group_commit import is_busy as _is_busy
 
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5000
-BUSY_RETRIES = 8
-
-
-def _is_busy(exc: sqlite3.OperationalError) -> bool:
-    text = str(exc).lower()
-    return "locked" in text or "busy" in text
 
 
 async def _configure(conn: aiosqlite.Connection, synchronous: str) -> None:
@@ -86,7 +82,8 @@ class SqliteDatabase:
 
     SQLite allows one writer at a time across every process sharing the file. Writes take
     the lock up front (`BEGIN IMMEDIATE`) so a transaction never fails half-way on
-    SQLITE_BUSY; waiting for the lock is bounded by `busy_timeout` and retried.
+    SQLITE_BUSY; processes queue for it on a file lock first, and within a process the
+    transactions that queue share one COMMIT (`group_commit.py`).
     """
 
     def __init__(self, path: Path, *, synchronous: str = "FULL", readers: int = 4) -> None:
@@ -96,13 +93,16 @@ class SqliteDatabase:
         self._readers: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
         self._all_readers: list[aiosqlite.Connection] = []
         self._writer: aiosqlite.Connection | None = None
-        self._write_lock = asyncio.Lock()
+        self._file_lock = WriterFileLock(self.path)
+        self._group_writer: GroupWriter | None = None
 
     async def open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         await enable_wal(self.path)
         self._writer = await aiosqlite.connect(self.path, isolation_level=None)
         await _configure(self._writer, self.synchronous)
+        self._file_lock.open()
+        self._group_writer = GroupWriter(self._writer, self._file_lock)
         for _ in range(self._reader_count):
             conn = await aiosqlite.connect(self.path, isolation_level=None)
             await _configure(conn, self.synchronous)
@@ -114,9 +114,13 @@ class SqliteDatabase:
         for conn in self._all_readers:
             await conn.close()
         self._all_readers.clear()
+        if self._group_writer is not None:
+            await self._group_writer.idle()
+            self._group_writer = None
         if self._writer is not None:
             await self._writer.close()
             self._writer = None
+        self._file_lock.close()
 
     @asynccontextmanager
     async def _reader(self) -> AsyncIterator[aiosqlite.Connection]:
@@ -151,40 +155,9 @@ class SqliteDatabase:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[SqliteTransaction]:
-        if self._writer is None:
+        """A write transaction, committed with the others queued at the same time; the
+        `async with` returns only once the COMMIT is done (or raises if it failed)."""
+        if self._group_writer is None:
             raise RuntimeError("database is not open")
-        async with self._write_lock:
-            conn = self._writer
-            await self._begin_immediate(conn)
-            tx = SqliteTransaction(conn)
-            try:
-                yield tx
-            except BaseException:
-                await conn.execute("ROLLBACK")
-                raise
-            else:
-                await self._commit(conn)
-        for callback in tx.committed_callbacks:
-            callback()
-
-    async def _begin_immediate(self, conn: aiosqlite.Connection) -> None:
-        for attempt in range(BUSY_RETRIES):
-            try:
-                await conn.execute("BEGIN IMMEDIATE")
-                return
-            except sqlite3.OperationalError as exc:
-                if not _is_busy(exc) or attempt == BUSY_RETRIES - 1:
-                    raise
-                log.warning("database busy, retrying BEGIN (attempt %d)", attempt + 1)
-                await asyncio.sleep(0.02 * (2**attempt))
-
-    async def _commit(self, conn: aiosqlite.Connection) -> None:
-        for attempt in range(BUSY_RETRIES):
-            try:
-                await conn.execute("COMMIT")
-                return
-            except sqlite3.OperationalError as exc:
-                if not _is_busy(exc) or attempt == BUSY_RETRIES - 1:
-                    await conn.execute("ROLLBACK")
-                    raise
-                await asyncio.sleep(0.02 * (2**attempt))
+        async with self._group_writer.turn(SqliteTransaction) as tx:
+            yield tx
