@@ -24,6 +24,7 @@ from instance.federation.context import FederationContext
 from instance.federation.discovery import Discovery
 from instance.federation.document_cache import DocumentCache
 from instance.federation.documents import Documents
+from instance.federation.host_blocks import BlockedHosts, host_blocks_path
 from instance.federation.inbox import INBOX_JOB, InboxService
 from instance.federation.instance_actor import ensure_instance_actor
 from instance.federation.interaction import RemoteInteraction
@@ -213,8 +214,13 @@ async def open_services(settings: Settings) -> Services:
         outbox=outbox,
         notifications=notifier,
     )
+    host_changes = AccountChanges(host_blocks_path(settings.data_dir))
     inbox = InboxService(
-        federation, queue, max_body=settings.max_body_bytes, origins=settings.origins
+        federation,
+        queue,
+        max_body=settings.max_body_bytes,
+        origins=settings.origins,
+        blocked_hosts=BlockedHosts(db, host_changes),
     )
     # Decoding and resizing images is CPU-bound: a small pool that refuses past its queue.
     image_pool = BoundedPool("images", 2, 16)
@@ -330,7 +336,7 @@ async def open_services(settings: Settings) -> Services:
         feeds=feeds,
         tags=TagFeed(db, urls),
         notifications=NotificationService(db),
-        federation_admin=FederationAdmin(db, queue.wakeup),
+        federation_admin=FederationAdmin(db, queue.wakeup, host_changes),
         mutes=mutes,
         profiles=profiles,
         media=media,

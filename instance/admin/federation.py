@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from instance.accounts.changes import AccountChanges
 from instance.db import Database
 from instance.db import hosts as hosts_q
 from instance.db import jobs as jobs_q
@@ -11,9 +12,13 @@ from instance.jobs.wakeup import JobWakeup
 
 
 class FederationAdmin:
-    def __init__(self, db: Database, wakeup: JobWakeup) -> None:
+    def __init__(
+        self, db: Database, wakeup: JobWakeup, host_changes: AccountChanges | None = None
+    ) -> None:
         self.db = db
         self.wakeup = wakeup
+        # Bumped after a block changes: every process's `BlockedHosts` reads afresh.
+        self.host_changes = host_changes
 
     async def job_counts(self) -> list[JobCountRow]:
         return await jobs_q.counts_by_state(self.db)
@@ -26,3 +31,5 @@ class FederationAdmin:
 
     async def block_domain(self, domain: str, blocked: bool = True) -> None:
         await hosts_q.set_blocked(self.db, domain.strip().lower(), blocked, now())
+        if self.host_changes is not None:
+            self.host_changes.bump()

@@ -7,7 +7,7 @@ is one new module next to `sqlite.py` plus a branch in `open_database` (`backend
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol, runtime_checkable
 
@@ -27,6 +27,10 @@ class Transaction(Protocol):
     async def fetch_one(self, sql: str, params: Params = None) -> Row | None: ...
     async def fetch_all(self, sql: str, params: Params = None) -> list[Row]: ...
     async def fetch_value(self, sql: str, params: Params = None) -> Any: ...
+
+    async def execute_batch(self, statements: Sequence[tuple[str, Params]]) -> list[int]:
+        """Run several write statements in order, as one trip where the backend can; their
+        row counts."""
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Run `callback` once the transaction has committed (never if it rolls back); the

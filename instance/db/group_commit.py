@@ -6,8 +6,9 @@ around it, was the whole budget (issue 15). So the writer connection keeps one t
 open for as long as callers queue for it:
 
 - the first caller of a group takes the cross-process write lock (`WriterFileLock`) and
-  runs `BEGIN IMMEDIATE`; each later caller runs inside a `SAVEPOINT` of its own, so a
-  caller that raises rolls back only its own statements;
+  runs `BEGIN IMMEDIATE`; each later caller runs inside a `SAVEPOINT` of its own (opened
+  with its first statement, in the same trip to the thread), so a caller that raises
+  rolls back only its own statements;
 - callers take turns on the connection (one body at a time, in arrival order); when a
   caller ends and nobody is waiting for a turn — or the group holds `max_group` callers —
   the group commits, with one fsync;
@@ -92,13 +93,16 @@ class WriterFileLock:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
 
 
-class Callbacks(Protocol):
-    """A caller's transaction object: what it asked to run after the commit."""
+class GroupedTx(Protocol):
+    """A caller's transaction object: what it asked to run after the commit, and its
+    savepoint (asked for by the group, opened with its first statement)."""
 
     committed_callbacks: list[Callable[[], None]]
+    savepoint_wanted: bool
+    savepoint_open: bool
 
 
-TxT = TypeVar("TxT", bound=Callbacks)
+TxT = TypeVar("TxT", bound=GroupedTx)
 
 
 class Group:
@@ -141,15 +145,15 @@ class GroupWriter:
             self._waiting -= 1
         group: Group | None = None
         try:
-            group, savepoint = await self._join()
+            group = await self._join()
             tx = make_tx(self.conn)
+            tx.savepoint_wanted = group.size > 1
             try:
                 yield tx
             except BaseException:
-                await self._undo(group, savepoint)
+                await self._undo(group, tx)
                 raise
-            if savepoint:
-                await self.conn.execute("RELEASE tx")
+            # No RELEASE: the savepoints of a group nest, and its COMMIT ends them all.
             for callback in tx.committed_callbacks:
                 if callback not in group.callbacks:
                     group.callbacks.append(callback)
@@ -157,12 +161,11 @@ class GroupWriter:
             self._end_turn(group)
         await group.committed
 
-    async def _join(self) -> tuple[Group, bool]:
-        """The open group (begun now if none is); True when this caller needs a savepoint."""
+    async def _join(self) -> Group:
+        """The open group, or one begun now (the file lock, then BEGIN IMMEDIATE)."""
         if self._group is not None:
-            await self.conn.execute("SAVEPOINT tx")
             self._group.size += 1
-            return self._group, True
+            return self._group
         await self.lock.acquire()
         try:
             await self._begin_immediate()
@@ -171,14 +174,16 @@ class GroupWriter:
             raise
         group = self._group = Group(asyncio.get_running_loop())
         group.size = 1
-        return group, False
+        return group
 
-    async def _undo(self, group: Group, savepoint: bool) -> None:
-        """Roll back this caller's work only. The first caller of a group (no savepoint)
-        rolls back the whole transaction, which holds nothing else yet; if SQLite already
-        ended the transaction (an I/O error, a full disk), the group is lost and every
-        caller in it fails."""
-        if savepoint and self.conn.in_transaction:
+    async def _undo(self, group: Group, tx: GroupedTx) -> None:
+        """Roll back this caller's work only. A caller that wrote nothing has nothing to
+        undo; the first caller of a group (no savepoint) rolls back the whole transaction,
+        which holds nothing else yet; if SQLite already ended the transaction (an I/O
+        error, a full disk), the group is lost and every caller in it fails."""
+        if tx.savepoint_wanted and not tx.savepoint_open:
+            return
+        if tx.savepoint_open and self.conn.in_transaction:
             try:
                 await self.conn.execute("ROLLBACK TO tx")
                 await self.conn.execute("RELEASE tx")

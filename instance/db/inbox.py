@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from instance.db.connection import Transaction
 from instance.db.executor import Executor
 from instance.db.rows import InboxActivityRow
+
+INSERT_ONCE = (
+    "INSERT INTO inbox_activities (id, ap_id, ap_type, actor_ap_id, key_id, body,"
+    " received_at) VALUES (:id, :ap_id, :t, :actor, :kid, :body, :now)"
+    " ON CONFLICT (ap_id) DO NOTHING"
+)
 
 
 async def insert_once(
@@ -19,9 +28,7 @@ async def insert_once(
 ) -> bool:
     """Store the activity; False when an activity with this id was already stored."""
     changed = await ex.execute(
-        "INSERT INTO inbox_activities (id, ap_id, ap_type, actor_ap_id, key_id, body,"
-        " received_at) VALUES (:id, :ap_id, :t, :actor, :kid, :body, :now)"
-        " ON CONFLICT (ap_id) DO NOTHING",
+        INSERT_ONCE,
         {
             "id": row_id,
             "ap_id": ap_id,
@@ -33,6 +40,34 @@ async def insert_once(
         },
     )
     return changed > 0
+
+
+async def insert_once_with_job(
+    tx: Transaction,
+    *,
+    row_id: int,
+    ap_id: str,
+    ap_type: str,
+    actor_ap_id: str,
+    key_id: str | None,
+    body: str,
+    now: int,
+    job: tuple[str, dict[str, Any]],
+) -> bool:
+    """Store the activity and, only if it was new, its job (`jobs.enqueue_statement` with
+    `if_row_in=("inbox_activities", row_id)`): one trip to the database. False when an
+    activity with this id was already stored."""
+    params = {
+        "id": row_id,
+        "ap_id": ap_id,
+        "t": ap_type,
+        "actor": actor_ap_id,
+        "kid": key_id,
+        "body": body,
+        "now": now,
+    }
+    stored, _ = await tx.execute_batch([(INSERT_ONCE, params), job])
+    return stored > 0
 
 
 async def get(ex: Executor, row_id: int) -> InboxActivityRow | None:

@@ -36,6 +36,23 @@ class JobQueue:
         self._notify_when_visible(ex)
         return job_id
 
+    def enqueue_statement(
+        self, tx: Transaction, kind: str, payload: dict[str, Any], *, if_row_in: tuple[str, int]
+    ) -> tuple[str, dict[str, Any]]:
+        """The INSERT of a job added only if a row exists (see `jobs.enqueue_statement`),
+        for the caller to run in `tx` in one batch with the statement that adds the row."""
+        ts = now()
+        self._notify_when_visible(tx)
+        return jobs_q.enqueue_statement(
+            job_id=self.ids.next_id(),
+            kind=kind,
+            payload=json.dumps(payload, separators=(",", ":")),
+            host="",
+            run_at=ts,
+            now=ts,
+            if_row_in=if_row_in,
+        )
+
     async def enqueue_many(
         self, ex: Executor, kind: str, jobs: Sequence[tuple[str, str]]
     ) -> list[int]:
