@@ -25,7 +25,8 @@ from instance.federation.discovery import Discovery
 from instance.federation.document_cache import DocumentCache
 from instance.federation.documents import Documents
 from instance.federation.host_blocks import BlockedHosts, host_blocks_path
-from instance.federation.inbox import INBOX_JOB, InboxService
+from instance.federation.inbox import InboxService
+from instance.federation.inbox_lane import InboxLane
 from instance.federation.instance_actor import ensure_instance_actor
 from instance.federation.interaction import RemoteInteraction
 from instance.federation.lookup import Lookup
@@ -253,7 +254,6 @@ async def open_services(settings: Settings) -> Services:
         queue,
         {
             FANOUT: FanOutJob(db, outbox),
-            INBOX_JOB: inbox.apply,
             HOUSEKEEPING: housekeeping.run,
             MEDIA_TRANSCODE: uploads.transcode_job,
             MEDIA_PURGE: uploads.purge_job,
@@ -273,7 +273,9 @@ async def open_services(settings: Settings) -> Services:
                 actor_keys,
                 concurrency=settings.delivery_concurrency,
                 per_host=settings.delivery_per_host,
-            )
+            ),
+            # The `inbox` jobs: claimed in batches, each actor's applied in order.
+            InboxLane(db, inbox),
         ],
     )
     lookup = Lookup(db, actors, urls, settings.host, settings.allow_private_addresses)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from instance.db.connection import Transaction
@@ -76,6 +77,36 @@ async def get(ex: Executor, row_id: int) -> InboxActivityRow | None:
         " FROM inbox_activities WHERE id = :id",
         {"id": row_id},
     )
+
+
+async def get_many(ex: Executor, row_ids: Collection[int]) -> list[InboxActivityRow]:
+    """Several records in one read (the inbox lane's claimed batch)."""
+    ids = sorted(set(row_ids))
+    if not ids:
+        return []
+    params = {f"r{i}": row_id for i, row_id in enumerate(ids)}
+    names = ", ".join(f":r{i}" for i in range(len(ids)))
+    return await ex.fetch_all(
+        "SELECT id, ap_id, ap_type, actor_ap_id, key_id, body, received_at, processed_at,"
+        f" result FROM inbox_activities WHERE id IN ({names})",
+        params,
+    )
+
+
+async def mark_processed_many(
+    tx: Transaction, results: Sequence[tuple[int, str]], now: int
+) -> None:
+    """Each record's result, in one trip (the inbox lane's batch of outcomes)."""
+    if results:
+        await tx.execute_batch(
+            [
+                (
+                    "UPDATE inbox_activities SET processed_at = :now, result = :r WHERE id = :id",
+                    {"id": row_id, "r": result[:500], "now": now},
+                )
+                for row_id, result in results
+            ]
+        )
 
 
 async def mark_processed(ex: Executor, row_id: int, result: str, now: int) -> None:

@@ -22,6 +22,7 @@ from instance.db import Database
 from instance.db import hosts as hosts_q
 from instance.db import inbox as inbox_q
 from instance.db.connection import Row
+from instance.db.rows import InboxActivityRow
 from instance.federation.context import FederationContext
 from instance.federation.handle_blocks import handle_block
 from instance.federation.handle_follows import handle_accept, handle_follow, handle_reject
@@ -149,19 +150,24 @@ class InboxService:
             await hosts_q.set_health(self.db, host, json.dumps(health.to_dict()), now())
 
     async def apply(self, payload: dict[str, Any], job: Row) -> None:
-        """The `inbox` job: apply one stored activity with its type's handler."""
+        """The `inbox` job run alone (the generic runner): apply and record the result."""
         row = await inbox_q.get(self.db, int(payload["row"]))
         if row is None:
             raise GiveUp("inbox row is gone")
+        result = await self.apply_row(row)
+        await inbox_q.mark_processed(self.db, row["id"], result, now())
+
+    async def apply_row(self, row: InboxActivityRow) -> str:
+        """Apply one stored activity with its type's handler; returns the result to record.
+        Raises `RetryLater` when the actor cannot be had now. The inbox lane
+        (`inbox_lane.py`) records the results of many in one transaction."""
         try:
             activity = parse_activity(json.loads(row["body"]))
         except (VocabError, ValueError) as exc:
-            await inbox_q.mark_processed(self.db, row["id"], f"malformed: {exc}", now())
-            return
+            return f"malformed: {exc}"
         handler = HANDLERS.get(activity.type)
         if handler is None:
-            await inbox_q.mark_processed(self.db, row["id"], "ignored: unknown type", now())
-            return
+            return "ignored: unknown type"
         try:
             actor = await self.ctx.actors.get_or_fetch(row["actor_ap_id"])
         except ActorFetchFailed as exc:
@@ -169,4 +175,4 @@ class InboxService:
         result = await handler(self.ctx, activity, actor)
         # DEBUG: at INFO this line was 9 % of the drain's time under a burst (issue 15).
         log.debug("inbox %s %s from %s: %s", activity.type, activity.id, actor["ap_id"], result)
-        await inbox_q.mark_processed(self.db, row["id"], result, now())
+        return result
