@@ -360,7 +360,7 @@ def measure(workers: int, root: Path, args: argparse.Namespace) -> tuple[list[Ro
             )
             ceiling = timed_bare(bare.base_url, sample, args.concurrency, args.bare_seconds)
             bare_rss = bare.rss_mib()
-        with GapoServer(data_dir, workers=workers, env=SERVER_ENV) as gapo:
+        with GapoServer(data_dir, workers=workers, env=[*SERVER_ENV, *args.env]) as gapo:
             db_path = data_dir / "gapo.sqlite3"
             base = gapo.base_url
             alice_url = f"{base}/users/alice"
@@ -375,7 +375,7 @@ def measure(workers: int, root: Path, args: argparse.Namespace) -> tuple[list[Ro
             if warmed.accepted() != len(actors):
                 raise SystemExit(f"warm-up: {dict(warmed.statuses)}, {warmed.errors} errors")
             followed = follow_all(db_path, alice, actors)
-            wait_applied(DrainWatch(db_path), len(actors), 60)
+            wait_applied(DrainWatch(db_path), len(actors), min(60, args.drain_limit))
             requests = [
                 signed_request(
                     base,
@@ -450,6 +450,9 @@ def main() -> int:
     parser.add_argument("--senders", type=int, default=50)
     parser.add_argument("--bare-seconds", type=float, default=4)
     parser.add_argument("--drain-limit", type=float, default=180, help="seconds to wait")
+    parser.add_argument(
+        "--env", action="append", default=[], help="GAPO_NAME=VALUE for the server (repeat)"
+    )
     args = parser.parse_args()
     rows: list[Row] = []
     notes: list[str] = []

@@ -193,3 +193,37 @@ async def test_two_handles_on_one_file_take_turns(tmp_path: Path) -> None:
     finally:
         await first.close()
         await second.close()
+
+
+async def test_carried_statements_fail_alone_and_share_commits(db: SqliteDatabase) -> None:
+    """`write_statements` from many callers at once: carried in a few transactions, each
+    caller's statements rolled back alone when one fails (the duplicate key here), the
+    others acknowledged only once committed, their callbacks run once per commit."""
+    await db.execute("INSERT INTO t (n) VALUES (7)")
+    statements = await traced(db)
+    notified: list[int] = []
+
+    def notify() -> None:
+        notified.append(1)
+
+    async def one(n: int) -> list[int]:
+        # Two statements: the second fails for n = 7 (taken), and so undoes the first.
+        return await db.write_statements(
+            [
+                ("INSERT INTO t (n) VALUES (:n)", {"n": 1000 + n}),
+                ("INSERT INTO t (n) VALUES (:n)", {"n": n}),
+            ],
+            after_commit=notify,
+        )
+
+    results = await asyncio.gather(*(one(n) for n in range(100)), return_exceptions=True)
+    failed = [n for n, r in enumerate(results) if isinstance(r, BaseException)]
+    assert failed == [7]
+    assert isinstance(results[7], sqlite3.IntegrityError)
+    assert all(r == [1, 1] for n, r in enumerate(results) if n != 7)
+    rows = committed_rows(db.path)
+    assert 1007 not in rows
+    assert len(rows) == 1 + 99 * 2
+    commits = sum(1 for s in statements if s == "COMMIT")
+    assert 1 <= commits < 20
+    assert len(notified) == commits

@@ -50,4 +50,14 @@ class Database(Protocol):
 
     def transaction(self) -> AbstractAsyncContextManager[Transaction]: ...
 
+    async def write_statements(
+        self,
+        statements: Sequence[tuple[str, Params]],
+        *,
+        after_commit: Callable[[], None] | None = None,
+    ) -> list[int]:
+        """Fixed statements as one transaction of their own, returning their row counts once
+        committed; `after_commit` runs after it. The backend may carry many callers'
+        statements in one transaction (each rolled back alone if it fails)."""
+
     async def close(self) -> None: ...

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
-from instance.db.connection import Transaction
+from instance.db.connection import Database, Transaction
 from instance.db.executor import Executor
 from instance.db.rows import InboxActivityRow
 
@@ -44,7 +44,7 @@ async def insert_once(
 
 
 async def insert_once_with_job(
-    tx: Transaction,
+    db: Database,
     *,
     row_id: int,
     ap_id: str,
@@ -54,10 +54,12 @@ async def insert_once_with_job(
     body: str,
     now: int,
     job: tuple[str, dict[str, Any]],
+    after_commit: Callable[[], None] | None = None,
 ) -> bool:
     """Store the activity and, only if it was new, its job (`jobs.enqueue_statement` with
-    `if_row_in=("inbox_activities", row_id)`): one trip to the database. False when an
-    activity with this id was already stored."""
+    `if_row_in=("inbox_activities", row_id)`), as one transaction that the database may
+    carry together with other callers' (`Database.write_statements`). Returns once
+    committed; False when an activity with this id was already stored."""
     params = {
         "id": row_id,
         "ap_id": ap_id,
@@ -67,7 +69,7 @@ async def insert_once_with_job(
         "body": body,
         "now": now,
     }
-    stored, _ = await tx.execute_batch([(INSERT_ONCE, params), job])
+    stored, _ = await db.write_statements([(INSERT_ONCE, params), job], after_commit=after_commit)
     return stored > 0
 
 

@@ -11,6 +11,7 @@ import logging
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +58,36 @@ def _run_statements(
 def _fetch(tx: SqliteTransaction, raw: sqlite3.Connection, sql: str, params: Params) -> list[Row]:
     tx.open_pending_savepoint(raw)
     return [dict(r) for r in raw.execute(sql, params or {}).fetchall()]
+
+
+def _run_each(
+    tx: SqliteTransaction, raw: sqlite3.Connection, batches: list[list[tuple[str, Params]]]
+) -> list[list[int] | sqlite3.Error]:
+    """On the connection's thread: each batch in a savepoint of its own, in one hop. A
+    batch that fails is rolled back alone and its error returned in its place."""
+    tx.open_pending_savepoint(raw)
+    results: list[list[int] | sqlite3.Error] = []
+    for statements in batches:
+        raw.execute("SAVEPOINT one")
+        try:
+            counts = [raw.execute(sql, params or {}).rowcount for sql, params in statements]
+        except sqlite3.Error as exc:
+            raw.execute("ROLLBACK TO one")
+            raw.execute("RELEASE one")
+            results.append(exc)
+        else:
+            raw.execute("RELEASE one")
+            results.append(counts)
+    return results
+
+
+@dataclass
+class _Waiting:
+    """Statements handed to `write_statements`, waiting for a carrier to run them."""
+
+    statements: list[tuple[str, Params]]
+    after_commit: Callable[[], None] | None
+    done: asyncio.Future[list[int]]
 
 
 class SqliteTransaction:
@@ -129,6 +160,8 @@ class SqliteDatabase:
         self._writer: aiosqlite.Connection | None = None
         self._file_lock = WriterFileLock(self.path)
         self._group_writer: GroupWriter | None = None
+        self._waiting_writes: list[_Waiting] = []
+        self._carrier: asyncio.Task[None] | None = None
 
     async def open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -186,6 +219,59 @@ class SqliteDatabase:
         """One write statement in a transaction of its own; returns the row count."""
         async with self.transaction() as tx:
             return await tx.execute(sql, params)
+
+    async def write_statements(
+        self,
+        statements: Sequence[tuple[str, Params]],
+        *,
+        after_commit: Callable[[], None] | None = None,
+    ) -> list[int]:
+        """Fixed statements as a transaction of their own; their row counts once committed.
+
+        Callers arriving together are carried in one transaction turn and one trip to the
+        writer's thread, each in a savepoint of its own (the inbox: hundreds of accepted
+        activities a second, each an insert of its record and of its job)."""
+        if self._group_writer is None:
+            raise RuntimeError("database is not open")
+        done: asyncio.Future[list[int]] = asyncio.get_running_loop().create_future()
+        done.add_done_callback(lambda f: f.cancelled() or f.exception())
+        self._waiting_writes.append(_Waiting(list(statements), after_commit, done))
+        if self._carrier is None:
+            # A task of its own: a caller cancelled meanwhile must not strand the others.
+            self._carrier = asyncio.get_running_loop().create_task(self._carry())
+        return await done
+
+    async def _carry(self) -> None:
+        taken: list[_Waiting] = []
+        ok: list[tuple[_Waiting, list[int]]] = []
+        try:
+            async with self.transaction() as tx:
+                # Who arrives from now on waits for the next carrier (the next turn).
+                self._carrier = None
+                taken, self._waiting_writes = self._waiting_writes, []
+                results: list[list[int] | sqlite3.Error] = await tx._on_thread(
+                    _run_each, [w.statements for w in taken]
+                )
+                for waiting, result in zip(taken, results, strict=True):
+                    if isinstance(result, sqlite3.Error):
+                        waiting.done.set_exception(result)  # rolled back: not acknowledged
+                        continue
+                    ok.append((waiting, result))
+                    if waiting.after_commit is not None:
+                        tx.after_commit(waiting.after_commit)
+        except BaseException as exc:
+            if self._carrier is asyncio.current_task():
+                self._carrier = None
+                taken, self._waiting_writes = self._waiting_writes, []
+            for waiting in taken:
+                if not waiting.done.done():
+                    waiting.done.set_exception(exc)
+            if not isinstance(exc, Exception):
+                raise
+            return
+        for waiting, counts in ok:
+            if not waiting.done.done():
+                waiting.done.set_result(counts)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[SqliteTransaction]:

@@ -105,22 +105,23 @@ class InboxService:
             origins=self.origins,
         )
         activity = verified.activity
-        # One trip inside the group commit: the record and, if it is new, its job.
-        async with self.db.transaction() as tx:
-            row_id = self.ctx.ids.next_id()
-            await inbox_q.insert_once_with_job(
-                tx,
-                row_id=row_id,
-                ap_id=str(activity["id"]),
-                ap_type=str(primary_type(activity, ACTIVITY_TYPES)),
-                actor_ap_id=verified.actor_id,
-                key_id=verified.key_id,
-                body=json.dumps(activity, separators=(",", ":")),
-                now=now(),
-                job=self.queue.enqueue_statement(
-                    tx, INBOX_JOB, {"row": row_id}, if_row_in=("inbox_activities", row_id)
-                ),
-            )
+        # One transaction carried with the other requests' of the moment (one trip to the
+        # database's thread, one COMMIT): the record and, if it is new, its job.
+        row_id = self.ctx.ids.next_id()
+        await inbox_q.insert_once_with_job(
+            self.db,
+            row_id=row_id,
+            ap_id=str(activity["id"]),
+            ap_type=str(primary_type(activity, ACTIVITY_TYPES)),
+            actor_ap_id=verified.actor_id,
+            key_id=verified.key_id,
+            body=json.dumps(activity, separators=(",", ":")),
+            now=now(),
+            job=self.queue.enqueue_statement(
+                INBOX_JOB, {"row": row_id}, if_row_in=("inbox_activities", row_id)
+            ),
+            after_commit=self.queue.notify_committed,
+        )
         await self._seen(verified.actor_id)
         return verified
 

@@ -41,21 +41,20 @@ class RecordingInbox:
 async def store(app: Quart, actor: str, n: int) -> int:
     """An inbox record and its job, as the inbox's accept path writes them."""
     services = gapo(app)
-    async with services.db.transaction() as tx:
-        row_id = services.ids.next_id()
-        await inbox_q.insert_once_with_job(
-            tx,
-            row_id=row_id,
-            ap_id=f"{actor}/activities/{n}",
-            ap_type="Create",
-            actor_ap_id=actor,
-            key_id=None,
-            body="{}",
-            now=now(),
-            job=services.queue.enqueue_statement(
-                tx, INBOX_JOB, {"row": row_id}, if_row_in=("inbox_activities", row_id)
-            ),
-        )
+    row_id = services.ids.next_id()
+    await inbox_q.insert_once_with_job(
+        services.db,
+        row_id=row_id,
+        ap_id=f"{actor}/activities/{n}",
+        ap_type="Create",
+        actor_ap_id=actor,
+        key_id=None,
+        body="{}",
+        now=now(),
+        job=services.queue.enqueue_statement(
+            INBOX_JOB, {"row": row_id}, if_row_in=("inbox_activities", row_id)
+        ),
+    )
     return row_id
 
 
