@@ -47,6 +47,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench_signup_surge import group_cpu_seconds
 from harness import BareQuart, GapoServer, Row, create_user, percentile, print_table
 
 from activitypub.signatures import sign_cavage
@@ -358,7 +359,10 @@ def measure(workers: int, root: Path, args: argparse.Namespace) -> tuple[list[Ro
             sample = signed_request(
                 bare.base_url, "/inbox", create_note(actors[0], 0, "x"), actors[0], private_pem
             )
+            bare_pgid = bare._proc.pid  # type: ignore[union-attr]  # its own session
+            bare_cpu = group_cpu_seconds(bare_pgid)
             ceiling = timed_bare(bare.base_url, sample, args.concurrency, args.bare_seconds)
+            bare_cpu = group_cpu_seconds(bare_pgid) - bare_cpu
             bare_rss = bare.rss_mib()
         with GapoServer(data_dir, workers=workers, env=[*SERVER_ENV, *args.env]) as gapo:
             db_path = data_dir / "gapo.sqlite3"
@@ -434,7 +438,8 @@ def measure(workers: int, root: Path, args: argparse.Namespace) -> tuple[list[Ro
             f" after it {final - at_end} more in {after_seconds:.1f} s"
             f" ({(final - at_end) / after_seconds:,.0f}/s); {final} of {total} applied;"
             f" server CPU during the burst {cpu_burst * 1e3 / max(1, burst.accepted()):.2f} ms"
-            f" per accepted activity"
+            f" per accepted activity (the bare app: {bare_cpu * 1e3 / max(1, ceiling.accepted()):.2f}"
+            f" ms per trivial POST)"
         )
         notes.append(f"  results: {dict(results.most_common(6))}")
         if problems:
