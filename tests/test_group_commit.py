@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from instance.db import sqlite as sqlite_backend
 from instance.db.sqlite import SqliteDatabase
 
 
@@ -227,3 +228,15 @@ async def test_carried_statements_fail_alone_and_share_commits(db: SqliteDatabas
     commits = sum(1 for s in statements if s == "COMMIT")
     assert 1 <= commits < 20
     assert len(notified) == commits
+
+
+async def test_past_one_carriers_bound_the_next_carrier_takes_the_rest(
+    db: SqliteDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """More callers than one carrier takes: every one is still run and acknowledged."""
+    monkeypatch.setattr(sqlite_backend, "MAX_CARRIED", 4)
+    counts = await asyncio.gather(
+        *(db.write_statements([("INSERT INTO t (n) VALUES (:n)", {"n": n})]) for n in range(50))
+    )
+    assert counts == [[1]] * 50
+    assert committed_rows(db.path) == list(range(50))

@@ -24,6 +24,8 @@ from instance.db.group_commit import is_busy as _is_busy
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5000
+# Callers of `write_statements` one carrier runs in its trip, at most.
+MAX_CARRIED = 256
 
 
 async def _configure(conn: aiosqlite.Connection, synchronous: str) -> None:
@@ -246,9 +248,13 @@ class SqliteDatabase:
         ok: list[tuple[_Waiting, list[int]]] = []
         try:
             async with self.transaction() as tx:
-                # Who arrives from now on waits for the next carrier (the next turn).
+                # Who arrives from now on waits for the next carrier (the next turn); so
+                # does what is past one carrier's bound.
+                taken = self._waiting_writes[:MAX_CARRIED]
+                self._waiting_writes = self._waiting_writes[MAX_CARRIED:]
                 self._carrier = None
-                taken, self._waiting_writes = self._waiting_writes, []
+                if self._waiting_writes:
+                    self._carrier = asyncio.get_running_loop().create_task(self._carry())
                 results: list[list[int] | sqlite3.Error] = await tx._on_thread(
                     _run_each, [w.statements for w in taken]
                 )
