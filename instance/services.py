@@ -31,8 +31,10 @@ from instance.federation.discovery import Discovery
 from instance.federation.document_cache import DocumentCache
 from instance.federation.documents import Documents
 from instance.federation.export import AccountExport
+from instance.federation.host_blocks import BlockedHosts, host_blocks_path
 from instance.federation.imports import IMPORT_JOB, RelationshipImport
-from instance.federation.inbox import INBOX_JOB, InboxService
+from instance.federation.inbox import InboxService
+from instance.federation.inbox_lane import InboxLane
 from instance.federation.instance_actor import ensure_instance_actor
 from instance.federation.interaction import RemoteInteraction
 from instance.federation.lookup import Lookup
@@ -245,8 +247,13 @@ async def open_services(settings: Settings) -> Services:
         reports=reports,
         moves=moved,
     )
+    host_changes = AccountChanges(host_blocks_path(settings.data_dir))
     inbox = InboxService(
-        federation, queue, max_body=settings.max_body_bytes, origins=settings.origins
+        federation,
+        queue,
+        max_body=settings.max_body_bytes,
+        origins=settings.origins,
+        blocked_hosts=BlockedHosts(db, host_changes),
     )
     # Decoding and resizing images is CPU-bound: a small pool that refuses past its queue.
     image_pool = BoundedPool("images", 2, 16)
@@ -290,7 +297,6 @@ async def open_services(settings: Settings) -> Services:
         queue,
         {
             FANOUT: FanOutJob(db, outbox),
-            INBOX_JOB: inbox.apply,
             HOUSEKEEPING: housekeeping.run,
             MEDIA_TRANSCODE: uploads.transcode_job,
             MEDIA_PURGE: uploads.purge_job,
@@ -313,7 +319,9 @@ async def open_services(settings: Settings) -> Services:
                 actor_keys,
                 concurrency=settings.delivery_concurrency,
                 per_host=settings.delivery_per_host,
-            )
+            ),
+            # The `inbox` jobs: claimed in batches, each actor's applied in order.
+            InboxLane(db, inbox),
         ],
     )
     lookup = Lookup(db, actors, urls, settings.host, settings.allow_private_addresses)
@@ -349,7 +357,7 @@ async def open_services(settings: Settings) -> Services:
     profiles = ProfilePages(accounts, relationships, mutes, post_reader, lookup, moved=moved)
     feeds = FeedService(db, urls)
     moderation = Moderation(db, ids, accounts)
-    federation_admin = FederationAdmin(db, queue.wakeup, moderation)
+    federation_admin = FederationAdmin(db, queue.wakeup, moderation, host_changes)
     return Services(
         settings=settings,
         db=db,

@@ -41,6 +41,11 @@ class AccountChanges:
         self._local = 0
         self._warned = False
 
+    @property
+    def local_bumps(self) -> int:
+        """Bumps made by this process (no system call: for callers that look often)."""
+        return self._local
+
     def version(self) -> Version:
         """A value that differs after any bump in any process sharing `path`."""
         try:

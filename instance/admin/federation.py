@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from activitypub.delivery import HostHealth
+from instance.accounts.changes import AccountChanges
 from instance.admin.moderation import Moderation, Staff, clean_reason, require
 from instance.db import Database
 from instance.db import hosts as hosts_q
@@ -110,12 +111,18 @@ def _flag(value: str) -> bool:
 
 class FederationAdmin:
     def __init__(
-        self, db: Database, wakeup: JobWakeup, moderation: Moderation | None = None
+        self,
+        db: Database,
+        wakeup: JobWakeup,
+        moderation: Moderation | None = None,
+        host_changes: AccountChanges | None = None,
     ) -> None:
         self.db = db
         self.wakeup = wakeup
         # Writes the audit entries of block changes; None for the CLI-only uses in tests.
         self.moderation = moderation
+        # Bumped after a block changes: every process's `BlockedHosts` reads afresh.
+        self.host_changes = host_changes
 
     async def job_counts(self) -> list[JobCountRow]:
         return await jobs_q.counts_by_state(self.db)
@@ -134,6 +141,7 @@ class FederationAdmin:
                 await hosts_q.set_block(tx, name, _values("suspend"), now())
             else:
                 await hosts_q.clear_block(tx, name, now())
+        self._blocks_changed()
 
     # --- the federation page ---
 
@@ -182,6 +190,7 @@ class FederationAdmin:
                 require(staff, "unblock_domain")
             await hosts_q.set_block(tx, name, values, now())
             await self._log(tx, staff, f"domain_{severity}", name, reason)
+        self._blocks_changed()
 
     async def unblock(self, staff: Staff | None, domain: str, reason: str) -> None:
         staff = require(staff, "unblock_domain")
@@ -190,6 +199,13 @@ class FederationAdmin:
         async with self.db.transaction() as tx:
             await hosts_q.clear_block(tx, name, now())
             await self._log(tx, staff, "domain_unblock", name, why)
+        self._blocks_changed()
+
+    def _blocks_changed(self) -> None:
+        """After the commit: every process's blocked-host cache (`federation/host_blocks.py`)
+        reads the table again at its next check."""
+        if self.host_changes is not None:
+            self.host_changes.bump()
 
     async def _log(self, tx: Executor, staff: Staff, action: str, domain: str, reason: str) -> None:
         if self.moderation is not None:
@@ -258,6 +274,7 @@ class FederationAdmin:
                 await self._log(
                     tx, staff, "domain_import", f"{len(parsed)} domains", "imported block list"
                 )
+        self._blocks_changed()
         return len(parsed)
 
     async def health(self, staff: Staff | None) -> list[HostHealthView]:

@@ -7,7 +7,7 @@ is one new module next to `sqlite.py` plus a branch in `open_database` (`backend
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol, runtime_checkable
 
@@ -28,6 +28,10 @@ class Transaction(Protocol):
     async def fetch_all(self, sql: str, params: Params = None) -> list[Row]: ...
     async def fetch_value(self, sql: str, params: Params = None) -> Any: ...
 
+    async def execute_batch(self, statements: Sequence[tuple[str, Params]]) -> list[int]:
+        """Run several write statements in order, as one trip where the backend can; their
+        row counts."""
+
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Run `callback` once the transaction has committed (never if it rolls back); the
         same callback registered twice runs once."""
@@ -45,5 +49,15 @@ class Database(Protocol):
         """One write statement in a transaction of its own; returns the row count."""
 
     def transaction(self) -> AbstractAsyncContextManager[Transaction]: ...
+
+    async def write_statements(
+        self,
+        statements: Sequence[tuple[str, Params]],
+        *,
+        after_commit: Callable[[], None] | None = None,
+    ) -> list[int]:
+        """Fixed statements as one transaction of their own, returning their row counts once
+        committed; `after_commit` runs after it. The backend may carry many callers'
+        statements in one transaction (each rolled back alone if it fails)."""
 
     async def close(self) -> None: ...

@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection, Sequence
+from typing import Any
+
+from instance.db.connection import Database, Transaction
 from instance.db.executor import Executor
 from instance.db.rows import InboxActivityRow
+
+INSERT_ONCE = (
+    "INSERT INTO inbox_activities (id, ap_id, ap_type, actor_ap_id, key_id, body,"
+    " received_at) VALUES (:id, :ap_id, :t, :actor, :kid, :body, :now)"
+    " ON CONFLICT (ap_id) DO NOTHING"
+)
 
 
 async def insert_once(
@@ -19,9 +29,7 @@ async def insert_once(
 ) -> bool:
     """Store the activity; False when an activity with this id was already stored."""
     changed = await ex.execute(
-        "INSERT INTO inbox_activities (id, ap_id, ap_type, actor_ap_id, key_id, body,"
-        " received_at) VALUES (:id, :ap_id, :t, :actor, :kid, :body, :now)"
-        " ON CONFLICT (ap_id) DO NOTHING",
+        INSERT_ONCE,
         {
             "id": row_id,
             "ap_id": ap_id,
@@ -35,12 +43,72 @@ async def insert_once(
     return changed > 0
 
 
+async def insert_once_with_job(
+    db: Database,
+    *,
+    row_id: int,
+    ap_id: str,
+    ap_type: str,
+    actor_ap_id: str,
+    key_id: str | None,
+    body: str,
+    now: int,
+    job: tuple[str, dict[str, Any]],
+    after_commit: Callable[[], None] | None = None,
+) -> bool:
+    """Store the activity and, only if it was new, its job (`jobs.enqueue_statement` with
+    `if_row_in=("inbox_activities", row_id)`), as one transaction that the database may
+    carry together with other callers' (`Database.write_statements`). Returns once
+    committed; False when an activity with this id was already stored."""
+    params = {
+        "id": row_id,
+        "ap_id": ap_id,
+        "t": ap_type,
+        "actor": actor_ap_id,
+        "kid": key_id,
+        "body": body,
+        "now": now,
+    }
+    stored, _ = await db.write_statements([(INSERT_ONCE, params), job], after_commit=after_commit)
+    return stored > 0
+
+
 async def get(ex: Executor, row_id: int) -> InboxActivityRow | None:
     return await ex.fetch_one(
         "SELECT id, ap_id, ap_type, actor_ap_id, key_id, body, received_at, processed_at, result"
         " FROM inbox_activities WHERE id = :id",
         {"id": row_id},
     )
+
+
+async def get_many(ex: Executor, row_ids: Collection[int]) -> list[InboxActivityRow]:
+    """Several records in one read (the inbox lane's claimed batch)."""
+    ids = sorted(set(row_ids))
+    if not ids:
+        return []
+    params = {f"r{i}": row_id for i, row_id in enumerate(ids)}
+    names = ", ".join(f":r{i}" for i in range(len(ids)))
+    return await ex.fetch_all(
+        "SELECT id, ap_id, ap_type, actor_ap_id, key_id, body, received_at, processed_at,"
+        f" result FROM inbox_activities WHERE id IN ({names})",
+        params,
+    )
+
+
+async def mark_processed_many(
+    tx: Transaction, results: Sequence[tuple[int, str]], now: int
+) -> None:
+    """Each record's result, in one trip (the inbox lane's batch of outcomes)."""
+    if results:
+        await tx.execute_batch(
+            [
+                (
+                    "UPDATE inbox_activities SET processed_at = :now, result = :r WHERE id = :id",
+                    {"id": row_id, "r": result[:500], "now": now},
+                )
+                for row_id, result in results
+            ]
+        )
 
 
 async def mark_processed(ex: Executor, row_id: int, result: str, now: int) -> None:

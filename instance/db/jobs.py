@@ -32,6 +32,36 @@ async def enqueue(
     )
 
 
+def enqueue_statement(
+    *,
+    job_id: int,
+    kind: str,
+    payload: str,
+    host: str,
+    run_at: int,
+    now: int,
+    if_row_in: tuple[str, int],
+) -> tuple[str, dict[str, Any]]:
+    """The INSERT of a job that is added only if row `id` exists in table `if_row_in[0]`
+    (a code constant), to run in one batch after the statement that may insert that row:
+    the inbox stores an activity and its job in one trip (`db/inbox.py`)."""
+    table, row_id = if_row_in
+    return (
+        "INSERT INTO jobs (id, kind, payload, host, state, attempts, run_at, created_at)"
+        " SELECT :id, :kind, :payload, :host, 'queued', 0, :run_at, :now"
+        f" WHERE EXISTS (SELECT 1 FROM {table} WHERE id = :row)",
+        {
+            "id": job_id,
+            "kind": kind,
+            "payload": payload,
+            "host": host,
+            "run_at": run_at,
+            "now": now,
+            "row": row_id,
+        },
+    )
+
+
 def _in_list(
     column: str, prefix: str, values: Collection[str | int], params: dict[str, Any]
 ) -> str:

@@ -31,6 +31,12 @@ from instance.outbound.signing import KeySigner
 from instance.urls import LocalUrls, remote_file_hash
 
 REFRESH_AFTER = 24 * 3600
+# A key read from the database is kept in memory this long: the inbox looks one up per
+# activity. A key changes only through `store` (which empties the cache here) or in another
+# process; a signature that fails with a stale key re-fetches it (`refresh=True`), so the
+# age bounds only how long a key removed elsewhere still verifies.
+KEY_CACHE_SECONDS = 60.0
+KEY_CACHE_ENTRIES = 10_000
 KEY_REFETCH_PER_HOST_PER_MINUTE = 10
 
 __all__ = ["ActorFetchFailed", "RemoteActors", "web_url_or_none"]
@@ -57,6 +63,7 @@ class RemoteActors:
         self._refetches: dict[str, deque[float]] = defaultdict(deque)
         self._actor_flights: SingleFlight[Row] = SingleFlight()
         self._key_flights: SingleFlight[tuple[str, str] | None] = SingleFlight()
+        self._keys: dict[str, tuple[str, str, float]] = {}
 
     async def fetch_document(self, url: str) -> dict[str, Any]:
         """A signed GET of an ActivityPub document (servers in authorized-fetch mode need it)."""
@@ -148,6 +155,7 @@ class RemoteActors:
                     public_pem=key.pem,
                     now=ts,
                 )
+        self._keys.clear()  # keys of this actor may have changed (rotation, a new actor)
         row = await accounts_q.get_by_id(self.db, account_id)
         assert row is not None
         return row
@@ -175,8 +183,15 @@ class RemoteActors:
         """As `lookup_key`, but raises `KeyNotListed` when the owner does not list the key
         (the inbox answers that 401, not 503)."""
         if not refresh:
+            t = time.monotonic()
+            hit = self._keys.get(key_id)
+            if hit is not None and hit[2] > t:
+                return hit[0], hit[1]
             row = await keys_q.get_by_key_id(self.db, key_id)
             if row is not None:
+                if len(self._keys) >= KEY_CACHE_ENTRIES:
+                    self._keys.clear()
+                self._keys[key_id] = (row["owner_ap_id"], row["public_pem"], t + KEY_CACHE_SECONDS)
                 return row["owner_ap_id"], row["public_pem"]
         elif not self._key_flights.running(key_id) and not self._may_refetch(key_id):
             return None

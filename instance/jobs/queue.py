@@ -36,6 +36,27 @@ class JobQueue:
         self._notify_when_visible(ex)
         return job_id
 
+    def enqueue_statement(
+        self, kind: str, payload: dict[str, Any], *, if_row_in: tuple[str, int]
+    ) -> tuple[str, dict[str, Any]]:
+        """The INSERT of a job added only if a row exists (see `jobs.enqueue_statement`),
+        for the caller to run in one batch with the statement that adds the row; pass
+        `notify_committed` to run after its commit."""
+        ts = now()
+        return jobs_q.enqueue_statement(
+            job_id=self.ids.next_id(),
+            kind=kind,
+            payload=json.dumps(payload, separators=(",", ":")),
+            host="",
+            run_at=ts,
+            now=ts,
+            if_row_in=if_row_in,
+        )
+
+    def notify_committed(self) -> None:
+        """Wake the runners: call once jobs added by `enqueue_statement` are committed."""
+        self.wakeup.notify()
+
     async def enqueue_many(
         self, ex: Executor, kind: str, jobs: Sequence[tuple[str, str]]
     ) -> list[int]:

@@ -1,0 +1,44 @@
+"""Blocked hosts answered from memory: a block made by any process is seen, never missed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from quart import Quart
+
+from instance.accounts.changes import AccountChanges
+from instance.admin.federation import FederationAdmin
+from instance.federation import host_blocks
+from instance.federation.host_blocks import BlockedHosts
+from tests.helpers.social import gapo
+
+
+async def test_a_block_made_elsewhere_is_seen_at_the_next_look(
+    app: Quart, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A block (and an unblock) made through another handle on the shared version file, as
+    `gapo domain block` in another process does, empties this process's cache."""
+    monkeypatch.setattr(host_blocks, "CHECK_EVERY", 0.0)  # look at the file every time
+    services = gapo(app)
+    path = tmp_path / "host-blocks"
+    mine = BlockedHosts(services.db, AccountChanges(path))
+    assert not await mine.is_blocked("bad.example")
+    assert not await mine.is_blocked("bad.example")  # from memory now
+    other = FederationAdmin(services.db, services.queue.wakeup, host_changes=AccountChanges(path))
+    await other.block_domain("Bad.Example")
+    assert await mine.is_blocked("bad.example")
+    await other.block_domain("bad.example", blocked=False)
+    assert not await mine.is_blocked("BAD.example")
+
+
+async def test_a_block_made_here_counts_at_once(app: Quart, tmp_path: Path) -> None:
+    """In the process that made the block there is no wait at all."""
+    services = gapo(app)
+    changes = AccountChanges(tmp_path / "host-blocks")
+    mine = BlockedHosts(services.db, changes)
+    assert not await mine.is_blocked("bad.example")
+    await FederationAdmin(services.db, services.queue.wakeup, host_changes=changes).block_domain(
+        "bad.example"
+    )
+    assert await mine.is_blocked("bad.example")
