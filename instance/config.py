@@ -89,6 +89,9 @@ class Settings:
     # Wrong passwords for one account from anywhere, per hour (docs/security.md).
     login_failures_per_account_hour: int = 25
     instance_name: str = "Gapo"
+    # Gapo sends no mail, so an address is optional at sign-up unless this is on; either
+    # way addresses are not unique and log-in is by username (docs/privacy.md, "Email").
+    require_email: bool = False
     # Times are shown in the reader's zone (their browser's); this one until it is known.
     default_time_zone: str = "Asia/Ho_Chi_Minh"
     # Number of reverse proxies in front of Gapo whose X-Forwarded-For may be believed.

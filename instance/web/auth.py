@@ -50,7 +50,7 @@ async def signup_form() -> str:
         # The same page for every visitor in a language but for the token: rendered once.
         return await visitor_form(
             "signup.html",
-            (g.locale, mode, request.path),
+            (g.locale, mode, settings().require_email, request.path),
             mode=mode,
             values={},
             password_rule=PASSWORD_RULE,

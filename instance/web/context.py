@@ -207,6 +207,8 @@ def install(app: Quart) -> None:
             "locale_names": i18n.LOCALE_NAMES,
             "post_languages": POST_LANGUAGES,
             "instance_name": settings().instance_name,
+            # Sign-up and the email settings mark the address optional unless it is required.
+            "require_email": settings().require_email,
             "max_post_chars": settings().max_post_chars,
             "instance_host": settings().host,
             # The ActivityPub id of what the page shows, for a <link rel="alternate">.
