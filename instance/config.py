@@ -114,6 +114,9 @@ class Settings:
     # delivery (Mastodon's schedule spans up to about 3.2 days) after its record is gone
     # would have the activity applied twice. Hence the floor of MIN_RETAIN_INBOX_DAYS.
     retain_inbox_days: int = 30
+    # A deleted post's row (no text: its ids, addressees and deletion time) answers 410 and
+    # keeps a late Create of a deleted remote post out; after this many days it goes.
+    retain_tombstones_days: int = 30
     # Uploads (docs/configuration.md): Mastodon's defaults of 16 MB a photo and 99 MB a
     # video, enforced while the body streams in; per account, 30 uploads in 30 minutes.
     max_image_bytes: int = 16 * 1024 * 1024
@@ -147,6 +150,11 @@ class Settings:
             raise ConfigError(
                 f"GAPO_RETAIN_INBOX_DAYS must be at least {MIN_RETAIN_INBOX_DAYS}: inbox records"
                 " also keep a redelivered activity from being applied twice"
+            )
+        if self.retain_tombstones_days < MIN_RETAIN_INBOX_DAYS:
+            raise ConfigError(
+                f"GAPO_RETAIN_TOMBSTONES_DAYS must be at least {MIN_RETAIN_INBOX_DAYS}: a Create"
+                " retried after its Delete must still find the tombstone"
             )
         if not 0 <= self.max_remote_attachments <= 4:
             raise ConfigError("GAPO_MAX_REMOTE_ATTACHMENTS must be between 0 and 4")
