@@ -45,6 +45,18 @@ def _alternate_origins(scheme: str, text: str) -> list[str]:
     return found
 
 
+def _onion_origin(text: str) -> str:
+    """`GAPO_ONION_ADDRESS` as an origin (`http://….onion`); '' when not set."""
+    entry = text.strip().lower().rstrip("/")
+    if not entry:
+        return ""
+    parts = urlsplit(entry if "://" in entry else f"http://{entry}")
+    host = parts.hostname or ""
+    if parts.scheme not in ("http", "https") or not host.endswith(".onion") or parts.path:
+        raise ConfigError(f"GAPO_ONION_ADDRESS must be an onion host like abc.onion: {text!r}")
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 def _check_time_zone(name: str) -> None:
     from zoneinfo import ZoneInfo
 
@@ -64,6 +76,10 @@ class Settings:
     # Other origins this instance answers on (an onion address…), comma-separated:
     # signed requests made to them verify too. Ids are always built from base_url.
     alternate_hosts: str = ""
+    # The instance's Tor onion service (`abc…xyz.onion`): HTML pages then send
+    # `Onion-Location` to it (instance/web/onion_location.py). It answers there too, as an
+    # alternate host; ids stay on base_url.
+    onion_address: str = ""
     database_url: str = ""
     allow_private_addresses: bool = False
     registrations: str = "open"
@@ -175,7 +191,11 @@ class Settings:
                 f"GAPO_BASE_URL must be an origin like https://example.org, not {self.base_url!r}"
             )
         object.__setattr__(self, "base_url", f"{parts.scheme}://{parts.netloc.lower()}")
+        onion = _onion_origin(self.onion_address)
+        object.__setattr__(self, "onion_address", onion)
         alternates = _alternate_origins(parts.scheme, self.alternate_hosts)
+        if onion and onion not in alternates:
+            alternates.append(onion)
         object.__setattr__(self, "alternate_hosts", ",".join(alternates))
         object.__setattr__(self, "data_dir", Path(self.data_dir))
         if not self.database_url:

@@ -19,6 +19,7 @@ from instance.errors import CsrfFailed, NotAuthenticated
 from instance.posts.languages import POST_LANGUAGES
 from instance.services import Services
 from instance.web import times
+from instance.web.onion_location import install_onion_location
 from instance.web.uploads import STREAMED_ENDPOINTS
 
 Row = Mapping[str, Any]  # a row from a service, read-only here
@@ -179,6 +180,7 @@ def install(app: Quart) -> None:
         if request.method == "POST" and routed and request.blueprint not in exempt and not streamed:
             await check_csrf()
 
+    install_onion_location(app, app.config["GAPO_SETTINGS"], MACHINE_BLUEPRINTS)
     secure_headers = security_headers_for(app.config["GAPO_SETTINGS"])
 
     @app.after_request
@@ -300,7 +302,12 @@ def media_src(url: str | None) -> str:
     safe = web_url(url)
     if not safe or safe.startswith("/"):
         return safe
-    return services().urls.served(safe) or ""
+    urls = services().urls
+    if urls.is_local(safe):
+        # A path, not the base URL: the page may be read on another origin (the onion
+        # service), where the CSP allows this origin's files only.
+        return safe[len(urls.base_url) :] or "/"
+    return urls.served(safe) or ""
 
 
 def here() -> str:
