@@ -60,3 +60,14 @@ def test_the_setting_takes_an_onion_host_only() -> None:
     assert settings.base_url == "http://localhost:8000"
     with pytest.raises(ConfigError, match="GAPO_ONION_ADDRESS"):
         load_settings(environ={"GAPO_ONION_ADDRESS": "example.org"})
+
+
+async def test_this_servers_media_is_given_by_path(make_app: AppFactory) -> None:
+    """Pages give this server's files as paths, so they load on the onion origin too (the
+    CSP allows the page's own origin only); remote files still go through the proxy."""
+    from instance.web.context import media_src
+
+    app = await make_app(onion_address=ONION)
+    async with app.test_request_context("/"):
+        assert media_src("http://localhost:8000/media/ab/cd.webp") == "/media/ab/cd.webp"
+        assert media_src("https://remote.example/a.png").startswith("/media/proxy/")

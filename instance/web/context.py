@@ -303,11 +303,12 @@ def media_src(url: str | None) -> str:
     if not safe or safe.startswith("/"):
         return safe
     urls = services().urls
-    if urls.is_local(safe):
+    served = urls.served(safe) or ""
+    if urls.is_local(served):
         # A path, not the base URL: the page may be read on another origin (the onion
         # service), where the CSP allows this origin's files only.
-        return safe[len(urls.base_url) :] or "/"
-    return urls.served(safe) or ""
+        return served[len(urls.base_url) :] or "/"
+    return served
 
 
 def here() -> str:
