@@ -197,7 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     create = user.add_parser("create", help="create a user (asks for the password)")
     create.add_argument("name")
-    create.add_argument("--email", required=True)
+    create.add_argument("--email", default="", help="optional unless GAPO_REQUIRE_EMAIL is on")
     create.add_argument("--admin", action="store_true")
     create.add_argument(
         "--password-stdin",

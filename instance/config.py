@@ -45,6 +45,18 @@ def _alternate_origins(scheme: str, text: str) -> list[str]:
     return found
 
 
+def _onion_origin(text: str) -> str:
+    """`GAPO_ONION_ADDRESS` as an origin (`http://….onion`); '' when not set."""
+    entry = text.strip().lower().rstrip("/")
+    if not entry:
+        return ""
+    parts = urlsplit(entry if "://" in entry else f"http://{entry}")
+    host = parts.hostname or ""
+    if parts.scheme not in ("http", "https") or not host.endswith(".onion") or parts.path:
+        raise ConfigError(f"GAPO_ONION_ADDRESS must be an onion host like abc.onion: {text!r}")
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 def _check_time_zone(name: str) -> None:
     from zoneinfo import ZoneInfo
 
@@ -64,6 +76,10 @@ class Settings:
     # Other origins this instance answers on (an onion address…), comma-separated:
     # signed requests made to them verify too. Ids are always built from base_url.
     alternate_hosts: str = ""
+    # The instance's Tor onion service (`abc…xyz.onion`): HTML pages then send
+    # `Onion-Location` to it (instance/web/onion_location.py). It answers there too, as an
+    # alternate host; ids stay on base_url.
+    onion_address: str = ""
     database_url: str = ""
     allow_private_addresses: bool = False
     registrations: str = "open"
@@ -89,6 +105,9 @@ class Settings:
     # Wrong passwords for one account from anywhere, per hour (docs/security.md).
     login_failures_per_account_hour: int = 25
     instance_name: str = "Gapo"
+    # Gapo sends no mail, so an address is optional at sign-up unless this is on; either
+    # way addresses are not unique and log-in is by username (docs/privacy.md, "Email").
+    require_email: bool = False
     # Times are shown in the reader's zone (their browser's); this one until it is known.
     default_time_zone: str = "Asia/Ho_Chi_Minh"
     # Number of reverse proxies in front of Gapo whose X-Forwarded-For may be believed.
@@ -111,6 +130,9 @@ class Settings:
     # delivery (Mastodon's schedule spans up to about 3.2 days) after its record is gone
     # would have the activity applied twice. Hence the floor of MIN_RETAIN_INBOX_DAYS.
     retain_inbox_days: int = 30
+    # A deleted post's row (no text: its ids, addressees and deletion time) answers 410 and
+    # keeps a late Create of a deleted remote post out; after this many days it goes.
+    retain_tombstones_days: int = 30
     # Uploads (docs/configuration.md): Mastodon's defaults of 16 MB a photo and 99 MB a
     # video, enforced while the body streams in; per account, 30 uploads in 30 minutes.
     max_image_bytes: int = 16 * 1024 * 1024
@@ -145,6 +167,11 @@ class Settings:
                 f"GAPO_RETAIN_INBOX_DAYS must be at least {MIN_RETAIN_INBOX_DAYS}: inbox records"
                 " also keep a redelivered activity from being applied twice"
             )
+        if self.retain_tombstones_days < MIN_RETAIN_INBOX_DAYS:
+            raise ConfigError(
+                f"GAPO_RETAIN_TOMBSTONES_DAYS must be at least {MIN_RETAIN_INBOX_DAYS}: a Create"
+                " retried after its Delete must still find the tombstone"
+            )
         if not 0 <= self.max_remote_attachments <= 4:
             raise ConfigError("GAPO_MAX_REMOTE_ATTACHMENTS must be between 0 and 4")
         for name in (
@@ -164,7 +191,11 @@ class Settings:
                 f"GAPO_BASE_URL must be an origin like https://example.org, not {self.base_url!r}"
             )
         object.__setattr__(self, "base_url", f"{parts.scheme}://{parts.netloc.lower()}")
+        onion = _onion_origin(self.onion_address)
+        object.__setattr__(self, "onion_address", onion)
         alternates = _alternate_origins(parts.scheme, self.alternate_hosts)
+        if onion and onion not in alternates:
+            alternates.append(onion)
         object.__setattr__(self, "alternate_hosts", ",".join(alternates))
         object.__setattr__(self, "data_dir", Path(self.data_dir))
         if not self.database_url:

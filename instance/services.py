@@ -267,6 +267,7 @@ async def open_services(settings: Settings) -> Services:
         db,
         retain_jobs_days=settings.retain_jobs_days,
         retain_inbox_days=settings.retain_inbox_days,
+        retain_tombstones_days=settings.retain_tombstones_days,
         remote_media=remote_media,
         remote_media_days=settings.remote_media_days,
     )

@@ -27,8 +27,6 @@ async def signup_form(client: Any, **fields: str) -> Any:
     [
         ({"username": "ngoc", "email": "x@example.org"}, 409, "username is taken"),
         ({"username": "NGOC", "email": "x@example.org"}, 422, "lowercase letters"),
-        ({"username": "x", "email": "ngoc@example.org"}, 409, "already registered"),
-        ({"username": "x", "email": "NGOC@Example.ORG"}, 409, "already registered"),
         ({"username": "admin"}, 422, "username is reserved"),
         ({"username": "well_known"}, 422, "username is reserved"),
         ({"username": "bad-name"}, 422, "lowercase letters"),
@@ -44,7 +42,6 @@ async def signup_form(client: Any, **fields: str) -> Any:
         ({"email": "a@b"}, 422, "valid email"),
         ({"email": "a@@example.org"}, 422, "valid email"),
         ({"email": "a b@example.org"}, 422, "valid email"),
-        ({"email": ""}, 422, "valid email"),
         ({"password": ""}, 422, "at least 10 characters"),
     ],
 )

@@ -1,4 +1,5 @@
-"""Housekeeping: expired sessions, finished jobs and old inbox records are deleted on a
+"""Housekeeping: expired sessions, finished jobs, old inbox records and old tombstones of
+deleted posts are deleted on a
 schedule, in batches, by one recurring job for the whole instance (real SQLite files)."""
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import pytest
 from quart import Quart
 
 from instance.config import ConfigError, load_settings
+from instance.db import posts as posts_q
 from instance.ids import first_id_at, now
 from instance.jobs.housekeeping import DAY, HOUSEKEEPING, HOUSEKEEPING_INTERVAL, Housekeeping
 from tests.helpers.instances import eventually
@@ -144,3 +146,57 @@ def test_retention_settings() -> None:
         load_settings(environ={"GAPO_RETAIN_INBOX_DAYS": "2"})
     with pytest.raises(ConfigError, match="GAPO_RETAIN_JOBS_DAYS"):
         load_settings(environ={"GAPO_RETAIN_JOBS_DAYS": "0"})
+
+
+async def add_post(app: Quart, post_id: int, *, deleted_days_ago: float | None) -> None:
+    deleted = None if deleted_days_ago is None else int(now() - deleted_days_ago * DAY)
+    await gapo(app).db.execute(
+        "INSERT INTO posts (id, account_id, local, ap_id, visibility, created_at, deleted_at)"
+        " SELECT :id, account_id, 1, 'https://example.test/p/' || :id, 'public', 0, :d"
+        " FROM users LIMIT 1",
+        {"id": post_id, "d": deleted},
+    )
+
+
+async def test_tombstones_older_than_the_retention_go(app: Quart, client: Any) -> None:
+    """Posts deleted longer ago than GAPO_RETAIN_TOMBSTONES_DAYS go for good (their
+    addressees by cascade; a reply keeps its text and loses the link); younger tombstones
+    and live posts stay."""
+    services = gapo(app)
+    await signup(client, "mai")
+    for post_id, days in ((1, 31), (2, 45), (3, 29), (4, None), (5, None)):
+        await add_post(app, post_id, deleted_days_ago=days)
+    await services.db.execute("UPDATE posts SET in_reply_to_id = 1 WHERE id = 5")
+    await services.db.execute(
+        "INSERT INTO post_recipients (post_id, account_id) SELECT 2, account_id FROM users"
+    )
+
+    housekeeping = Housekeeping(
+        services.db, retain_jobs_days=7, retain_inbox_days=30, retain_tombstones_days=30, batch=1
+    )
+    purged = await housekeeping.purge()
+
+    assert purged.tombstones == 2
+    assert await ids_of(app, "posts") == {3, 4, 5}
+    assert await count_rows(app, "post_recipients") == 0
+    assert await services.db.fetch_value("SELECT in_reply_to_id FROM posts WHERE id = 5") is None
+
+
+async def test_a_deleted_post_keeps_no_earlier_versions(app: Quart, client: Any) -> None:
+    """Deleting a post removes the text of its earlier versions with its own."""
+    services = gapo(app)
+    await signup(client, "tuan")
+    await add_post(app, 7, deleted_days_ago=None)
+    await services.db.execute(
+        "INSERT INTO post_edits (id, post_id, content_html, created_at) VALUES (8, 7, 'old', 0)"
+    )
+    await posts_q.mark_deleted(services.db, 7, now())
+    assert await count_rows(app, "post_edits") == 0
+
+
+def test_tombstone_retention_setting() -> None:
+    """GAPO_RETAIN_TOMBSTONES_DAYS defaults to 30 and refuses less than 4 days."""
+    assert load_settings(environ={}).retain_tombstones_days == 30
+    assert load_settings(environ={"GAPO_RETAIN_TOMBSTONES_DAYS": "9"}).retain_tombstones_days == 9
+    with pytest.raises(ConfigError, match="GAPO_RETAIN_TOMBSTONES_DAYS must be at least 4"):
+        load_settings(environ={"GAPO_RETAIN_TOMBSTONES_DAYS": "3"})

@@ -85,12 +85,17 @@ async def test_garbage_session_cookie_is_ignored(client) -> None:
         assert "Log in" in await response.get_data(as_text=True)
 
 
-async def test_login_by_email_any_case(client) -> None:
-    """A user can log in with their email in any letter case."""
+async def test_login_by_username_any_case_not_by_email(client) -> None:
+    """A user logs in with their username in any letter case; their email is no login
+    (emails are not unique: docs/privacy.md, "Email")."""
     await signup(client, "phuong", email="Phuong@Example.ORG")
     await post_form(client, "/logout", {}, csrf_from="/")
+    by_email = await post_form(
+        client, "/login", {"login": "Phuong@Example.ORG", "password": "a good long passphrase"}
+    )
+    assert by_email.status_code == 401
     response = await post_form(
-        client, "/login", {"login": "PHUONG@example.org", "password": "a good long passphrase"}
+        client, "/login", {"login": "PHUONG", "password": "a good long passphrase"}
     )
     assert response.status_code == 302
 

@@ -125,7 +125,7 @@ class AccountService:
         if not bypass_mode and mode == "closed":
             raise RegistrationClosed()
         username = validate_username(req.username)
-        email = normalise_email(req.email)
+        email = self._email(req.email)
         if role not in ROLES:
             raise ValidationFailed(N_("Unknown role."), field="role")
         invite_code = req.invite_code.strip()
@@ -135,8 +135,8 @@ class AccountService:
         # sign-up is refused at once (503 + Retry-After from the pool's estimate of its
         # wait), not after reads and a strength estimate (bench/bench_signup_surge.py).
         with self.passwords.pool.slot() as hash_slot:
-            await self.passwords.check(req.password, (username, email, email.split("@")[0]))
-            await self._refuse_taken(username, email)
+            await self.passwords.check(req.password, _known_words(username, email))
+            await self._refuse_taken(username)
             password_hash = await self.passwords.hash(req.password, hash_slot)
 
         ts = now()
@@ -152,11 +152,10 @@ class AccountService:
                     )
                 invite_id = invite["id"]
             # Re-checked under the write lock: two sign-ups for one name race otherwise.
-            name_taken, email_taken = await users_q.name_or_email_taken(tx, username, email)
-            if name_taken:
+            # The email is not checked at all: an answer that differed for an address
+            # someone here gave would tell anyone whether it has an account (privacy.md).
+            if await users_q.username_taken(tx, username):
                 raise Conflict(N_("That username is taken."), field="username")
-            if email_taken:
-                raise Conflict(N_("That email address is already registered."), field="email")
             await accounts_q.insert_account(
                 tx,
                 {
@@ -191,15 +190,32 @@ class AccountService:
         assert user is not None
         return user
 
-    async def _refuse_taken(self, username: str, email: str) -> None:
-        name_taken, email_taken = await users_q.name_or_email_taken(self.db, username, email)
-        if name_taken:
+    async def _refuse_taken(self, username: str) -> None:
+        if await users_q.username_taken(self.db, username):
             raise Conflict(N_("That username is taken."), field="username")
-        if email_taken:
-            raise Conflict(N_("That email address is already registered."), field="email")
+
+    def _email(self, raw: str) -> str:
+        """The address given, normalised; '' for none unless the instance requires one."""
+        if not raw.strip():
+            if self.settings.require_email:
+                raise ValidationFailed(N_("Enter a valid email address."), field="email")
+            return ""
+        return normalise_email(raw)
+
+    def _login_name(self, login: str) -> str:
+        """A username from what was typed: `name`, `@name` or `@name@this.host`.
+
+        Log-in is by username only: emails are not unique (and may be absent), so an
+        address names no one account.
+        """
+        name = login.strip().removeprefix("@")
+        suffix = f"@{self.settings.host}"
+        if name.lower().endswith(suffix):
+            name = name[: -len(suffix)]
+        return name.lower()
 
     async def authenticate(self, login: str, password: str, *, device: str | None = None) -> Row:
-        """The user for a username or email and password; refuses pending and suspended ones.
+        """The user for a username and password; refuses pending and suspended ones.
 
         Failures count against the account (LoginThrottle); `device` is the browser's device
         cookie, which keeps the owner's attempts apart from a stranger's.
@@ -208,11 +224,7 @@ class AccountService:
         # As for a sign-up, the place in the hashing pool first: a surge of logins is
         # refused at once with 503 + Retry-After, before the reads.
         with self.passwords.pool.slot() as hash_slot:
-            user = (
-                await users_q.get_by_email(self.db, login.lower())
-                if "@" in login
-                else await users_q.get_by_username(self.db, login.lower())
-            )
+            user = await users_q.get_by_username(self.db, self._login_name(login))
             key = account_key(user["user_id"] if user else None, login)
             if self.login_throttle is not None:
                 self.login_throttle.check(key, device)
@@ -355,15 +367,12 @@ class AccountService:
         The password, because whoever holds a stolen cookie could otherwise take the
         account over through the address a reset would go to.
         """
-        new = normalise_email(email)
+        new = self._email(email)
         user = await self._confirmed(user_id, current)
         if new == user["email"]:
             return new
-        async with self.db.transaction() as tx:
-            # Checked under the write lock: two changes to one address race otherwise.
-            if await users_q.email_taken(tx, new):
-                raise Conflict(N_("That email address is already registered."), field="email")
-            await users_q.set_fields(tx, user_id, {"email": new})
+        # No check that another user gave it: that answer would be an oracle too.
+        await users_q.set_fields(self.db, user_id, {"email": new})
         return new
 
     async def confirm_password(self, user_id: int, current: str) -> UserRow:
@@ -387,7 +396,7 @@ class AccountService:
         return user
 
     async def _replace_password(self, user: Row, password: str, *, keep_token: str | None) -> None:
-        await self.passwords.check(password, (user["username"], user["email"]))
+        await self.passwords.check(password, _known_words(user["username"], user["email"]))
         password_hash = await self.passwords.hash(password)
         keep = token_hash(keep_token) if keep_token else None
         async with self.db.transaction() as tx:
@@ -480,3 +489,10 @@ class AccountService:
         if account is None:
             raise NotFound()
         return account
+
+
+def _known_words(username: str, email: str) -> tuple[str, ...]:
+    """What a guesser knows of the person, for the password strength estimate."""
+    if not email:
+        return (username,)
+    return (username, email, email.split("@")[0])

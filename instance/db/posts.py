@@ -141,6 +141,23 @@ async def mark_deleted(ex: Executor, post_id: int, now: int) -> None:
     )
     await ex.execute("DELETE FROM likes WHERE post_id = :id", {"id": post_id})
     await ex.execute("DELETE FROM shares WHERE post_id = :id", {"id": post_id})
+    # Earlier versions are the post's text too: they go with it.
+    await ex.execute("DELETE FROM post_edits WHERE post_id = :id", {"id": post_id})
+
+
+async def purge_tombstones(ex: Executor, before: int, limit: int) -> int:
+    """Up to `limit` tombstones of posts deleted before `before`, removed for good.
+
+    A tombstone answers 410 for the post's URL and keeps a late or replayed `Create` of a
+    deleted remote post from bringing it back; after the retention it is only a record
+    that the post existed. What hangs on the row (addressees, tags, attachments'
+    rows, notifications) goes with it by cascade; replies keep their text and lose the link.
+    """
+    return await ex.execute(
+        "DELETE FROM posts WHERE id IN (SELECT id FROM posts WHERE deleted_at IS NOT NULL"
+        " AND deleted_at < :before LIMIT :limit)",
+        {"before": before, "limit": limit},
+    )
 
 
 async def bump_count(ex: Executor, post_id: int, column: str, delta: int) -> None:

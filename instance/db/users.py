@@ -21,19 +21,12 @@ async def insert_user(ex: Executor, values: dict[str, Any]) -> None:
     await ex.execute(f"INSERT INTO users ({columns}) VALUES ({placeholders})", values)
 
 
-async def name_or_email_taken(ex: Executor, username: str, email: str) -> tuple[bool, bool]:
-    """(username taken by a local account, email taken by a user), in one round trip."""
+async def username_taken(ex: Executor, username: str) -> bool:
+    """Whether a local account (deleted ones too: their names stay reserved) has this name."""
     row = await ex.fetch_one(
-        "SELECT EXISTS (SELECT 1 FROM accounts WHERE username_key = :u AND domain = '') AS name,"
-        " EXISTS (SELECT 1 FROM users WHERE email = :e) AS email",
-        {"u": username.lower(), "e": email},
+        "SELECT 1 AS one FROM accounts WHERE username_key = :u AND domain = ''",
+        {"u": username.lower()},
     )
-    assert row is not None
-    return bool(row["name"]), bool(row["email"])
-
-
-async def email_taken(ex: Executor, email: str) -> bool:
-    row = await ex.fetch_one("SELECT 1 AS one FROM users WHERE email = :e", {"e": email})
     return row is not None
 
 
@@ -41,10 +34,6 @@ async def get_by_username(ex: Executor, username: str) -> UserRow | None:
     return await ex.fetch_one(
         f"{USER_JOIN} WHERE a.username_key = :u AND a.domain = ''", {"u": username.lower()}
     )
-
-
-async def get_by_email(ex: Executor, email: str) -> UserRow | None:
-    return await ex.fetch_one(f"{USER_JOIN} WHERE u.email = :e", {"e": email})
 
 
 async def get_by_id(ex: Executor, user_id: int) -> UserRow | None:

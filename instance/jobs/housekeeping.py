@@ -1,5 +1,5 @@
 """Housekeeping: a recurring job that deletes expired sessions, finished jobs, old inbox
-records and cached copies of remote files nobody looked at for a while, so neither the
+records, old tombstones of deleted posts and cached copies of remote files nobody looked at for a while, so neither the
 database nor the media folder grows for ever.
 
 It is one row in the job queue, like any job: whichever runner claims it runs it, so it
@@ -20,6 +20,7 @@ from typing import Any, Protocol
 from instance.db import Database
 from instance.db import inbox as inbox_q
 from instance.db import jobs as jobs_q
+from instance.db import posts as posts_q
 from instance.db import sessions as sessions_q
 from instance.db.connection import Row
 from instance.ids import first_id_at, now
@@ -40,6 +41,7 @@ class Purged:
     jobs: int
     inbox: int
     remote_files: int = 0
+    tombstones: int = 0
 
 
 class RemoteCache(Protocol):
@@ -58,24 +60,28 @@ class Housekeeping:
         batch: int = BATCH,
         remote_media: RemoteCache | None = None,
         remote_media_days: int = 30,
+        retain_tombstones_days: int = 30,
     ) -> None:
         self.db = db
         self.remote_media = remote_media
         self.remote_media_age = remote_media_days * DAY
         self.retain_jobs = retain_jobs_days * DAY
         self.retain_inbox = retain_inbox_days * DAY
+        self.retain_tombstones = retain_tombstones_days * DAY
         self.batch = batch
 
     async def run(self, payload: dict[str, Any], job: Row) -> None:
         """The job handler (the runner schedules the next run)."""
         purged = await self.purge()
-        if purged.sessions or purged.jobs or purged.inbox or purged.remote_files:
+        if any(vars(purged).values()):
             log.info(
                 "housekeeping deleted %d expired session(s), %d finished job(s),"
-                " %d inbox record(s), %d cached remote file(s)",
+                " %d inbox record(s), %d tombstone(s) of deleted posts,"
+                " %d cached remote file(s)",
                 purged.sessions,
                 purged.jobs,
                 purged.inbox,
+                purged.tombstones,
                 purged.remote_files,
             )
 
@@ -90,12 +96,22 @@ class Housekeeping:
                 self.db, inbox_before, first_id_at(inbox_before), self.batch
             )
         )
+        tombstones_before = ts - self.retain_tombstones
+        tombstones = await self._batched(
+            lambda: posts_q.purge_tombstones(self.db, tombstones_before, self.batch)
+        )
         remote_files = 0
         if self.remote_media is not None:
             remote_files = await self.remote_media.prune(
                 ts - self.remote_media_age, batch=self.batch
             )
-        return Purged(sessions=sessions, jobs=jobs, inbox=inbox, remote_files=remote_files)
+        return Purged(
+            sessions=sessions,
+            jobs=jobs,
+            inbox=inbox,
+            remote_files=remote_files,
+            tombstones=tombstones,
+        )
 
     async def _batched(self, delete_batch: Callable[[], Awaitable[int]]) -> int:
         total = 0

@@ -21,6 +21,7 @@ from instance.web.context import (
     services,
     set_device_cookie,
     set_session_cookie,
+    settings,
 )
 from instance.web.forms import form_fields, form_with_error, safe_next
 
@@ -62,7 +63,7 @@ async def signup_form() -> str:
         # per version of the instance's settings (its name, mode, pause and rules).
         return await visitor_form(
             "signup.html",
-            (g.locale, request.path, await services().site.get()),
+            (g.locale, request.path, await services().site.get(), settings().require_email),
             values={},
             password_rule=PASSWORD_RULE,
             **context,

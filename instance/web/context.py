@@ -19,6 +19,7 @@ from instance.errors import CsrfFailed, NotAuthenticated
 from instance.posts.languages import POST_LANGUAGES
 from instance.services import Services
 from instance.web import times
+from instance.web.onion_location import install_onion_location
 from instance.web.uploads import STREAMED_ENDPOINTS
 
 Row = Mapping[str, Any]  # a row from a service, read-only here
@@ -181,6 +182,7 @@ def install(app: Quart) -> None:
         if request.method == "POST" and routed and request.blueprint not in exempt and not streamed:
             await check_csrf()
 
+    install_onion_location(app, app.config["GAPO_SETTINGS"], MACHINE_BLUEPRINTS)
     secure_headers = security_headers_for(app.config["GAPO_SETTINGS"])
 
     @app.after_request
@@ -209,6 +211,8 @@ def install(app: Quart) -> None:
             "locale_names": i18n.LOCALE_NAMES,
             "post_languages": POST_LANGUAGES,
             "instance_name": g.site.name if "site" in g else settings().instance_name,
+            # Sign-up and the email settings mark the address optional unless it is required.
+            "require_email": settings().require_email,
             "max_post_chars": settings().max_post_chars,
             "instance_host": settings().host,
             # The ActivityPub id of what the page shows, for a <link rel="alternate">.
@@ -300,7 +304,13 @@ def media_src(url: str | None) -> str:
     safe = web_url(url)
     if not safe or safe.startswith("/"):
         return safe
-    return services().urls.served(safe) or ""
+    urls = services().urls
+    served = urls.served(safe) or ""
+    if urls.is_local(served):
+        # A path, not the base URL: the page may be read on another origin (the onion
+        # service), where the CSP allows this origin's files only.
+        return served[len(urls.base_url) :] or "/"
+    return served
 
 
 def here() -> str:

@@ -43,7 +43,7 @@ def instances(tmp_path: Path) -> Iterator[tuple[GapoInstance, GapoInstance]]:
 
 def log_in(page: Page, username: str) -> None:
     page.goto("/login")
-    page.get_by_label("Username or email").fill(username)
+    page.get_by_label("Username", exact=True).fill(username)
     page.get_by_label("Password").fill(PASSWORD)
     with page.expect_navigation():
         page.get_by_role("main").get_by_role("button", name="Log in").click()

@@ -49,7 +49,7 @@ def sign_up(page: Page, username: str, password: str = "a good long passphrase")
 
 def log_in(page: Page, login: str, password: str = "a good long passphrase") -> None:
     page.goto("/login")
-    page.get_by_label("Username or email").fill(login)
+    page.get_by_label("Username", exact=True).fill(login)
     page.get_by_label("Password").fill(password)
     page.get_by_role("main").get_by_role("button", name="Log in").click()
     page.wait_for_load_state()
