@@ -74,15 +74,15 @@ SHARED = Scenario("10,000 followers on 1,000 hosts (shared)", "bob", 1000, 10, T
 class Sink:
     """bench/fanout_sink.py in its own process."""
 
-    def __init__(self, hosts: int, keys: Path) -> None:
+    def __init__(self, hosts: int, keys_db: Path) -> None:
         self.proc = subprocess.Popen(
             [
                 sys.executable,
                 str(ROOT / "bench" / "fanout_sink.py"),
                 "--hosts",
                 str(hosts),
-                "--keys",
-                str(keys),
+                "--keys-db",
+                str(keys_db),
             ],
             stdout=subprocess.PIPE,
             text=True,
@@ -141,13 +141,6 @@ def add_followers(
                     (n + 5 * 10**8, n, followee_id, ts, ts),
                 )
     conn.close()
-
-
-def public_keys(db: Path) -> dict[str, str]:
-    conn = sqlite3.connect(db)
-    rows = conn.execute("SELECT key_id, public_pem FROM keypairs").fetchall()
-    conn.close()
-    return {key_id: pem for key_id, pem in rows}
 
 
 async def post_as(base_url: str, user: str, text: str) -> float:
@@ -259,13 +252,12 @@ def main() -> None:
         with GapoServer(data_dir, workers=args.workers, env=env) as gapo:
             db = data_dir / "gapo.db"
             if not db.exists():
-                candidates = list(data_dir.glob("*.db")) + list(data_dir.glob("*.sqlite*"))
+                # The database itself, not its -wal, -shm or writer lock beside it.
+                candidates = list(data_dir.glob("*.db")) + list(data_dir.glob("*.sqlite3"))
                 db = candidates[0]
             for s in scenarios:
                 create_user(data_dir, s.user, PASSWORD, env)
-            keys_file = Path(tmp) / "keys.json"
-            keys_file.write_text(json.dumps(public_keys(db)))
-            sink = Sink(sum(s.hosts for s in scenarios), keys_file)
+            sink = Sink(sum(s.hosts for s in scenarios), db)
             spy = None
             if args.py_spy:
                 spy = subprocess.Popen(

@@ -1,12 +1,13 @@
 """A loopback sink for fan-out benchmarks: many fake hosts (one port each), every POST 202.
 
-    python bench/fanout_sink.py --hosts 1010 --keys keys.json
+    python bench/fanout_sink.py --hosts 1010 --keys-db data/gapo.sqlite3
 
 Runs in a process of its own so it never shares a GIL with the server it measures. A raw
 asyncio HTTP/1.1 server with keep-alive (no framework: its own cost per request must stay
 far below the sender's). It counts deliveries per (port, path), remembers when the last
 one arrived, and checks the HTTP signature of one delivery in `--verify-every` with the
-public keys of `--keys` (a JSON object keyId -> PEM). GET /count on the control port
+public key of its keyId, read from the server's database `--keys-db` when first seen
+(keys are made on an account's first federation, so they cannot be listed before). GET /count on the control port
 answers {"total", "distinct", "duplicates", "first", "last", "verified", "bad"}; POST
 /reset clears the counters. Ports are chosen by the kernel; once listening the sink prints
 one line, `ready CONTROL PORT1,PORT2,...`.
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import sqlite3
 import sys
 import time
 from collections import Counter
@@ -29,8 +31,9 @@ ACCEPTED = b"HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n"
 
 
 class Counts:
-    def __init__(self, keys: dict[str, str], verify_every: int) -> None:
-        self.keys = keys
+    def __init__(self, keys_db: Path | None, verify_every: int) -> None:
+        self.keys_db = keys_db
+        self.keys: dict[str, str] = {}
         self.verify_every = verify_every
         self.reset()
 
@@ -48,18 +51,32 @@ class Counts:
         if self.total == 1:
             self.first = self.last
         self.per_inbox[(port, path)] += 1
-        if self.keys and self.total % self.verify_every == 1:
+        if self.keys_db is not None and self.total % self.verify_every == 1:
             self.verify(port, path, headers, body)
 
     def verify(self, port: int, path: str, headers: dict[str, str], body: bytes) -> None:
         url = f"http://127.0.0.1:{port}{path}"
         try:
             key_id = _key_id(headers)
-            pem = self.keys.get(key_id) or next(iter(self.keys.values()))
-            verify_request("POST", url, headers, body, pem)
+            verify_request("POST", url, headers, body, self.public_key(key_id))
             self.verified += 1
-        except (SignatureError, ValueError, StopIteration) as exc:
+        except (SignatureError, ValueError, LookupError) as exc:
             self.bad.append(f"{url}: {exc!r}")
+
+    def public_key(self, key_id: str) -> str:
+        if key_id not in self.keys:
+            assert self.keys_db is not None
+            conn = sqlite3.connect(f"file:{self.keys_db}?mode=ro", uri=True)
+            try:
+                row = conn.execute(
+                    "SELECT public_pem FROM keypairs WHERE key_id = ?", (key_id,)
+                ).fetchone()
+            finally:
+                conn.close()
+            if row is None:
+                raise LookupError(f"no key {key_id} in the server's database")
+            self.keys[key_id] = row[0]
+        return self.keys[key_id]
 
     def summary(self) -> dict[str, object]:
         return {
@@ -138,11 +155,10 @@ class Http(asyncio.Protocol):
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--hosts", type=int, required=True, help="fake hosts: one port each")
-    parser.add_argument("--keys", type=Path)
+    parser.add_argument("--keys-db", type=Path, help="the server's SQLite file")
     parser.add_argument("--verify-every", type=int, default=50)
     args = parser.parse_args()
-    keys = json.loads(args.keys.read_text()) if args.keys else {}
-    counts = Counts(keys, args.verify_every)
+    counts = Counts(args.keys_db, args.verify_every)
     loop = asyncio.get_running_loop()
 
     async def listen(control: bool) -> int:
