@@ -46,4 +46,8 @@ class Database(Protocol):
 
     def transaction(self) -> AbstractAsyncContextManager[Transaction]: ...
 
+    async def version(self) -> int:
+        """Changes whenever anything commits, here or in another process; equal answers
+        mean nothing changed in between (what read caches are keyed by)."""
+
     async def close(self) -> None: ...

@@ -206,6 +206,12 @@ class UserRow(TypedDict):
     deleted_at: int | None  # the account is being deleted: it logs in nowhere
 
 
+class SessionUserRow(UserRow):
+    """`db.sessions.get_user_for_token`: the user of a session, and its end."""
+
+    session_expires_at: int
+
+
 class SessionRow(TypedDict):
     """`db.sessions.list_for_user`: one signed-in device."""
 

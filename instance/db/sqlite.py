@@ -97,6 +97,8 @@ class SqliteDatabase:
         self._all_readers: list[aiosqlite.Connection] = []
         self._writer: aiosqlite.Connection | None = None
         self._write_lock = asyncio.Lock()
+        # Only ever asked `PRAGMA data_version` (see `version`).
+        self._watcher: aiosqlite.Connection | None = None
 
     async def open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -109,11 +111,16 @@ class SqliteDatabase:
             await conn.execute("PRAGMA query_only = ON")
             self._all_readers.append(conn)
             self._readers.put_nowait(conn)
+        self._watcher = await aiosqlite.connect(self.path, isolation_level=None)
+        await self._watcher.execute("PRAGMA query_only = ON")
 
     async def close(self) -> None:
         for conn in self._all_readers:
             await conn.close()
         self._all_readers.clear()
+        if self._watcher is not None:
+            await self._watcher.close()
+            self._watcher = None
         if self._writer is not None:
             await self._writer.close()
             self._writer = None
@@ -133,6 +140,16 @@ class SqliteDatabase:
             # of a feed page were 16 trips).
             rows = await conn.execute_fetchall(sql, params or {})
             return [dict(r) for r in rows]
+
+    async def version(self) -> int:
+        """A number that differs from every earlier answer once anything has committed to
+        the file since, by any connection of any process (`PRAGMA data_version` of one
+        connection that never writes). Equal answers mean the same database: what was read
+        under one may be reused under it (the read caches of feeds and sessions)."""
+        if self._watcher is None:
+            raise RuntimeError("database is not open")
+        rows = await self._watcher.execute_fetchall("PRAGMA data_version")
+        return int(next(iter(rows))[0])
 
     async def fetch_one(self, sql: str, params: Params = None) -> Row | None:
         async with self._reader() as conn:
