@@ -99,6 +99,9 @@ class SqliteDatabase:
         self._write_lock = asyncio.Lock()
         # Only ever asked `PRAGMA data_version` (see `version`).
         self._watcher: aiosqlite.Connection | None = None
+        # Counts the watcher connections opened: a reopened handle starts data_version
+        # afresh, and must not answer a version that an entry kept before could match.
+        self._watcher_epoch = 0
 
     async def open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -113,6 +116,7 @@ class SqliteDatabase:
             self._readers.put_nowait(conn)
         self._watcher = await aiosqlite.connect(self.path, isolation_level=None)
         await self._watcher.execute("PRAGMA query_only = ON")
+        self._watcher_epoch += 1
 
     async def close(self) -> None:
         for conn in self._all_readers:
@@ -149,7 +153,7 @@ class SqliteDatabase:
         if self._watcher is None:
             raise RuntimeError("database is not open")
         rows = await self._watcher.execute_fetchall("PRAGMA data_version")
-        return int(next(iter(rows))[0])
+        return (self._watcher_epoch << 48) + int(next(iter(rows))[0])
 
     async def fetch_one(self, sql: str, params: Params = None) -> Row | None:
         async with self._reader() as conn:
