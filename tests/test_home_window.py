@@ -16,7 +16,7 @@ async def _all_pages(app: Quart, reader: int) -> list[list[tuple[int | None, int
     pages = []
     max_id = None
     while True:
-        page = await gapo(app).feeds.home_page(reader, max_id=max_id)
+        page = await gapo(app).feeds.read_home_page(reader, max_id=max_id)
         pages.append([(p.feed_id, p.id) for p in page.posts])
         if page.next_max_id is None:
             return pages

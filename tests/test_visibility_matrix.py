@@ -252,7 +252,16 @@ FEED_SURFACES = {
 async def _fresh_and_cached(app: Quart, client: Client, path: str) -> tuple[tuple[int, str], ...]:
     """The page rendered with the caches off, then (after a read that fills them, with
     cards other viewers' pages left there) from the caches alone."""
-    caches = (card_cache(app), page_cache(app))
+    services = app.extensions["gapo"]
+    # The web fragment caches, and the reads kept while the database is unchanged (the home
+    # page's views, the session's user, the unread count: db/read_cache.py).
+    caches = (
+        card_cache(app),
+        page_cache(app),
+        services.feeds.home_pages,
+        services.sessions.kept,
+        services.notifications.unread_counts,
+    )
     sizes = [c.max_entries for c in caches]
     for cache in caches:
         cache.max_entries = 0
@@ -265,10 +274,13 @@ async def _fresh_and_cached(app: Quart, client: Client, path: str) -> tuple[tupl
             cache.max_entries = size
     await client.get(path)
     hits = caches[0].hits
+    home_hits = caches[2].hits
     response = await client.get(path)
     reads.append((response.status_code, await response.get_data(as_text=True)))
     if response.status_code == 200 and 'class="post"' in reads[-1][1]:
         assert caches[0].hits > hits, f"{path} was not read from the card cache"
+    if path == "/home" and response.status_code == 200:
+        assert caches[2].hits > home_hits, "/home was not read from the kept home pages"
     return tuple(reads)
 
 

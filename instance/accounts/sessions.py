@@ -16,11 +16,15 @@ from instance.db import sessions as sessions_q
 from instance.db import users as users_q
 from instance.db.connection import Row
 from instance.db.executor import Executor
+from instance.db.read_cache import VersionedCache
+from instance.db.rows import SessionUserRow
 from instance.ids import IdGenerator, now
 
 SESSION_LIFETIME = 30 * 86400
 # Writing last-seen on every request would make each page view a write; once an hour is enough.
 ACTIVITY_WRITE_INTERVAL = 3600
+# Signed-in sessions whose user is kept while the database is unchanged (db/read_cache.py).
+SESSIONS_KEPT = 1024
 # Expired sessions are also purged at each log-in; the housekeeping job
 # (instance/jobs/housekeeping.py) catches instances nobody logs in to.
 
@@ -59,6 +63,7 @@ class SessionService:
     def __init__(self, db: Database, ids: IdGenerator) -> None:
         self.db = db
         self.ids = ids
+        self.kept: VersionedCache[str, SessionUserRow] = VersionedCache(SESSIONS_KEPT)
 
     def starter(self, user_agent: str | None) -> SessionStart:
         """A session for the account a sign-up is about to make, in the sign-up's own
@@ -91,7 +96,16 @@ class SessionService:
         if not token or len(token) > 100:
             return None
         ts = now()
-        user = await sessions_q.get_user_for_token(self.db, token_hash(token), ts)
+        hashed = token_hash(token)
+        # A user read while nothing has been written since (a logout, suspension or a
+        # last-active write all move the version), still within its session's lifetime,
+        # is what the query would answer.
+        version = await self.db.version()
+        user = self.kept.get(hashed, version)
+        if user is None or user["session_expires_at"] <= ts:
+            user = await sessions_q.get_user_for_token(self.db, hashed, ts)
+            if user is not None:
+                self.kept.put(hashed, version, user)
         if user is None or user["suspended_at"] is not None:
             return None
         if (user["last_active_at"] or 0) < ts - ACTIVITY_WRITE_INTERVAL:

@@ -60,4 +60,8 @@ class Database(Protocol):
         committed; `after_commit` runs after it. The backend may carry many callers'
         statements in one transaction (each rolled back alone if it fails)."""
 
+    async def version(self) -> int:
+        """Changes whenever anything commits, here or in another process; equal answers
+        mean nothing changed in between (what read caches are keyed by)."""
+
     async def close(self) -> None: ...

@@ -221,6 +221,12 @@ class UserRow(TypedDict):
     silenced_at: int | None
 
 
+class SessionUserRow(UserRow):
+    """`db.sessions.get_user_for_token`: the user of a session, and its end."""
+
+    session_expires_at: int
+
+
 class SessionRow(TypedDict):
     """`db.sessions.list_for_user`: one signed-in device."""
 

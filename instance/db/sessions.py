@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from instance.db.executor import Executor
-from instance.db.rows import SessionRow, UserRow
+from instance.db.rows import SessionRow, SessionUserRow
 from instance.db.users import USER_JOIN
 
 
@@ -31,9 +31,14 @@ async def insert_session(
     )
 
 
-async def get_user_for_token(ex: Executor, token_hash: str, now: int) -> UserRow | None:
+# USER_JOIN's columns, and the session's end (a kept user is checked against it).
+SESSION_USER_JOIN = USER_JOIN.replace(" FROM ", ", s.expires_at AS session_expires_at FROM ", 1)
+
+
+async def get_user_for_token(ex: Executor, token_hash: str, now: int) -> SessionUserRow | None:
+    """The user of a live session, and when that session expires."""
     return await ex.fetch_one(
-        f"{USER_JOIN} JOIN sessions s ON s.user_id = u.id "
+        f"{SESSION_USER_JOIN} JOIN sessions s ON s.user_id = u.id "
         "WHERE s.token_hash = :th AND s.expires_at > :now",
         {"th": token_hash, "now": now},
     )

@@ -164,6 +164,11 @@ class SqliteDatabase:
         self._group_writer: GroupWriter | None = None
         self._waiting_writes: list[_Waiting] = []
         self._carrier: asyncio.Task[None] | None = None
+        # Only ever asked `PRAGMA data_version` (see `version`).
+        self._watcher: aiosqlite.Connection | None = None
+        # Counts the watcher connections opened: a reopened handle starts data_version
+        # afresh, and must not answer a version that an entry kept before could match.
+        self._watcher_epoch = 0
 
     async def open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -178,6 +183,9 @@ class SqliteDatabase:
             await conn.execute("PRAGMA query_only = ON")
             self._all_readers.append(conn)
             self._readers.put_nowait(conn)
+        self._watcher = await aiosqlite.connect(self.path, isolation_level=None)
+        await self._watcher.execute("PRAGMA query_only = ON")
+        self._watcher_epoch += 1
 
     async def close(self) -> None:
         for conn in self._all_readers:
@@ -186,6 +194,9 @@ class SqliteDatabase:
         if self._group_writer is not None:
             await self._group_writer.idle()
             self._group_writer = None
+        if self._watcher is not None:
+            await self._watcher.close()
+            self._watcher = None
         if self._writer is not None:
             await self._writer.close()
             self._writer = None
@@ -206,6 +217,16 @@ class SqliteDatabase:
             # of a feed page were 16 trips).
             rows = await conn.execute_fetchall(sql, params or {})
             return [dict(r) for r in rows]
+
+    async def version(self) -> int:
+        """A number that differs from every earlier answer once anything has committed to
+        the file since, by any connection of any process (`PRAGMA data_version` of one
+        connection that never writes). Equal answers mean the same database: what was read
+        under one may be reused under it (the read caches of feeds and sessions)."""
+        if self._watcher is None:
+            raise RuntimeError("database is not open")
+        rows = await self._watcher.execute_fetchall("PRAGMA data_version")
+        return (self._watcher_epoch << 48) + int(next(iter(rows))[0])
 
     async def fetch_one(self, sql: str, params: Params = None) -> Row | None:
         async with self._reader() as conn:

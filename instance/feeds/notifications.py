@@ -12,6 +12,7 @@ from instance.accounts.views import AccountView
 from instance.db import Database
 from instance.db import notifications as notifications_q
 from instance.db.connection import Row
+from instance.db.read_cache import VersionedCache
 from instance.feeds.notification_groups import NotificationGroup, group_notifications
 from instance.ids import now
 from instance.posts.visibility import visible_posts
@@ -87,9 +88,14 @@ class NotificationPage:
         return group_notifications(self.items)
 
 
+# Unread counts kept per worker while the database is unchanged (db/read_cache.py).
+UNREAD_COUNTS_KEPT = 1024
+
+
 class NotificationService:
     def __init__(self, db: Database) -> None:
         self.db = db
+        self.unread_counts: VersionedCache[int, int] = VersionedCache(UNREAD_COUNTS_KEPT)
 
     async def list(self, account_id: int, max_id: int | None = None) -> list[NotificationView]:
         """One page, newest first, without notifications about posts the recipient can't see."""
@@ -139,8 +145,14 @@ class NotificationService:
         return page
 
     async def unread_count(self, account_id: int) -> int:
-        """One indexed COUNT, capped at UNREAD_CAP."""
-        return await notifications_q.count_unread(self.db, account_id, cap=UNREAD_CAP)
+        """One indexed COUNT, capped at UNREAD_CAP; or the count read earlier while nothing
+        has been written since (a new notification or a read mark moves the version)."""
+        version = await self.db.version()
+        count = self.unread_counts.get(account_id, version)
+        if count is None:
+            count = await notifications_q.count_unread(self.db, account_id, cap=UNREAD_CAP)
+            self.unread_counts.put(account_id, version, count)
+        return count
 
     async def mark_all_read(self, account_id: int, up_to_id: int | None = None) -> int:
         """Mark read, up to the newest one shown when given (later arrivals stay unread)."""
