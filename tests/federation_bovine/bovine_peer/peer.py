@@ -8,7 +8,8 @@ Everything it sends is signed by bovine (draft-cavage, rsa-sha256, `Digest: sha-
 everything its inbox receives is checked by bovine's `SignatureChecker`, with the sender's key
 fetched over plain HTTP (loopback is fine: bovine's client has no address filter). Key fetches
 are the one unsigned request, so that two peers verifying each other's signed GETs cannot
-recurse forever. Follows are accepted at once. State (key, inbox, followers, objects) lives in
+recurse forever. A key fetched once is kept and used when its document later answers 410 (a
+deleted actor's own signed Delete), as Mastodon keeps remote keys. Follows are accepted at once. State (key, inbox, followers, objects) lives in
 D/key.json and D/state.json. Test control API on the same port, under /_control/:
 
     POST /_control/follow {"actor": url-or-handle}   -> {"id": follow id, "actor", "status"}
@@ -89,6 +90,9 @@ class Peer:
         self.following: dict[str, dict[str, Any]] = state.get("following", {})  # by follow id
         self.store: dict[str, Any] = state.get("store", {})  # served objects, by id
         self.outbox: list[str] = state.get("outbox", [])
+        # Keys seen before, by key id: as Mastodon keeps a remote actor's key, so that the
+        # signed Delete of an actor whose document now answers 410 still verifies.
+        self.known_keys: dict[str, dict[str, Any]] = state.get("known_keys", {})
         self.check_signature = build_validate_http_signature(self.retrieve_key)
         self.session: aiohttp.ClientSession | None = None
         self.client: BovineActor | None = None
@@ -97,7 +101,7 @@ class Peer:
         return f"{self.base}/objects/{uuid.uuid4()}"
 
     def save(self) -> None:
-        keys = ("inbox", "fetches", "followers", "following", "store", "outbox")
+        keys = ("inbox", "fetches", "followers", "following", "store", "outbox", "known_keys")
         self.state_file.write_text(json.dumps({k: getattr(self, k) for k in keys}, indent=1))
 
     async def start(self) -> None:
@@ -118,6 +122,8 @@ class Peer:
         """bovine's key retriever: fetch the key id (an actor or a key document) unsigned."""
         assert self.session is not None
         async with self.session.get(key_id, headers={"accept": AP}) as response:
+            if response.status == 410 and key_id in self.known_keys:
+                return CryptographicIdentifier.from_public_key(self.known_keys[key_id])
             if response.status != 200:
                 log.warning("key %s: HTTP %s", key_id, response.status)
                 return None
@@ -127,6 +133,8 @@ class Peer:
         key = next((k for k in keys if k.get("id") == key_id), keys[0] if len(keys) == 1 else None)
         if key is None or ("publicKey" in doc and key.get("owner") != doc.get("id")):
             return None  # no such key, or an actor vouching for someone else's key
+        self.known_keys[key_id] = key
+        self.save()
         return CryptographicIdentifier.from_public_key(key)
 
     async def verify(self) -> dict[str, Any]:
