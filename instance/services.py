@@ -329,7 +329,14 @@ async def open_services(settings: Settings) -> Services:
             InboxLane(db, inbox),
         ],
     )
-    lookup = Lookup(db, actors, urls, settings.host, settings.allow_private_addresses)
+    lookup = Lookup(
+        db,
+        actors,
+        urls,
+        settings.host,
+        settings.allow_private_addresses,
+        refused=blocked_hosts.is_blocked,
+    )
     mentions = Mentions(db, urls, lookup)
     posts = PostService(db, post_writer, note_documents, mentions, settings.max_post_chars)
     post_reader = PostReader(db, urls)

@@ -10,8 +10,8 @@ the accept path under a burst); a block made in this process counts at once.
 
 This is the one rule of who is refused: a suspended host always, and in allowlist mode
 (`site_settings.federation_mode`, set by `FederationAdmin.set_mode`, which bumps the same
-version) every host not on the allowlist. The inbox, the delivery lane and remote media
-all ask here.
+version) every host not on the allowlist. The inbox, the delivery lane, remote media and
+the account lookup all ask here.
 """
 
 from __future__ import annotations

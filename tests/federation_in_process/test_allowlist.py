@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from quart import Quart
 from quart.typing import TestClientProtocol as Client
 
 from activitypub.vocab import parse_actor
 from instance.db import users as users_q
+from instance.errors import NotFound
 from tests.helpers.fake_peer import LOCAL_BASE, FakePeer, accepted_follow, jobs, local_user
 from tests.helpers.social import gapo
 
@@ -88,3 +90,18 @@ async def test_allowlist_mode_sends_nothing_to_a_host_not_on_the_list(
     await services.posts.create(alice, "hello again")
     await services.runner.run_until_idle(limit_seconds=10)
     assert len(peer.received) == 1
+
+
+async def test_allowlist_mode_looks_up_no_account_of_a_host_not_on_the_list(
+    app: Quart, peer: FakePeer
+) -> None:
+    """A search for a remote account asks nothing of a host not allowed."""
+    services = gapo(app)
+    staff = await admin(app)
+    await services.federation_admin.set_mode(staff, "allowlist", "closing ranks")
+    with pytest.raises(NotFound):
+        await services.lookup.find(peer.actor_id("remote"))
+    assert peer.gets == []
+    await services.federation_admin.allow(staff, "127.0.0.1", "a friend")
+    found = await services.lookup.find(peer.actor_id("remote"))
+    assert found["ap_id"] == peer.actor_id("remote")
