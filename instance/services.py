@@ -248,12 +248,15 @@ async def open_services(settings: Settings) -> Services:
         moves=moved,
     )
     host_changes = AccountChanges(host_blocks_path(settings.data_dir))
+    # One answer to "is this host refused" (blocks and the allowlist mode) for the inbox,
+    # the deliveries and remote media.
+    blocked_hosts = BlockedHosts(db, host_changes)
     inbox = InboxService(
         federation,
         queue,
         max_body=settings.max_body_bytes,
         origins=settings.origins,
-        blocked_hosts=BlockedHosts(db, host_changes),
+        blocked_hosts=blocked_hosts,
     )
     # Decoding and resizing images is CPU-bound: a small pool that refuses past its queue.
     image_pool = BoundedPool("images", 2, 16)
@@ -262,7 +265,7 @@ async def open_services(settings: Settings) -> Services:
     video_pool = BoundedPool("video", settings.transcode_workers, 64)
     storage = LocalStorage(settings.data_dir / "media", settings.base_url)
     media = MediaService(storage, image_pool)
-    remote_media = RemoteMedia(db, storage, fetcher, image_pool)
+    remote_media = RemoteMedia(db, storage, fetcher, image_pool, refused=blocked_hosts.is_blocked)
     housekeeping = Housekeeping(
         db,
         retain_jobs_days=settings.retain_jobs_days,
@@ -320,12 +323,20 @@ async def open_services(settings: Settings) -> Services:
                 actor_keys,
                 concurrency=settings.delivery_concurrency,
                 per_host=settings.delivery_per_host,
+                refused=blocked_hosts.is_blocked,
             ),
             # The `inbox` jobs: claimed in batches, each actor's applied in order.
             InboxLane(db, inbox),
         ],
     )
-    lookup = Lookup(db, actors, urls, settings.host, settings.allow_private_addresses)
+    lookup = Lookup(
+        db,
+        actors,
+        urls,
+        settings.host,
+        settings.allow_private_addresses,
+        refused=blocked_hosts.is_blocked,
+    )
     mentions = Mentions(db, urls, lookup)
     posts = PostService(db, post_writer, note_documents, mentions, settings.max_post_chars)
     post_reader = PostReader(db, urls)

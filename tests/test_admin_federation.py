@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from io import BytesIO
+from typing import Any
 
 from quart import Quart
 from quart.typing import TestClientProtocol as Client
@@ -162,3 +163,35 @@ def _upload(text: str) -> FileStorage:
 
 async def _staff_row(app: Quart, name: str) -> object:
     return await users_q.get_by_username(gapo(app).db, name)
+
+
+async def test_only_an_admin_switches_the_mode_and_edits_the_allowlist(app: Quart) -> None:
+    """The mode and the allowlist are on the federation page, an admin's (a moderator gets
+    404), and each change lands in the audit log."""
+    moderator = await staff(app, "moddy", "moderator")
+    admin = await staff(app, "rooty", "admin")
+    mode = {"mode": "allowlist", "reason": "closing ranks"}
+    allow = {"domain": "Friend.Example", "reason": "a friend"}
+    for path, form in (("/admin/federation/mode", mode), ("/admin/federation/allow", allow)):
+        response = await post_form(moderator, path, form, csrf_from="/admin/federation")
+        assert response.status_code == 404
+        response = await post_form(admin, path, form, csrf_from="/admin/federation")
+        assert response.status_code == 302
+    text = await page(admin, "/admin/federation")
+    assert 'id="allowlist"' in text and "friend.example" in text
+    assert 'value="allowlist" selected' in text
+    bad = {"mode": "closed", "reason": "typo"}
+    response = await post_form(admin, "/admin/federation/mode", bad, csrf_from="/admin/federation")
+    assert response.status_code == 422
+    remove = {"domain": "friend.example", "reason": "no longer", "remove": "1"}
+    response = await post_form(
+        admin, "/admin/federation/allow", remove, csrf_from="/admin/federation"
+    )
+    assert response.status_code == 302
+    assert await gapo(app).federation_admin.allowlist(await _admin_row(app)) == []
+    log = await page(admin, "/admin/log")
+    assert "federation_allowlist" in log and "domain_allow" in log and "domain_disallow" in log
+
+
+async def _admin_row(app: Quart) -> Any:
+    return await users_q.get_by_username(gapo(app).db, "rooty")

@@ -9,8 +9,10 @@ from quart import Quart
 
 from instance.accounts.changes import AccountChanges
 from instance.admin.federation import FederationAdmin
+from instance.db import users as users_q
 from instance.federation import host_blocks
 from instance.federation.host_blocks import BlockedHosts
+from tests.helpers.fake_peer import local_user
 from tests.helpers.social import gapo
 
 
@@ -42,3 +44,26 @@ async def test_a_block_made_here_counts_at_once(app: Quart, tmp_path: Path) -> N
         "bad.example"
     )
     assert await mine.is_blocked("bad.example")
+
+
+async def test_the_mode_and_allowlist_changed_elsewhere_are_seen(
+    app: Quart, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Switching to allowlist mode in another process refuses a host this process had
+    answered from memory; allowing it, then reopening, are seen too."""
+    monkeypatch.setattr(host_blocks, "CHECK_EVERY", 0.0)
+    services = gapo(app)
+    await local_user(app, "rooty")
+    await services.accounts.promote("rooty", "admin")
+    staff = await users_q.get_by_username(services.db, "rooty")
+    path = tmp_path / "host-blocks"
+    mine = BlockedHosts(services.db, AccountChanges(path))
+    assert not await mine.is_blocked("friend.example")
+    other = FederationAdmin(services.db, services.queue.wakeup, host_changes=AccountChanges(path))
+    await other.set_mode(staff, "allowlist", "closing ranks")
+    assert await mine.is_blocked("friend.example")
+    await other.allow(staff, "Friend.Example", "a friend")
+    assert not await mine.is_blocked("friend.example")
+    assert await mine.is_blocked("stranger.example")
+    await other.set_mode(staff, "open", "reopening")
+    assert not await mine.is_blocked("stranger.example")

@@ -6,6 +6,10 @@ pages and search; `noop`: neither), `reject_media` (no file of theirs is fetched
 `reject_reports`, a public and a private comment, and `obfuscate`. Lists are exchanged as
 Mastodon's `domain_blocks.csv` (`#domain,#severity,#reject_media,#reject_reports,
 #public_comment,#obfuscate`; booleans `true`/`false`).
+
+The federation mode (`open`, or `allowlist`: only the domains on the allowlist federate) is
+stored in `site_settings`, the allowlist as `hosts.allowed` (0017); both are the admin's and
+both bump the blocked-host version, since `BlockedHosts` applies them.
 """
 
 from __future__ import annotations
@@ -23,9 +27,11 @@ from instance.admin.moderation import Moderation, Staff, clean_reason, require
 from instance.db import Database
 from instance.db import hosts as hosts_q
 from instance.db import jobs as jobs_q
+from instance.db import site_settings as site_q
 from instance.db.executor import Executor
 from instance.db.rows import DomainBlockRow, JobCountRow
 from instance.errors import N_, ValidationFailed
+from instance.federation.host_blocks import MODE_KEY, MODES
 from instance.ids import now
 from instance.jobs.wakeup import JobWakeup
 
@@ -199,6 +205,38 @@ class FederationAdmin:
         async with self.db.transaction() as tx:
             await hosts_q.clear_block(tx, name, now())
             await self._log(tx, staff, "domain_unblock", name, why)
+        self._blocks_changed()
+
+    async def mode(self, staff: Staff | None) -> str:
+        require(staff, "view")
+        stored = await site_q.get(self.db, MODE_KEY)
+        return stored if stored in MODES else "open"
+
+    async def set_mode(self, staff: Staff | None, mode: str, reason: str) -> None:
+        """Open federation, or only the allowlist's domains; an admin's, logged."""
+        staff = require(staff, "unblock_domain")
+        if mode not in MODES:
+            raise ValidationFailed(N_("Unknown federation mode."), field="mode")
+        why = clean_reason(reason)
+        async with self.db.transaction() as tx:
+            await site_q.put(tx, MODE_KEY, mode, now())
+            await self._log(tx, staff, f"federation_{mode}", mode, why)
+        self._blocks_changed()
+
+    async def allowlist(self, staff: Staff | None) -> list[str]:
+        require(staff, "view")
+        return await hosts_q.list_allowed(self.db)
+
+    async def allow(
+        self, staff: Staff | None, domain: str, reason: str, allowed: bool = True
+    ) -> None:
+        """Adds a domain to the allowlist (or removes it); an admin's, logged."""
+        staff = require(staff, "unblock_domain")
+        name = clean_domain(domain)
+        why = clean_reason(reason)
+        async with self.db.transaction() as tx:
+            await hosts_q.set_allowed(tx, name, allowed, now())
+            await self._log(tx, staff, "domain_allow" if allowed else "domain_disallow", name, why)
         self._blocks_changed()
 
     def _blocks_changed(self) -> None:

@@ -1,5 +1,5 @@
 """Queries on `hosts`: per-remote-host delivery health, signature standard, domain blocks
-(with Mastodon's severities and comments, migration 0013)."""
+(with Mastodon's severities and comments, migration 0013), the allowlist (0017)."""
 
 from __future__ import annotations
 
@@ -67,6 +67,27 @@ async def set_blocked(ex: Executor, domain: str, blocked: bool, now: int) -> Non
 async def is_blocked(ex: Executor, domain: str) -> bool:
     row = await ex.fetch_one("SELECT blocked FROM hosts WHERE domain = :d", {"d": domain.lower()})
     return bool(row and row["blocked"])
+
+
+async def block_state(ex: Executor, domain: str) -> tuple[bool, bool]:
+    """(blocked, allowed) of a host; an unknown host is neither."""
+    row = await ex.fetch_one(
+        "SELECT blocked, allowed FROM hosts WHERE domain = :d", {"d": domain.lower()}
+    )
+    return (bool(row["blocked"]), bool(row["allowed"])) if row else (False, False)
+
+
+async def set_allowed(ex: Executor, domain: str, allowed: bool, now: int) -> None:
+    await _ensure(ex, domain, now)
+    await ex.execute(
+        "UPDATE hosts SET allowed = :a, updated_at = :now WHERE domain = :d",
+        {"d": domain.lower(), "a": 1 if allowed else 0, "now": now},
+    )
+
+
+async def list_allowed(ex: Executor) -> list[str]:
+    rows = await ex.fetch_all("SELECT domain FROM hosts WHERE allowed = 1 ORDER BY domain")
+    return [str(r["domain"]) for r in rows]
 
 
 BLOCK_COLUMNS = (

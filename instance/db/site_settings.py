@@ -16,3 +16,8 @@ async def put(ex: Executor, name: str, value: str, now: int) -> None:
         " ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
         {"n": name, "v": value, "now": now},
     )
+
+
+async def get(ex: Executor, name: str) -> str | None:
+    row = await ex.fetch_one("SELECT value FROM site_settings WHERE name = :n", {"n": name})
+    return None if row is None else str(row["value"])

@@ -7,9 +7,10 @@ import ipaddress
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from activitypub.fetch import FetchError
 from activitypub.html import sanitize_html
@@ -63,8 +64,12 @@ class Lookup:
         allow_private: bool,
         *,
         clock: Callable[[], float] = time.monotonic,
+        refused: Callable[[str], Awaitable[bool]] | None = None,
     ) -> None:
         self.db = db
+        # `BlockedHosts.is_blocked`: a suspended host, or one off the allowlist in allowlist
+        # mode, is not asked about its accounts.
+        self.refused = refused
         self.actors = actors
         self.urls = urls
         self.host = host
@@ -96,6 +101,9 @@ class Lookup:
             local = await accounts_q.get_local_by_username(self.db, local_name)
             if local is not None:
                 return local
+        remote_host = urlsplit(f"//{handle[1]}" if handle else query).hostname or ""
+        if self.refused is not None and await self.refused(remote_host):
+            raise NotFound(N_("No account matches that search."))
         scheme = (
             "http" if (handle and self.allow_private and _is_loopback_host(handle[1])) else "https"
         )

@@ -26,6 +26,7 @@ import contextlib
 import logging
 import os
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -76,8 +77,11 @@ class RemoteMedia:
         *,
         retry_after: int = RETRY_AFTER,
         touch_every: int = TOUCH_EVERY,
+        refused: Callable[[str], Awaitable[bool]] | None = None,
     ) -> None:
         self.db = db
+        # `BlockedHosts.is_blocked`: in allowlist mode a host not on the list is not fetched.
+        self.refused = refused
         self.storage = storage
         self.fetcher = fetcher
         self.pool = pool
@@ -128,8 +132,11 @@ class RemoteMedia:
             return None
         row = fresh
         host = urlsplit(row["url"]).hostname or ""
-        if await hosts_q.rejects_media(self.db, host):
-            # A domain blocked with reject_media (or suspended): nothing of theirs is fetched.
+        if await hosts_q.rejects_media(self.db, host) or (
+            self.refused is not None and await self.refused(host)
+        ):
+            # A domain blocked with reject_media (or suspended, or not allowed): nothing of
+            # theirs is fetched.
             return None
         scratch = self.storage.scratch()
         try:

@@ -28,9 +28,10 @@ import os
 import random
 import time
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from activitypub.delivery import MAX_ATTEMPTS, classify_response, retry_delay
 from activitypub.fetch import BlockedAddress, Fetcher, FetchError, InvalidUrl
@@ -95,9 +96,13 @@ class DeliveryLane:
         sign_threads: int | None = None,
         flush_delay: float = FLUSH_DELAY,
         flush_size: int = FLUSH_SIZE,
+        refused: Callable[[str], Awaitable[bool]] | None = None,
     ) -> None:
         self.db = db
         self.fetcher = fetcher
+        # `BlockedHosts.is_blocked`: suspended, or not on the allowlist in allowlist mode.
+        # Without it (tests of the lane alone) the row's `blocked` decides.
+        self.refused = refused
         self.keys = keys
         self.concurrency = concurrency
         self.per_host = per_host
@@ -199,7 +204,14 @@ class DeliveryLane:
         hosts = {job["host"] for job in taken}
         rows = {r["domain"]: r for r in await hosts_q.get_many(self.db, hosts)}
         for host in hosts:
-            self.hosts.refresh(host, rows.get(host))
+            row = rows.get(host)
+            entry = self.hosts.refresh(host, row)
+            if self.refused is not None:
+                # Blocks and the allowlist name domains, as the inbox checks them: no port
+                # (a block written with one, on the row, still counts).
+                entry.blocked = bool(row and row["blocked"]) or await self.refused(
+                    urlsplit(f"//{host}").hostname or host
+                )
         keys: dict[int, Row | None] = {}
         fresh: dict[str, list[Claimed]] = {}
         for job in taken:

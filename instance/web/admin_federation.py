@@ -1,5 +1,6 @@
-"""The federation admin page: domain blocks (add, change, remove, CSV import and export)
-and the health of every host this server talks to."""
+"""The federation admin page: the mode (open or allowlist) and the allowlist, domain blocks
+(add, change, remove, CSV import and export) and the health of every host this server
+talks to."""
 
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ async def _context() -> dict[str, object]:
     role = staff["role"] if staff else None
     return {
         "blocks": await admin.blocks(staff),
+        "mode": await admin.mode(staff),
+        "allowlist": await admin.allowlist(staff),
         "hosts": await admin.health(staff),
         "severities": SEVERITIES,
         "can_unblock": may(role, "unblock_domain"),
@@ -81,6 +84,37 @@ async def unblock() -> Response:
             raise
         return await form_with_error("admin_federation.html", exc, values={}, **await _context())
     return redirect(url_for("admin_federation.federation", done="unblock"))  # type: ignore[return-value]
+
+
+@blueprint.post("/federation/mode")
+async def mode() -> Response:
+    values = await form_fields("mode", "reason")
+    try:
+        await services().federation_admin.set_mode(current_user(), values["mode"], values["reason"])
+    except GapoError as exc:
+        if exc.status == 404:
+            raise
+        return await form_with_error("admin_federation.html", exc, values={}, **await _context())
+    return redirect(url_for("admin_federation.federation", done="mode"))  # type: ignore[return-value]
+
+
+@blueprint.post("/federation/allow")
+async def allow() -> Response:
+    values = await form_fields("domain", "reason", "remove")
+    try:
+        await services().federation_admin.allow(
+            current_user(), values["domain"], values["reason"], allowed=not values["remove"]
+        )
+    except GapoError as exc:
+        if exc.status == 404:
+            raise
+        return await form_with_error(
+            "admin_federation.html",
+            exc,
+            values={"allow_domain": values["domain"]},
+            **await _context(),
+        )
+    return redirect(url_for("admin_federation.federation", done="allow"))  # type: ignore[return-value]
 
 
 @blueprint.get("/federation/domain_blocks.csv")

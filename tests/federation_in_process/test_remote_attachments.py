@@ -21,6 +21,7 @@ from quart.typing import TestClientProtocol as Client
 from activitypub.vocab import parse_actor
 from instance.db import media as media_q
 from instance.db import posts as posts_q
+from instance.db import users as users_q
 from instance.ids import now
 from instance.urls import remote_file_hash
 from tests.federation_in_process.test_inbox_apply import apply, note, send, stored, wrap
@@ -370,3 +371,22 @@ async def test_housekeeping_prunes_cached_copies(
     assert (await housekeeping.purge()).remote_files == 1
     row = await media_q.remote_file(services.db, url_hash)
     assert row is not None and row["file_key"] is None
+
+
+async def test_allowlist_mode_fetches_no_file_of_a_host_not_on_the_list(
+    app: Quart, client: Client, peer: FakePeer, files: FileServer
+) -> None:
+    """Files already known are not fetched from a host the allowlist leaves out; once the
+    host is allowed they are."""
+    await receive(app, client, peer, wrap(peer, "Create", with_media(peer, files), 1))
+    await local_user(app, "rooty")
+    services = gapo(app)
+    await services.accounts.promote("rooty", "admin")
+    staff = await users_q.get_by_username(services.db, "rooty")
+    await services.federation_admin.set_mode(staff, "allowlist", "closing ranks")
+    path = f"/media/proxy/{remote_file_hash(files.url('/photo.jpg'))}"
+    assert (await client.get(path)).status_code == 404
+    assert files.gets.get("/photo.jpg", 0) == 0
+    await services.federation_admin.allow(staff, "127.0.0.1", "a friend")
+    assert (await client.get(path)).status_code == 200
+    assert files.gets["/photo.jpg"] == 1
