@@ -4,8 +4,9 @@
 # Each need is "package:command[:command…]": it is met when one of the commands is an
 # executable file (an absolute path) or is found on PATH. What is missing is installed with
 # apt-get when this user may install system packages (root, or sudo without a password);
-# otherwise the script stops at once and prints the one command to run. Later needs
-# (postgresql, redis-server) join the list below.
+# otherwise the script stops at once and prints the one command to run. PostgreSQL's
+# server (its initdb lives under /usr/lib/postgresql/<major>/bin, off PATH; pg_lsclusters
+# comes with it) and redis-server are started by the scale-out tests in temporary folders.
 #
 # Environment:
 #   GAPO_TEST_CHROMIUM      a Chromium to use instead of Debian's (the tests honour it too)
@@ -14,7 +15,9 @@
 set -eu
 
 chromium_need="chromium:${GAPO_TEST_CHROMIUM:-/usr/bin/chromium}:chromium"
-needs="${GAPO_SYSTEM_PACKAGES:-$chromium_need}"
+postgres_need="postgresql:pg_lsclusters"
+redis_need="redis-server:redis-server"
+needs="${GAPO_SYSTEM_PACKAGES:-$chromium_need $postgres_need $redis_need}"
 apt_get="${GAPO_APT_GET:-apt-get}"
 
 has_command() {
