@@ -56,7 +56,11 @@ def log_in(page: Page, login: str, password: str = "a good long passphrase") -> 
 
 
 def log_out(page: Page) -> None:
+    """Waits until the session is gone: `wait_for_load_state` alone can return before the
+    logout's navigation starts, and a `goto` then races it (still signed in, /signup sends
+    the page to /home and its form is never found)."""
     page.get_by_role("button", name="Log out").click()
+    expect(page.get_by_role("button", name="Log out")).to_have_count(0)
     page.wait_for_load_state()
 
 
