@@ -63,6 +63,13 @@ def create_app(settings: Settings | None = None) -> Quart:
     )
     app.asgi_app = admission  # type: ignore[method-assign]
 
+    from instance.web.inbox_fast_path import InboxFastPath
+
+    # Signed inbox POSTs received without Quart's request machinery, inside the body guard.
+    inbox_path: Any = InboxFastPath(app.asgi_app, lambda: app.extensions.get("gapo"), settings)
+    app.extensions["inbox_fast_path"] = inbox_path
+    app.asgi_app = inbox_path  # type: ignore[method-assign]
+
     # Outermost, so that a slow body is cut before Quart waits for it (docs/overload.md).
     guard: Any = BodyGuard(
         app.asgi_app,

@@ -184,7 +184,9 @@ async def instance_inbox() -> Response:
 
 @blueprint.post("/users/<username>/inbox")
 async def user_inbox(username: str) -> Response:
-    await services().documents.actor(username)  # 404 for unknown accounts
+    # 404 for unknown and suspended accounts, 410 for deleted ones; from the cache, which
+    # the inbox fast path (web/inbox_fast_path.py) then also finds.
+    await services().documents.actor_document(username)
     return await _receive()
 
 

@@ -37,10 +37,12 @@ async def asgi_request(
     query: bytes = b"",
     headers: dict[str, str] | None = None,
     raw_headers: list[tuple[bytes, bytes]] | None = None,
+    body: bytes = b"",
 ) -> Sent:
-    """Send one bodiless request to `app` (a started app) and record what it answers.
+    """Send one request to `app` (a started app) and record what it answers.
 
-    `raw_headers` are added as they are (a header given twice, say).
+    `raw_headers` are added as they are (a header given twice, say); `body` arrives in two
+    messages when it has more than one byte, as a server may deliver it.
     """
     scope: dict[str, Any] = {
         "type": "http",
@@ -53,24 +55,24 @@ async def asgi_request(
         "query_string": query,
         "root_path": "",
         "headers": [
-            (b"host", b"localhost"),
+            *([] if any(k.lower() == "host" for k in headers or {}) else [(b"host", b"localhost")]),
             *((k.lower().encode(), v.encode("latin-1")) for k, v in (headers or {}).items()),
             *(raw_headers or ()),
+            *([(b"content-length", str(len(body)).encode())] if body else []),
         ],
         "client": ("127.0.0.1", 40000),
         "server": ("127.0.0.1", 8000),
         "extensions": {},
     }
     messages: list[MutableMapping[str, Any]] = []
-    delivered = False
+    chunks = [body[: len(body) // 2], body[len(body) // 2 :]] if len(body) > 1 else [body]
     # Quart stops handling a request whose client has gone: say so only once it answered.
     answered = asyncio.Event()
 
     async def receive() -> dict[str, Any]:
-        nonlocal delivered
-        if not delivered:
-            delivered = True
-            return {"type": "http.request", "body": b"", "more_body": False}
+        if chunks:
+            chunk = chunks.pop(0)
+            return {"type": "http.request", "body": chunk, "more_body": bool(chunks)}
         await answered.wait()
         return {"type": "http.disconnect"}
 
