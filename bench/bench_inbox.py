@@ -47,7 +47,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench_signup_surge import group_cpu_seconds
+from bench_signup_surge import gapo_command, group_cpu_seconds, server_env
 from harness import BareQuart, GapoServer, Row, create_user, percentile, print_table
 
 from activitypub.signatures import sign_cavage
@@ -349,6 +349,36 @@ def results_summary(db_path: Path) -> Counter[str]:
     return Counter((r[0] or "not applied").split(" ", 2)[0] + " …" for r in rows)
 
 
+class JobWorkers:
+    """`count` `gapo worker` processes on the server's data folder, stopped on exit: the
+    drain on cores of its own, as `gapo serve --no-jobs` + `gapo worker` deploy it."""
+
+    def __init__(self, data_dir: Path, base_url: str, count: int, env: Sequence[str]) -> None:
+        self.data_dir = data_dir
+        self.base_url = base_url
+        self.count = count
+        self.env = env
+        self.procs: list[subprocess.Popen[bytes]] = []
+
+    def __enter__(self) -> JobWorkers:
+        environ = server_env(self.data_dir, self.base_url, self.env)
+        for n in range(self.count):
+            log = (self.data_dir.parent / f"worker-{n}.log").open("wb")
+            self.procs.append(
+                subprocess.Popen([*gapo_command(), "worker"], env=environ, stdout=log, stderr=log)
+            )
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        for proc in self.procs:
+            proc.terminate()
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
 def measure(workers: int, root: Path, args: argparse.Namespace) -> tuple[list[Row], list[str]]:
     private_pem, public_path = make_key(root)
     data_dir = root / f"data-{workers}"
@@ -364,7 +394,13 @@ def measure(workers: int, root: Path, args: argparse.Namespace) -> tuple[list[Ro
             ceiling = timed_bare(bare.base_url, sample, args.concurrency, args.bare_seconds)
             bare_cpu = group_cpu_seconds(bare_pgid) - bare_cpu
             bare_rss = bare.rss_mib()
-        with GapoServer(data_dir, workers=workers, env=[*SERVER_ENV, *args.env]) as gapo:
+        env = [*SERVER_ENV, *args.env]
+        if args.job_workers:
+            env.append("GAPO_RUN_JOBS=false")  # the drain runs in `gapo worker` processes
+        with (
+            GapoServer(data_dir, workers=workers, env=env) as gapo,
+            JobWorkers(data_dir, gapo.base_url, args.job_workers, [*SERVER_ENV, *args.env]),
+        ):
             db_path = data_dir / "gapo.sqlite3"
             base = gapo.base_url
             alice_url = f"{base}/users/alice"
@@ -454,6 +490,12 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--senders", type=int, default=50)
     parser.add_argument("--bare-seconds", type=float, default=4)
+    parser.add_argument(
+        "--job-workers",
+        type=int,
+        default=0,
+        help="apply the inbox in this many `gapo worker` processes (the server runs no jobs)",
+    )
     parser.add_argument("--drain-limit", type=float, default=180, help="seconds to wait")
     parser.add_argument(
         "--env", action="append", default=[], help="GAPO_NAME=VALUE for the server (repeat)"
