@@ -46,6 +46,41 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_db_copy(settings: Settings, args: argparse.Namespace) -> int:
+    from instance.db.backend import open_database, sqlite_file
+    from instance.db.copy import CopyError, copy_sqlite
+    from instance.db.migrate import migrate
+
+    source = sqlite_file(settings.database_url)
+    if args.to == settings.database_url:
+        print("The target is the database this instance uses now.", file=sys.stderr)
+        return 2
+    target_settings = settings.with_(database_url=args.to)
+
+    async def run() -> int:
+        target_file = sqlite_file(args.to) if args.to.startswith("sqlite:///") else None
+        await migrate(args.to, target_file)
+        target = await open_database(target_settings)
+        try:
+            report = await copy_sqlite(source, target, progress=print)
+        finally:
+            await target.close()
+        print(
+            f"Copied {report.rows} rows in {len(report.counts)} tables; every count matches."
+            f" Search index rebuilt for {report.indexed_accounts} accounts."
+        )
+        print("Now set, for every gapo process (the settings file or the environment):")
+        print(f"    GAPO_DATABASE_URL={args.to}")
+        print(f"then start them again. Keep {source} as the backup of the old database.")
+        return 0
+
+    try:
+        return asyncio.run(run())
+    except CopyError as exc:
+        print(f"Copy failed: {exc}", file=sys.stderr)
+        return 1
+
+
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     from instance.serve import serve
 
@@ -191,6 +226,15 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("migrate", help="bring the database schema up to date").set_defaults(
         func=cmd_migrate
     )
+    database = commands.add_parser("db", help="move the database").add_subparsers(
+        dest="db_command", required=True
+    )
+    db_copy = database.add_parser(
+        "copy",
+        help="copy every row into another, empty database (stop every gapo process first)",
+    )
+    db_copy.add_argument("--to", required=True, help="the target's URL (postgresql://… )")
+    db_copy.set_defaults(func=cmd_db_copy)
 
     user = commands.add_parser("user", help="manage local users").add_subparsers(
         dest="user_command", required=True
