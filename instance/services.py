@@ -209,7 +209,8 @@ async def open_services(settings: Settings) -> Services:
         raise SchemaOutOfDate("the database schema is not current: run `gapo migrate` first")
     db = await open_database(settings)
     shared, shared_secret = open_shared_state(settings)
-    # In memory each limiter keeps its own bounded table, as it always did.
+    # Only with Redis do limiters, the key cache, previews and fetch locks use the shared
+    # state; in memory each keeps its own bounded table, as it always did.
     limits = shared if settings.redis_url else None
     ids = IdGenerator(await claim_node(db, now()))
     # Hashing admits by estimated wait (instance/admission.py): a sign-up or login that would
@@ -238,7 +239,12 @@ async def open_services(settings: Settings) -> Services:
     outbox = Outbox(queue)
     fanout = FanOut(queue)
     actors = RemoteActors(
-        db, ids, fetcher, urls, KeySigner(instance_key["key_id"], instance_key["private_pem"])
+        db,
+        ids,
+        fetcher,
+        urls,
+        KeySigner(instance_key["key_id"], instance_key["private_pem"]),
+        shared=limits,
     )
     notifier = Notifier(ids)
     relationships = Relationships(db)
@@ -360,6 +366,7 @@ async def open_services(settings: Settings) -> Services:
         settings.host,
         settings.allow_private_addresses,
         refused=blocked_hosts.is_blocked,
+        shared=limits,
     )
     mentions = Mentions(db, urls, lookup)
     posts = PostService(db, post_writer, note_documents, mentions, settings.max_post_chars)
