@@ -28,6 +28,8 @@ class RedisServer:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self) -> None:
+        if not Path(REDIS_SERVER).exists():
+            raise AssertionError("redis-server is missing: `make system-packages` installs it")
         for _ in range(3):
             port = self.port or free_port()
             self.proc = subprocess.Popen(
