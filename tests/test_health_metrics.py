@@ -7,6 +7,7 @@ import re
 
 from instance.config import load_settings
 from instance.db import hosts as hosts_q
+from instance.db import jobs as jobs_q
 from instance.ids import now
 from instance.web.ops_endpoints import OpsEndpoints
 from tests.helpers.web import AppFactory, post_form, signup
@@ -91,7 +92,7 @@ async def test_metrics_is_404_without_a_token_and_401_with_a_wrong_one(
 async def test_metrics_count_requests_queue_and_failing_hosts(make_app: AppFactory) -> None:
     """The exposition parses as Prometheus text 0.0.4 and counts what happened: requests by
     status (health checks left out), a histogram whose buckets add up, the queued jobs of a
-    post by kind, and a host whose breaker is open."""
+    post by kind, deliveries by outcome, and a host whose breaker is open."""
     app = await make_app(metrics_token="s3cret-token")
     client = app.test_client()
     await signup(client, "lan")
@@ -102,6 +103,18 @@ async def test_metrics_count_requests_queue_and_failing_hosts(make_app: AppFacto
     health = {"consecutive_failures": 12, "open_until": now() + 600, "cooldown": 600}
     async with services.db.transaction() as tx:
         await hosts_q.set_health(tx, "down.example", json.dumps(health), now())
+        for n, outcome in enumerate(("done", "dead", "retrying", "retrying")):
+            job_id = services.ids.next_id()
+            await jobs_q.enqueue(
+                tx, job_id=job_id, kind="deliver", payload="{}", host="down.example",
+                run_at=now() + 60, now=now(),
+            )  # fmt: skip
+            if outcome == "done":
+                await jobs_q.finish(tx, job_id, now())
+            elif outcome == "dead":
+                await jobs_q.fail(tx, job_id, attempts=8, error="gone", now=now())
+            else:
+                await jobs_q.retry_later(tx, job_id, attempts=n, run_at=now() + 60, error="503")
 
     response = await client.get("/metrics", headers=TOKEN)
     assert response.headers["Content-Type"] == "text/plain; version=0.0.4; charset=utf-8"
@@ -116,4 +129,8 @@ async def test_metrics_count_requests_queue_and_failing_hosts(make_app: AppFacto
     assert buckets == sorted(buckets) and buckets[-1] == statuses
     assert samples['gapo_jobs{kind="fanout",state="queued"}'] == 1
     assert samples['gapo_failing_hosts{state="open"}'] == 1
+    assert samples['gapo_deliveries{outcome="done"}'] == 1
+    assert samples['gapo_deliveries{outcome="dead"}'] == 1
+    assert samples['gapo_deliveries{outcome="retrying"}'] == 2
+    assert samples['gapo_jobs{kind="deliver",state="queued"}'] == 2
     assert "gapo_redis_up" not in " ".join(samples)  # no Redis configured
