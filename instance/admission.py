@@ -10,6 +10,10 @@ are told at once, with a Retry-After of the time the queue ahead needs to drain.
 
 The estimate follows the machine: when other work takes the cores (the event loop under a
 surge, other processes) each hash takes longer and fewer are admitted.
+
+Per process on purpose, with or without Redis: the resource admitted to is this machine's
+cores, so a count shared by all machines would refuse sign-ups on an idle machine because
+another is busy (docs/scale-out.md, "What stays in each process").
 """
 
 from __future__ import annotations

@@ -87,6 +87,13 @@ def create_app(settings: Settings | None = None) -> Quart:
     app.extensions["document_fast_path"] = fast_path
     app.asgi_app = fast_path  # type: ignore[method-assign]
 
+    from instance.web.ops_endpoints import OpsEndpoints
+
+    # Outermost: /health and /metrics cost nothing of the above, and every request is timed.
+    ops: Any = OpsEndpoints(app.asgi_app, lambda: app.extensions.get("gapo"), settings)
+    app.extensions["ops_endpoints"] = ops
+    app.asgi_app = ops  # type: ignore[method-assign]
+
     @app.before_serving
     async def start() -> None:
         services = await open_services(settings)

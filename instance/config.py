@@ -81,6 +81,11 @@ class Settings:
     # alternate host; ids stay on base_url.
     onion_address: str = ""
     database_url: str = ""
+    # Shared limits, sign-up limits, key caches and fetch locks for many processes on many
+    # machines (`redis://host:6379/0`, docs/scale-out.md); empty: all kept in each process.
+    redis_url: str = ""
+    # `/metrics` answers only a request carrying `Authorization: Bearer <this>`; empty: 404.
+    metrics_token: str = ""
     allow_private_addresses: bool = False
     registrations: str = "open"
     sqlite_synchronous: str = "FULL"
@@ -185,6 +190,8 @@ class Settings:
             if getattr(self, name) < 1:
                 raise ConfigError(f"GAPO_{name.upper()} must be at least 1")
         _check_time_zone(self.default_time_zone)
+        if self.redis_url and urlsplit(self.redis_url).scheme not in ("redis", "rediss", "unix"):
+            raise ConfigError("GAPO_REDIS_URL must be a redis://, rediss:// or unix:// URL")
         parts = urlsplit(self.base_url)
         if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/"):
             raise ConfigError(

@@ -19,6 +19,7 @@ from instance.accounts.site import SiteSettings, site_changes_path
 from instance.admin.dashboard import DashboardService
 from instance.admin.federation import FederationAdmin
 from instance.admin.moderation import Moderation
+from instance.admin.operations import Operations
 from instance.admin.reports import ReportQueue
 from instance.admin.site import SiteAdmin
 from instance.config import Settings
@@ -80,11 +81,26 @@ from instance.posts.reading import PostReader
 from instance.posts.reports import ReportWriter
 from instance.posts.service import PostService
 from instance.posts.writes import PostWriter
-from instance.ratelimit import RateLimiter
+from instance.ratelimit import RateLimiter, limiter_secret
 from instance.relationships.mutes import MuteService
 from instance.relationships.service import Relationships
 from instance.relationships.writes import RelationshipWriter
+from instance.shared_state import MemoryState, SharedState
 from instance.urls import LocalUrls
+
+
+def open_shared_state(settings: Settings) -> tuple[SharedState, bytes | None]:
+    """Where limits, cached keys and fetch locks live, and the HMAC key limits file under.
+
+    Without Redis: this process's memory and a random key per limiter (nothing to agree on
+    with other processes). With Redis: every process must file an address under the same
+    hash, so the key comes from the instance secret, which Redis never sees.
+    """
+    if not settings.redis_url:
+        return MemoryState(), None
+    from instance.redis_state import RedisState
+
+    return RedisState(settings.redis_url), limiter_secret(load_or_create_secret(settings.data_dir))
 
 
 class SchemaOutOfDate(Exception):
@@ -170,11 +186,16 @@ class Services:
     # Moving away (settings) and accounts moving in (the inbox's Move).
     moves: AccountMoves
     moved: MovedAccounts
+    # Limits, cached keys and fetch locks: this process's memory, or Redis (scale-out).
+    shared: SharedState
+    # `/health` and the database's side of `/metrics`.
+    operations: Operations
 
     async def close(self) -> None:
         await self.runner.stop()
         await self.fetcher.close()
         await self.db.close()
+        await self.shared.close()
         self.password_pool.shutdown()
         self.strength_pool.shutdown()
         self.key_pool.shutdown()
@@ -187,6 +208,10 @@ async def open_services(settings: Settings) -> Services:
     if await pending_migrations(settings.database_url):
         raise SchemaOutOfDate("the database schema is not current: run `gapo migrate` first")
     db = await open_database(settings)
+    shared, shared_secret = open_shared_state(settings)
+    # Only with Redis do limiters, the key cache, previews and fetch locks use the shared
+    # state; in memory each keeps its own bounded table, as it always did.
+    limits = shared if settings.redis_url else None
     ids = IdGenerator(await claim_node(db, now()))
     # Hashing admits by estimated wait (instance/admission.py): a sign-up or login that would
     # wait past password_max_wait_ms is refused at once with 503 + Retry-After.
@@ -214,7 +239,12 @@ async def open_services(settings: Settings) -> Services:
     outbox = Outbox(queue)
     fanout = FanOut(queue)
     actors = RemoteActors(
-        db, ids, fetcher, urls, KeySigner(instance_key["key_id"], instance_key["private_pem"])
+        db,
+        ids,
+        fetcher,
+        urls,
+        KeySigner(instance_key["key_id"], instance_key["private_pem"]),
+        shared=limits,
     )
     notifier = Notifier(ids)
     relationships = Relationships(db)
@@ -336,12 +366,16 @@ async def open_services(settings: Settings) -> Services:
         settings.host,
         settings.allow_private_addresses,
         refused=blocked_hosts.is_blocked,
+        shared=limits,
     )
     mentions = Mentions(db, urls, lookup)
     posts = PostService(db, post_writer, note_documents, mentions, settings.max_post_chars)
     post_reader = PostReader(db, urls)
     login_throttle = LoginThrottle(
-        settings.login_failures_per_account_hour, load_or_create_secret(settings.data_dir)
+        settings.login_failures_per_account_hour,
+        load_or_create_secret(settings.data_dir),
+        state=limits,
+        limiter_secret=shared_secret,
     )
     passwords = PasswordService(
         password_pool,
@@ -382,8 +416,12 @@ async def open_services(settings: Settings) -> Services:
         login_throttle=login_throttle,
         sessions=SessionService(db, ids),
         secret_key=load_or_create_secret(settings.data_dir),
-        signup_limiter=SignupLimits(settings.signup_rate_per_hour),
-        login_limiter=RateLimiter(settings.login_rate_per_5min, 300),
+        signup_limiter=SignupLimits(
+            settings.signup_rate_per_hour, state=limits, secret=shared_secret
+        ),
+        login_limiter=RateLimiter(
+            settings.login_rate_per_5min, 300, name="login", state=limits, secret=shared_secret
+        ),
         urls=urls,
         fetcher=fetcher,
         queue=queue,
@@ -408,7 +446,9 @@ async def open_services(settings: Settings) -> Services:
         profiles=profiles,
         media=media,
         uploads=uploads,
-        upload_limiter=RateLimiter(settings.uploads_per_30min, 1800),
+        upload_limiter=RateLimiter(
+            settings.uploads_per_30min, 1800, name="uploads", state=limits, secret=shared_secret
+        ),
         remote_media=remote_media,
         image_pool=image_pool,
         video_pool=video_pool,
@@ -443,4 +483,6 @@ async def open_services(settings: Settings) -> Services:
             changes=account_changes,
         ),
         moved=moved,
+        shared=shared,
+        operations=Operations(db),
     )

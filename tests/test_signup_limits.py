@@ -18,19 +18,19 @@ from tests.helpers.web import CSRF_RE, AppFactory, from_ip, make_settings, signu
 NAT = from_ip("100.64.0.1")  # carrier-grade NAT space: many phones, one address
 
 
-def test_limits_count_accounts_made_not_checks() -> None:
+async def test_limits_count_accounts_made_not_checks() -> None:
     """Checking never uses up the allowance; each account made does, until the limit."""
     limits = SignupLimits(3)
     for _ in range(50):
-        limits.check("100.64.0.1")
+        await limits.check("100.64.0.1")
     for _ in range(3):
-        limits.check("100.64.0.1")
-        limits.made("100.64.0.1")
+        await limits.check("100.64.0.1")
+        await limits.made("100.64.0.1")
     with pytest.raises(RateLimited) as refused:
-        limits.check("100.64.0.1")
+        await limits.check("100.64.0.1")
     assert 1 <= (refused.value.retry_after or 0) <= 3600
     assert refused.value.args_for_message["minutes"] == 60
-    limits.check("100.64.0.2")
+    await limits.check("100.64.0.2")
 
 
 def test_default_tolerates_a_shared_address() -> None:

@@ -12,7 +12,8 @@ cannot lock the owner out, a browser that has logged in to the account before ca
 device cookie (a random nonce and its HMAC under the instance secret, nothing else): its
 attempts are counted on their own, per account and device, and never refused because of
 the strangers' failures. Logging out drops the cookie, so a logged-out browser keeps nothing
-that ties it to an account. Everything here is in memory and keyed by HMAC (RateLimiter).
+that ties it to an account. The counters are keyed by HMAC (RateLimiter), in memory or, with
+`GAPO_REDIS_URL`, in Redis, so they hold across processes.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import secrets
 
 from instance.errors import N_, RateLimited
 from instance.ratelimit import RateLimiter
+from instance.shared_state import SharedState
 
 WINDOW = 3600
 DEVICE_COOKIE_LIFETIME = 365 * 86400
@@ -36,9 +38,21 @@ def account_key(user_id: int | None, login: str) -> str:
 
 
 class LoginThrottle:
-    def __init__(self, failures_per_hour: int, secret: str) -> None:
-        self.strangers = RateLimiter(failures_per_hour, WINDOW)
-        self.devices = RateLimiter(failures_per_hour, WINDOW)
+    def __init__(
+        self,
+        failures_per_hour: int,
+        secret: str,
+        *,
+        state: SharedState | None = None,
+        limiter_secret: bytes | None = None,
+    ) -> None:
+        """`state` and `limiter_secret` as for RateLimiter (shared with Redis)."""
+        self.strangers = RateLimiter(
+            failures_per_hour, WINDOW, name="login-account", state=state, secret=limiter_secret
+        )
+        self.devices = RateLimiter(
+            failures_per_hour, WINDOW, name="login-device", state=state, secret=limiter_secret
+        )
         self._secret = hmac.new(secret.encode(), b"gapo login device", hashlib.sha256).digest()
 
     def _mac(self, account_key: str, nonce: str) -> str:
@@ -63,17 +77,17 @@ class LoginThrottle:
         device = self._device_key(account_key, cookie)
         return (self.devices, device) if device else (self.strangers, account_key)
 
-    def check(self, account_key: str, cookie: str | None) -> None:
+    async def check(self, account_key: str, cookie: str | None) -> None:
         """Raises RateLimited (429, Retry-After, minutes in the message) during a pause."""
         limiter, key = self._limiter_and_key(account_key, cookie)
         try:
-            limiter.check(key)
+            await limiter.check(key)
         except RateLimited as exc:
             seconds = exc.retry_after or WINDOW
             raise RateLimited(
                 REFUSED, retry_after=seconds, minutes=max(1, -(-seconds // 60))
             ) from None
 
-    def failed(self, account_key: str, cookie: str | None) -> None:
+    async def failed(self, account_key: str, cookie: str | None) -> None:
         limiter, key = self._limiter_and_key(account_key, cookie)
-        limiter.record(key)
+        await limiter.record(key)

@@ -227,7 +227,7 @@ class AccountService:
             user = await users_q.get_by_username(self.db, self._login_name(login))
             key = account_key(user["user_id"] if user else None, login)
             if self.login_throttle is not None:
-                self.login_throttle.check(key, device)
+                await self.login_throttle.check(key, device)
             ok = await self.passwords.verify(
                 user["password_hash"] if user else None, password, hash_slot
             )
@@ -236,7 +236,7 @@ class AccountService:
             user, ok = None, False
         if user is None or not ok:
             if self.login_throttle is not None:
-                self.login_throttle.failed(key, device)
+                await self.login_throttle.failed(key, device)
             raise NotAuthenticated(N_("Wrong username or password."))
         if user["suspended_at"] is not None:
             raise Forbidden(N_("This account is suspended."))
@@ -388,10 +388,10 @@ class AccountService:
         # Someone holding a stolen cookie must not get unlimited guesses here either.
         key = account_key(user_id, "")
         if self.login_throttle is not None:
-            self.login_throttle.check(key, None)
+            await self.login_throttle.check(key, None)
         if not await self.passwords.verify(user["password_hash"], current):
             if self.login_throttle is not None:
-                self.login_throttle.failed(key, None)
+                await self.login_throttle.failed(key, None)
             raise NotAuthenticated(N_("The current password is not right."), field="current")
         return user
 

@@ -1,9 +1,10 @@
-"""Counts for the admin dashboard: sign-ups, active people, posts, by UTC day."""
+"""Counts for the admin dashboard (sign-ups, active people, posts, by UTC day) and the
+operator's `/health` and `/metrics` (instance/admin/operations.py)."""
 
 from __future__ import annotations
 
 from instance.db.executor import Executor
-from instance.db.rows import DayCountRow
+from instance.db.rows import DayCountRow, JobCountRow
 
 DAY = 86400
 
@@ -43,3 +44,28 @@ async def totals(ex: Executor) -> dict[str, int]:
         " (SELECT COUNT(*) FROM reports WHERE resolved_at IS NULL) AS open_reports"
     )
     return {k: int(v) for k, v in dict(row).items()}
+
+
+async def ping(ex: Executor) -> bool:
+    """The cheapest read that goes through the database: `/health`'s question."""
+    # A real table (a bare SELECT 1 would not notice a missing or unreadable schema).
+    return int(await ex.fetch_value("SELECT COUNT(*) AS n FROM id_node_claims WHERE seq < 0")) == 0
+
+
+async def pending_jobs_by_kind(ex: Executor) -> list[JobCountRow]:
+    """Jobs waiting or running, per kind and state (the `jobs_due` index: no finished row read)."""
+    return await ex.fetch_all(
+        "SELECT kind, state, COUNT(*) AS n FROM jobs WHERE state IN ('queued', 'running')"
+        " GROUP BY kind, state ORDER BY kind, state"
+    )
+
+
+async def jobs_of_kind_by_outcome(ex: Executor, kind: str) -> dict[str, int]:
+    """Jobs of one kind still in the table (finished ones for `retain_jobs_days`), by
+    outcome: done, dead (given up), retrying (queued after a failure), queued, running."""
+    rows = await ex.fetch_all(
+        "SELECT CASE WHEN state = 'queued' AND attempts > 0 THEN 'retrying' ELSE state END"
+        " AS outcome, COUNT(*) AS n FROM jobs WHERE kind = :kind GROUP BY 1",
+        {"kind": kind},
+    )
+    return {str(row["outcome"]): int(row["n"]) for row in rows}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import json
 import logging
 import time
 from collections import OrderedDict
@@ -20,6 +21,7 @@ from instance.db import accounts as accounts_q
 from instance.db.connection import Row
 from instance.errors import N_, NotFound
 from instance.federation.remote_actors import ActorFetchFailed, RemoteActors
+from instance.shared_state import SharedState
 from instance.urls import LocalUrls
 from webfinger.client import WebFingerError, parse_handle, resolve
 
@@ -29,6 +31,7 @@ RECENT_POSTS = 10
 # A remote profile's preview (recent public posts, follower and following totals) is read
 # from its server at most once per account per this many seconds in each process, and only
 # for signed-in viewers: opening a profile must not make us fetch from a peer every time.
+# With Redis (`shared`), once per account in that time for all processes together.
 PREVIEW_TTL = 300.0
 PREVIEW_CACHE_SIZE = 1000
 
@@ -65,8 +68,10 @@ class Lookup:
         *,
         clock: Callable[[], float] = time.monotonic,
         refused: Callable[[str], Awaitable[bool]] | None = None,
+        shared: SharedState | None = None,
     ) -> None:
         self.db = db
+        self.shared = shared
         # `BlockedHosts.is_blocked`: a suspended host, or one off the allowlist in allowlist
         # mode, is not asked about its accounts.
         self.refused = refused
@@ -129,20 +134,45 @@ class Lookup:
         if account["local"]:
             return RemotePreview()
         key = int(account["id"])
+        if self.shared is not None:
+            return await self._shared_preview(self.shared, account)
         cached = self._previews.get(key)
         if cached is not None and cached[0] > self._clock():
             self._previews.move_to_end(key)
             return cached[1]
+        preview = await self._read_preview(account)
+        self._previews[key] = (self._clock() + PREVIEW_TTL, preview)
+        self._previews.move_to_end(key)
+        while len(self._previews) > PREVIEW_CACHE_SIZE:
+            self._previews.popitem(last=False)
+        return preview
+
+    async def _read_preview(self, account: Row) -> RemotePreview:
         posts, followers, following = await asyncio.gather(
             self.recent_public_posts(account),
             self._total_items(account["ap_followers"]),
             self._total_items(account["ap_following"]),
         )
-        preview = RemotePreview(posts=posts, followers_total=followers, following_total=following)
-        self._previews[key] = (self._clock() + PREVIEW_TTL, preview)
-        self._previews.move_to_end(key)
-        while len(self._previews) > PREVIEW_CACHE_SIZE:
-            self._previews.popitem(last=False)
+        return RemotePreview(posts=posts, followers_total=followers, following_total=following)
+
+    async def _shared_preview(self, shared: SharedState, account: Row) -> RemotePreview:
+        """The preview kept in Redis for every process (JSON: it holds only public posts)."""
+        name = f"preview:{int(account['id'])}"
+        found = await shared.get(name)
+        if found is not None:
+            data = json.loads(found)
+            return RemotePreview(
+                posts=list(data["posts"]),
+                followers_total=data["followers_total"],
+                following_total=data["following_total"],
+            )
+        preview = await self._read_preview(account)
+        value = {
+            "posts": preview.posts,
+            "followers_total": preview.followers_total,
+            "following_total": preview.following_total,
+        }
+        await shared.put(name, json.dumps(value, default=str), PREVIEW_TTL)
         return preview
 
     async def _total_items(self, url: str | None) -> int | None:

@@ -25,18 +25,14 @@ from instance.federation.from_ap.actors import (
     remote_account,
     web_url_or_none,
 )
+from instance.federation.key_cache import KeyCache
 from instance.federation.single_flight import SingleFlight
 from instance.ids import IdGenerator, now
 from instance.outbound.signing import KeySigner
+from instance.shared_state import SharedState
 from instance.urls import LocalUrls, remote_file_hash
 
 REFRESH_AFTER = 24 * 3600
-# A key read from the database is kept in memory this long: the inbox looks one up per
-# activity. A key changes only through `store` (which empties the cache here) or in another
-# process; a signature that fails with a stale key re-fetches it (`refresh=True`), so the
-# age bounds only how long a key removed elsewhere still verifies.
-KEY_CACHE_SECONDS = 60.0
-KEY_CACHE_ENTRIES = 10_000
 KEY_REFETCH_PER_HOST_PER_MINUTE = 10
 
 __all__ = ["ActorFetchFailed", "RemoteActors", "web_url_or_none"]
@@ -54,16 +50,20 @@ class RemoteActors:
         fetcher: Fetcher,
         urls: LocalUrls,
         instance_signer: KeySigner | None = None,
+        *,
+        shared: SharedState | None = None,
     ) -> None:
+        """`shared` (Redis): the key cache and the fetch locks are shared by every process
+        (instance/federation/key_cache.py, single_flight.py); None: all in this process."""
         self.db = db
         self.ids = ids
         self.fetcher = fetcher
         self.urls = urls
         self.instance_signer = instance_signer
         self._refetches: dict[str, deque[float]] = defaultdict(deque)
-        self._actor_flights: SingleFlight[Row] = SingleFlight()
-        self._key_flights: SingleFlight[tuple[str, str] | None] = SingleFlight()
-        self._keys: dict[str, tuple[str, str, float]] = {}
+        self._actor_flights: SingleFlight[Row] = SingleFlight("actor", shared)
+        self._key_flights: SingleFlight[tuple[str, str] | None] = SingleFlight("key", shared)
+        self._keys = KeyCache(shared)
 
     async def fetch_document(self, url: str) -> dict[str, Any]:
         """A signed GET of an ActivityPub document (servers in authorized-fetch mode need it)."""
@@ -85,8 +85,13 @@ class RemoteActors:
         stale = row is not None and (row["ap_fetched_at"] or 0) < now() - REFRESH_AFTER
         if row is not None and not refresh and not stale:
             return row
+        started = now()
         try:
-            return await self._actor_flights.run(ap_id, lambda: self._fetch_actor(ap_id))
+            return await self._actor_flights.run(
+                ap_id,
+                lambda: self._fetch_actor(ap_id),
+                settled=lambda: self._fetched_since(ap_id, started),
+            )
         except (FetchError, VocabError) as exc:
             if row is not None and not refresh:
                 return row  # a stale copy beats none when the origin is briefly down
@@ -106,6 +111,11 @@ class RemoteActors:
         if actor.id != ap_id and origin_of(actor.id) != origin_of(ap_id):
             raise ActorFetchFailed("the actor document names an id on another host")
         return await self.store(actor), actor
+
+    async def _fetched_since(self, ap_id: str, since: int) -> Row | None:
+        """The actor as another process just fetched and stored it, if it did."""
+        row = await accounts_q.get_by_ap_id(self.db, ap_id)
+        return row if row is not None and (row["ap_fetched_at"] or 0) >= since else None
 
     async def _fetch_actor(self, ap_id: str) -> Row:
         actor = parse_actor(await self.fetch_document(ap_id))
@@ -155,7 +165,8 @@ class RemoteActors:
                     public_pem=key.pem,
                     now=ts,
                 )
-        self._keys.clear()  # keys of this actor may have changed (rotation, a new actor)
+        # Keys of this actor may have changed (rotation, a new actor).
+        await self._keys.forget(key.id for key in account.keys)
         row = await accounts_q.get_by_id(self.db, account_id)
         assert row is not None
         return row
@@ -183,20 +194,23 @@ class RemoteActors:
         """As `lookup_key`, but raises `KeyNotListed` when the owner does not list the key
         (the inbox answers that 401, not 503)."""
         if not refresh:
-            t = time.monotonic()
-            hit = self._keys.get(key_id)
-            if hit is not None and hit[2] > t:
-                return hit[0], hit[1]
-            row = await keys_q.get_by_key_id(self.db, key_id)
-            if row is not None:
-                if len(self._keys) >= KEY_CACHE_ENTRIES:
-                    self._keys.clear()
-                self._keys[key_id] = (row["owner_ap_id"], row["public_pem"], t + KEY_CACHE_SECONDS)
-                return row["owner_ap_id"], row["public_pem"]
+            hit = await self._keys.get(key_id)
+            if hit is not None:
+                return hit
+            stored = await self._stored_key(key_id)
+            if stored is not None:
+                await self._keys.put(key_id, *stored)
+                return stored
         elif not self._key_flights.running(key_id) and not self._may_refetch(key_id):
             return None
         # Concurrent lookups of one key (a burst from a new actor) share one fetch.
-        return await self._key_flights.run(key_id, lambda: self._fetch_key(key_id))
+        return await self._key_flights.run(
+            key_id, lambda: self._fetch_key(key_id), settled=lambda: self._stored_key(key_id)
+        )
+
+    async def _stored_key(self, key_id: str) -> tuple[str, str] | None:
+        row = await keys_q.get_by_key_id(self.db, key_id)
+        return None if row is None else (row["owner_ap_id"], row["public_pem"])
 
     async def _fetch_key(self, key_id: str) -> tuple[str, str] | None:
         # The key id usually is `<actor>#main-key`; fetching it yields the actor (or the key).

@@ -77,7 +77,7 @@ async def signup() -> Response:
     address = client_ip()
     try:
         # Only accounts made count (below): a typo or a 503 does not use up the allowance.
-        services().signup_limiter.check(address)
+        await services().signup_limiter.check(address)
         # The session is written with the account, in the same transaction.
         session = services().sessions.starter(request.headers.get("User-Agent"))
         user = await services().accounts.signup(
@@ -99,7 +99,7 @@ async def signup() -> Response:
             password_rule=PASSWORD_RULE,
             **await _signup_context(),
         )
-    services().signup_limiter.made(address)
+    await services().signup_limiter.made(address)
     if not user["approved"]:
         body = await render_template("signup_pending.html", username=user["username"])
         return Response(body, status=201, content_type="text/html; charset=utf-8")
@@ -124,7 +124,7 @@ async def login() -> Response:
     # Without one, the home feed: the welcome page is for visitors.
     target = safe_next(values["next"], default=url_for("posts.home"))
     try:
-        services().login_limiter.hit(client_ip())
+        await services().login_limiter.hit(client_ip())
         user = await services().accounts.authenticate(
             values["login"], values["password"], device=request.cookies.get(DEVICE_COOKIE)
         )

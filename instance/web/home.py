@@ -17,5 +17,8 @@ async def index() -> str:
 
 
 @blueprint.get("/health")
-async def health() -> dict[str, str]:
-    return {"status": "ok"}
+async def health() -> tuple[dict[str, str], int, dict[str, str]]:
+    """Reached only under a mounted root path: `web/ops_endpoints.py` answers it otherwise."""
+    if await services().operations.ready():
+        return {"status": "ok"}, 200, {"Cache-Control": "no-store"}
+    return {"status": "unavailable"}, 503, {"Retry-After": "5", "Cache-Control": "no-store"}

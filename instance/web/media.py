@@ -68,7 +68,7 @@ def _json(body: dict[str, Any], status: int) -> Response:
 @blueprint.post("/media")
 async def upload() -> Response:
     me = require_user()
-    services().upload_limiter.hit(str(me["account_id"]))
+    await services().upload_limiter.hit(str(me["account_id"]))
     form = await read_streamed_form(
         upload_limits(1), settings().data_dir / "tmp", file_fields=("file",)
     )
