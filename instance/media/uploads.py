@@ -13,7 +13,9 @@ then: never served, never a client's file name.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -31,7 +33,7 @@ from instance.jobs.queue import JobQueue
 from instance.media import blurhash
 from instance.media.photos import process_photo
 from instance.media.sniff import Sniffed
-from instance.media.storage import LocalStorage
+from instance.media.storage import MediaStorage
 from instance.media.video import probe, transcode
 from instance.media.views import MediaView, media_view
 from instance.pools import BoundedPool
@@ -59,7 +61,7 @@ class MediaUploads:
         self,
         db: Database,
         ids: IdGenerator,
-        storage: LocalStorage,
+        storage: MediaStorage,
         urls: LocalUrls,
         queue: JobQueue,
         *,
@@ -107,8 +109,15 @@ class MediaUploads:
                     values |= {"kind": "gifv", "width": photo.width, "height": photo.height}
                     values["blurhash"] = photo.blurhash
                     return await self._queue_transcode(values, path, sniffed)
+                # Measured here: the store consumes the file, and asking it costs a trip.
+                size = await asyncio.to_thread(os.path.getsize, photo.original)
                 original = await self.storage.save_file(photo.original, photo.original_ext)
-                thumb = await self.storage.save_file(photo.thumbnail, photo.thumbnail_ext)
+                try:
+                    thumb = await self.storage.save_file(photo.thumbnail, photo.thumbnail_ext)
+                except BaseException:
+                    with contextlib.suppress(GapoError):
+                        await self.storage.delete(original)  # no file without its row
+                    raise
             finally:
                 await asyncio.to_thread(shutil.rmtree, workdir, True)
             values |= {
@@ -120,7 +129,7 @@ class MediaUploads:
                 "width": photo.width,
                 "height": photo.height,
                 "blurhash": photo.blurhash,
-                "size": await asyncio.to_thread(self._size, original),
+                "size": size,
             }
             await media_q.insert(self.db, values)
             return await self._view(media_id)
@@ -150,10 +159,6 @@ class MediaUploads:
     def _keep_incoming(self, path: Path, name: str) -> None:
         self.incoming.mkdir(parents=True, exist_ok=True)
         shutil.move(path, self.incoming / name)
-
-    def _size(self, key: str) -> int:
-        found = self.storage.path_for(key)
-        return found.stat().st_size if found else 0
 
     async def _view(self, media_id: int) -> MediaView:
         row = await media_q.get(self.db, media_id)
@@ -213,8 +218,14 @@ class MediaUploads:
             )
             await asyncio.to_thread(source.unlink, True)
             return
+        size = await asyncio.to_thread(os.path.getsize, video.video)
         file_key = await self.storage.save_file(video.video, "mp4")
-        poster = await self.storage.save_file(video.poster, "jpg")
+        try:
+            poster = await self.storage.save_file(video.poster, "jpg")
+        except BaseException:
+            with contextlib.suppress(GapoError):
+                await self.storage.delete(file_key)  # the job's retry transcodes again
+            raise
         await media_q.update(
             self.db,
             row["id"],
@@ -228,7 +239,7 @@ class MediaUploads:
                 "height": video.height,
                 "duration": video.duration,
                 "blurhash": video.blurhash or row["blurhash"],
-                "size": await asyncio.to_thread(self._size, file_key),
+                "size": size,
             },
         )
         await asyncio.to_thread(source.unlink, True)
@@ -239,12 +250,11 @@ class MediaUploads:
             await self.delete_key(str(key))
 
     async def delete_key(self, key: str) -> None:
-        if self.storage.path_for(key) is not None:
-            await self.storage.delete(key)
-        else:  # a source still waiting for its transcode
-            name = Path(key).name
-            if name == key:
-                await asyncio.to_thread((self.incoming / name).unlink, True)
+        # A stored file, or a source still waiting for its transcode (its own name form).
+        await self.storage.delete(key)
+        name = Path(key).name
+        if name == key:
+            await asyncio.to_thread((self.incoming / name).unlink, True)
 
     async def unattached_job(self, payload: dict[str, Any], job: Row) -> None:
         """Remove uploads that no post took within a day (a recurring job)."""

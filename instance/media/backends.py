@@ -1,0 +1,39 @@
+"""`open_storage(settings)`: the one place that picks where media files live."""
+
+from __future__ import annotations
+
+from instance.config import Settings
+from instance.media.s3_storage import S3Settings, S3Storage
+from instance.media.storage import LocalStorage, MediaStorage
+
+
+def s3_settings(settings: Settings) -> S3Settings:
+    return S3Settings(
+        bucket=settings.s3_bucket,
+        endpoint_url=settings.s3_endpoint_url,
+        region=settings.s3_region,
+        access_key=settings.s3_access_key,
+        secret_key=settings.s3_secret_key,
+        addressing=settings.s3_addressing,
+        serving=settings.s3_serving,
+        public_url=settings.s3_public_url,
+        signed_seconds=settings.s3_signed_seconds,
+    )
+
+
+def s3_storage(settings: Settings) -> S3Storage:
+    """The bucket the settings name (also for `gapo media migrate` while still local)."""
+    if not settings.s3_bucket:
+        raise ValueError("GAPO_S3_BUCKET is not set")
+    # Work files (downloads being checked, export copies) stay on this machine's disk.
+    return S3Storage(s3_settings(settings), settings.base_url, settings.data_dir / "tmp" / "s3")
+
+
+def local_storage(settings: Settings) -> LocalStorage:
+    return LocalStorage(settings.data_dir / "media", settings.base_url)
+
+
+def open_storage(settings: Settings) -> MediaStorage:
+    if settings.media_storage == "s3":
+        return s3_storage(settings)
+    return local_storage(settings)

@@ -1,0 +1,270 @@
+"""Media in an S3-compatible bucket: a real moto server process, the real app and routes.
+
+A photo uploaded through `POST /media` lands in the bucket (and nowhere on the local disk)
+without its EXIF; it is served in each mode (streamed through Gapo, redirected to a public
+URL, redirected to a presigned URL); deleting it removes the object; a large file goes up
+in parts; `gapo media migrate --to s3` copies what a local instance stored; a store that
+is down answers 503 with Retry-After, never 500.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import aiohttp
+import pytest
+from PIL import Image
+from quart import Quart
+from quart.datastructures import FileStorage
+from quart.typing import TestClientProtocol as Client
+
+from instance.config import ConfigError
+from instance.media.s3_storage import S3Settings, S3Storage
+from instance.media.storage import StorageUnavailable
+from tests.helpers.media_files import jpeg_with_gps
+from tests.helpers.processes import free_port, gapo
+from tests.helpers.s3_server import ACCESS_KEY, REGION, SECRET_KEY, Bucket, S3Server, new_bucket
+from tests.helpers.social import gapo as services_of
+from tests.helpers.web import AppFactory, csrf_of, make_settings, signup
+
+BASE = "http://localhost:8000"
+
+
+@pytest.fixture(scope="module")
+def s3_server() -> Iterator[S3Server]:
+    server = S3Server().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+async def bucket(s3_server: S3Server) -> AsyncIterator[Bucket]:
+    async with new_bucket(s3_server) as made:
+        yield made
+
+
+async def upload_photo(client: Client) -> Any:
+    token = await csrf_of(client, "/")
+    return await client.post(
+        "/media",
+        files={"file": FileStorage(io.BytesIO(jpeg_with_gps()), filename="a.jpg", name="file")},
+        headers={"X-CSRF-Token": token, "Accept": "application/json"},
+    )
+
+
+async def uploaded(app: Quart) -> tuple[Client, dict[str, Any]]:
+    client = app.test_client()
+    await signup(client, "alice")
+    response = await upload_photo(client)
+    assert response.status_code == 200, await response.get_data(as_text=True)
+    return client, await response.get_json()
+
+
+def key_of(url: str) -> str:
+    return url.rsplit("/", 1)[1]
+
+
+def local_media(app: Quart) -> list[str]:
+    root = Path(services_of(app).settings.data_dir) / "media"
+    return sorted(p.name for p in root.rglob("*") if p.is_file()) if root.exists() else []
+
+
+async def test_photo_lands_in_the_bucket_bare_and_is_streamed_then_deleted(
+    make_app: AppFactory, s3_server: S3Server, bucket: Bucket
+) -> None:
+    app = await make_app(**s3_server.settings(bucket.name))
+    client, body = await uploaded(app)
+    key, thumb = key_of(body["url"]), key_of(body["preview_url"])
+    assert set(await bucket.keys()) == {key, thumb}
+    assert local_media(app) == []  # nothing of it on this machine's disk
+
+    stored = await bucket.get(key)
+    image = Image.open(io.BytesIO(stored))
+    assert image.size == (320, 240)
+    assert len(image.getexif()) == 0
+    assert b"TestCam" not in stored and b"SecretPhone" not in stored
+    head = await bucket.head(key)
+    assert head["ContentType"] == "image/jpeg"
+    assert "immutable" in head["CacheControl"]
+
+    # Proxied (the default): the reader's browser gets the bytes from Gapo itself.
+    served = await client.get(body["url"].removeprefix(BASE))
+    assert served.status_code == 200
+    assert served.headers["Content-Type"] == "image/jpeg"
+    assert served.headers["X-Content-Type-Options"] == "nosniff"
+    assert served.headers["Content-Length"] == str(len(stored))
+    assert await served.get_data() == stored
+    part = await client.get(body["url"].removeprefix(BASE), headers={"Range": "bytes=10-109"})
+    assert part.status_code == 206
+    assert part.headers["Content-Range"] == f"bytes 10-109/{len(stored)}"
+    assert await part.get_data() == stored[10:110]
+    again = await client.get(body["url"].removeprefix(BASE), headers={"If-None-Match": f'"{key}"'})
+    assert again.status_code == 304
+
+    await services_of(app).uploads.delete_key(key)
+    assert set(await bucket.keys()) == {thumb}
+    assert (await client.get(body["url"].removeprefix(BASE))).status_code == 404
+
+
+async def test_the_unattached_upload_sweep_empties_the_bucket(
+    make_app: AppFactory, s3_server: S3Server, bucket: Bucket
+) -> None:
+    app = await make_app(**s3_server.settings(bucket.name))
+    await uploaded(app)
+    assert len(await bucket.keys()) == 2
+    assert await services_of(app).uploads.remove_unattached(2**40) == 1
+    assert await bucket.keys() == {}
+
+
+async def test_public_mode_redirects_to_the_public_url(
+    make_app: AppFactory, s3_server: S3Server, bucket: Bucket
+) -> None:
+    public = f"{s3_server.endpoint}/{bucket.name}"
+    await bucket.make_public()
+    app = await make_app(
+        **s3_server.settings(bucket.name, s3_serving="public", s3_public_url=public)
+    )
+    client, body = await uploaded(app)
+    key = key_of(body["url"])
+    answer = await client.get(body["url"].removeprefix(BASE))
+    assert answer.status_code == 302
+    assert answer.headers["Location"] == f"{public}/{key}"
+    async with aiohttp.ClientSession() as http, http.get(answer.headers["Location"]) as got:
+        assert got.status == 200
+        assert got.headers["Content-Type"] == "image/jpeg"
+        assert await got.read() == await bucket.get(key)
+
+
+async def test_signed_mode_redirects_to_a_presigned_url_that_expires(
+    make_app: AppFactory, s3_server: S3Server, bucket: Bucket
+) -> None:
+    app = await make_app(
+        **s3_server.settings(bucket.name, s3_serving="signed", s3_signed_seconds=600)
+    )
+    client, body = await uploaded(app)
+    key = key_of(body["url"])
+    answer = await client.get(body["url"].removeprefix(BASE))
+    assert answer.status_code == 302
+    location = answer.headers["Location"]
+    query = parse_qs(urlsplit(location).query)
+    assert query["X-Amz-Expires"] == ["600"] and query["X-Amz-Signature"]
+    assert urlsplit(location).path == f"/{bucket.name}/{key}"
+    # The browser may keep the redirect for less than the signature lives.
+    assert answer.headers["Cache-Control"] == "private, max-age=300"
+    async with aiohttp.ClientSession() as http, http.get(location) as got:
+        assert got.status == 200
+        assert await got.read() == await bucket.get(key)
+
+
+async def test_a_large_file_goes_up_in_parts_and_its_source_is_removed(
+    s3_server: S3Server, bucket: Bucket, tmp_path: Path
+) -> None:
+    mib = 1024 * 1024
+    storage = S3Storage(
+        S3Settings(
+            bucket=bucket.name,
+            endpoint_url=s3_server.endpoint,
+            region=REGION,
+            access_key=ACCESS_KEY,
+            secret_key=SECRET_KEY,
+        ),
+        BASE,
+        tmp_path / "work",
+        part_size=5 * mib,
+        multipart_over=6 * mib,
+    )
+    source = tmp_path / "video.mp4"
+    data = os.urandom(11 * mib + 123)
+    source.write_bytes(data)
+    try:
+        key = await storage.save_file(source, "mp4")
+        assert not source.exists()
+        assert await storage.size(key) == len(data)
+        # A multipart object's ETag ends in the number of its parts.
+        assert (await bucket.head(key))["ETag"].strip('"').endswith("-3")
+        assert await bucket.get(key) == data
+        async with storage.local_copy(key) as copy:
+            assert copy is not None and copy.read_bytes() == data
+        await storage.delete(key)
+        assert await storage.size(key) is None
+        await storage.delete(key)  # deleting twice is no error
+    finally:
+        await storage.close()
+
+
+async def test_migrate_copies_local_files_into_the_bucket_and_resumes(
+    make_app: AppFactory, s3_server: S3Server, bucket: Bucket, tmp_path: Path
+) -> None:
+    data_dir = tmp_path / "instance"
+    local = await make_app(data_dir=data_dir)
+    _client, body = await uploaded(local)
+    files = {p.name: p.stat().st_size for p in (data_dir / "media").iterdir() if p.is_file()}
+    assert set(files) == {key_of(body["url"]), key_of(body["preview_url"])}
+    # One of them is already there with the wrong size (an upload cut off earlier).
+    await bucket.put(key_of(body["url"]), b"half")
+
+    first = gapo(data_dir, "media", "migrate", "--to", "s3", **s3_server.env(bucket.name))
+    assert first.returncode == 0, first.stderr
+    assert "2 local file(s): 2 copied" in first.stdout
+    assert "GAPO_MEDIA_STORAGE=s3" in first.stdout
+    assert await bucket.keys() == files
+    second = gapo(data_dir, "media", "migrate", "--to", "s3", **s3_server.env(bucket.name))
+    assert second.returncode == 0, second.stderr
+    assert "0 copied (0 bytes), 2 already in the bucket, 0 failed" in second.stdout
+
+    # Switched over, with the local folder gone: the same URLs serve from the bucket.
+    for path in (data_dir / "media").iterdir():
+        path.unlink() if path.is_file() else None
+    moved = await make_app(data_dir=tmp_path / "moved", **s3_server.settings(bucket.name))
+    served = await moved.test_client().get(body["url"].removeprefix(BASE))
+    assert served.status_code == 200
+    assert await served.get_data() == await bucket.get(key_of(body["url"]))
+
+
+async def test_migrate_says_what_is_missing(tmp_path: Path) -> None:
+    done = gapo(tmp_path / "data", "media", "migrate", "--to", "s3")
+    assert done.returncode != 0 and "GAPO_S3_BUCKET" in done.stderr
+
+
+async def test_a_store_that_is_down_answers_503_not_500(make_app: AppFactory) -> None:
+    down = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    app = await make_app(
+        media_storage="s3",
+        s3_endpoint_url=down,
+        s3_bucket="gone",
+        s3_access_key=ACCESS_KEY,
+        s3_secret_key=SECRET_KEY,
+    )
+    client = app.test_client()
+    await signup(client, "alice")
+    response = await upload_photo(client)
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "30"
+    assert "storage" in (await response.get_json())["error"].lower()
+    assert int(await services_of(app).db.fetch_value("SELECT COUNT(*) FROM media")) == 0
+    # Serving from it says the same, not a 500.
+    missing = await client.get("/media/AAAAAAAAAAAAAAAAAAAAAAAA.jpg")
+    assert missing.status_code == 503
+    with pytest.raises(StorageUnavailable):
+        await services_of(app).media.storage.size("AAAAAAAAAAAAAAAAAAAAAAAA.jpg")
+
+
+def test_s3_settings_are_checked(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="GAPO_S3_BUCKET"):
+        make_settings(tmp_path, media_storage="s3")
+    with pytest.raises(ConfigError, match="GAPO_S3_PUBLIC_URL"):
+        make_settings(tmp_path, media_storage="s3", s3_bucket="b", s3_serving="public")
+    with pytest.raises(ConfigError, match="GAPO_S3_SERVING"):
+        make_settings(tmp_path, s3_serving="cdn")
+    with pytest.raises(ConfigError, match="both"):
+        make_settings(tmp_path, media_storage="s3", s3_bucket="b", s3_access_key="k")
+    with pytest.raises(ConfigError, match="GAPO_MEDIA_STORAGE"):
+        make_settings(tmp_path, media_storage="nfs")
+    assert make_settings(tmp_path).media_storage == "local"
