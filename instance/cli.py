@@ -163,12 +163,13 @@ def cmd_media_migrate(settings: Settings, args: argparse.Namespace) -> int:
 
     if not settings.s3_bucket:
         raise SystemExit("Set GAPO_S3_BUCKET (and the other GAPO_S3_* settings) first.")
-    root = local_storage(settings).root
+    local = local_storage(settings)
+    root = local.root
 
     async def run() -> int:
         target = s3_storage(settings)
         try:
-            report = await migrate_to_s3(root, target, progress=print)
+            report = await migrate_to_s3(root, target, progress=print, incoming=local.incoming)
         finally:
             await target.close()
         print(

@@ -10,13 +10,16 @@ is down answers 503 with Retry-After, never 500.
 from __future__ import annotations
 
 import io
+import json
 import os
+import zipfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
+import av
 import pytest
 from PIL import Image
 from quart import Quart
@@ -26,11 +29,15 @@ from quart.typing import TestClientProtocol as Client
 from instance.config import ConfigError
 from instance.media.s3_storage import S3Settings, S3Storage
 from instance.media.storage import StorageUnavailable
+from instance.media.uploads import MEDIA_TRANSCODE
+from tests.helpers.fake_peer import jobs
 from tests.helpers.media_files import jpeg_with_gps
 from tests.helpers.processes import free_port, gapo
 from tests.helpers.s3_server import ACCESS_KEY, REGION, SECRET_KEY, Bucket, S3Server, new_bucket
+from tests.helpers.social import account_id
 from tests.helpers.social import gapo as services_of
 from tests.helpers.web import AppFactory, csrf_of, make_settings, signup
+from tests.test_media_uploads import small_mp4
 
 BASE = "http://localhost:8000"
 
@@ -111,6 +118,58 @@ async def test_photo_lands_in_the_bucket_bare_and_is_streamed_then_deleted(
     await services_of(app).uploads.delete_key(key)
     assert set(await bucket.keys()) == {thumb}
     assert (await client.get(body["url"].removeprefix(BASE))).status_code == 404
+
+
+async def test_a_video_waits_in_the_bucket_and_its_transcode_lands_there(
+    make_app: AppFactory, s3_server: S3Server, bucket: Bucket
+) -> None:
+    app = await make_app(**s3_server.settings(bucket.name))
+    client = app.test_client()
+    await signup(client, "alice")
+    token = await csrf_of(client, "/")
+    response = await client.post(
+        "/media",
+        files={"file": FileStorage(io.BytesIO(small_mp4()), filename="clip.mov", name="file")},
+        headers={"X-CSRF-Token": token, "Accept": "application/json"},
+    )
+    assert response.status_code == 202, await response.get_data(as_text=True)
+    media_id = (await response.get_json())["id"]
+    # The source waits in the bucket, so a worker on any machine can transcode it.
+    waiting = [k for k in await bucket.keys() if k.startswith("incoming/")]
+    assert waiting and waiting[0].startswith(f"incoming/{media_id}.")
+    incoming = Path(services_of(app).settings.data_dir) / "media-incoming"
+    assert not incoming.exists() or not any(p.is_file() for p in incoming.rglob("*"))
+
+    (job,) = await jobs(app, MEDIA_TRANSCODE)
+    await services_of(app).uploads.transcode_job(json.loads(job["payload"]), job)
+    state = await (await client.get(f"/media/{media_id}/state")).get_json()
+    assert state["state"] == "ready", state
+    assert set(await bucket.keys()) == {key_of(state["url"]), key_of(state["preview_url"])}
+    video = await bucket.get(key_of(state["url"]))
+    assert b"Secret meeting" not in video
+    with av.open(io.BytesIO(video)) as container:
+        assert container.streams.video[0].codec_context.name == "h264"
+    served = await client.get(state["url"].removeprefix(BASE))
+    assert served.headers["Content-Type"] == "video/mp4"
+    assert await served.get_data() == video
+
+
+async def test_an_export_zips_the_files_of_the_bucket(
+    make_app: AppFactory, s3_server: S3Server, bucket: Bucket
+) -> None:
+    app = await make_app(**s3_server.settings(bucket.name))
+    _client, body = await uploaded(app)
+    services = services_of(app)
+    archive = await services.exports.archive(await account_id(app, "alice"))
+    try:
+        with zipfile.ZipFile(archive) as zipped:
+            name = f"media_attachments/{key_of(body['url'])}"
+            assert zipped.read(name) == await bucket.get(key_of(body["url"]))
+    finally:
+        archive.unlink()
+    # The downloaded copies were work files: none is left.
+    work = Path(services.settings.data_dir) / "tmp" / "s3"
+    assert not work.exists() or list(work.iterdir()) == []
 
 
 async def test_the_unattached_upload_sweep_empties_the_bucket(
@@ -207,17 +266,21 @@ async def test_migrate_copies_local_files_into_the_bucket_and_resumes(
     _client, body = await uploaded(local)
     files = {p.name: p.stat().st_size for p in (data_dir / "media").iterdir() if p.is_file()}
     assert set(files) == {key_of(body["url"]), key_of(body["preview_url"])}
+    # A video still waiting for its transcode goes along, to where S3 storage keeps sources.
+    (data_dir / "media-incoming").mkdir(exist_ok=True)
+    (data_dir / "media-incoming" / "4242.mov").write_bytes(b"not yet transcoded")
+    files["incoming/4242.mov"] = len(b"not yet transcoded")
     # One of them is already there with the wrong size (an upload cut off earlier).
     await bucket.put(key_of(body["url"]), b"half")
 
     first = gapo(data_dir, "media", "migrate", "--to", "s3", **s3_server.env(bucket.name))
     assert first.returncode == 0, first.stderr
-    assert "2 local file(s): 2 copied" in first.stdout
+    assert "3 local file(s): 3 copied" in first.stdout
     assert "GAPO_MEDIA_STORAGE=s3" in first.stdout
     assert await bucket.keys() == files
     second = gapo(data_dir, "media", "migrate", "--to", "s3", **s3_server.env(bucket.name))
     assert second.returncode == 0, second.stderr
-    assert "0 copied (0 bytes), 2 already in the bucket, 0 failed" in second.stdout
+    assert "0 copied (0 bytes), 3 already in the bucket, 0 failed" in second.stdout
 
     # Switched over, with the local folder gone: the same URLs serve from the bucket.
     for path in (data_dir / "media").iterdir():

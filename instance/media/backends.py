@@ -30,7 +30,9 @@ def s3_storage(settings: Settings) -> S3Storage:
 
 
 def local_storage(settings: Settings) -> LocalStorage:
-    return LocalStorage(settings.data_dir / "media", settings.base_url)
+    return LocalStorage(
+        settings.data_dir / "media", settings.base_url, settings.data_dir / "media-incoming"
+    )
 
 
 def open_storage(settings: Settings) -> MediaStorage:

@@ -44,6 +44,7 @@ from instance.media.storage import (
     media_type_of,
     new_key,
     valid_key,
+    valid_source,
 )
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,8 @@ CHUNK = 64 * 1024
 # A redirect to a public URL may be kept by the browser a day (the key never changes);
 # one to a signed URL no longer than half of the signature's life.
 PUBLIC_REDIRECT_AGE = 86400
+# Uploads waiting for their transcode, beside the served keys (which never contain a "/").
+SOURCES = "incoming/"
 # Codes that mean "no such object" rather than "the store is broken".
 MISSING = {"404", "NoSuchKey", "NotFound"}
 RANGE_REFUSED = {"416", "InvalidRange"}
@@ -160,6 +163,8 @@ class S3Storage(MediaUrls):
             raise
 
     def _object_headers(self, key: str) -> dict[str, str]:
+        if key.startswith(SOURCES):
+            return {"ContentType": "application/octet-stream"}
         return {
             "ContentType": media_type_of(key),
             "CacheControl": IMMUTABLE,
@@ -246,16 +251,42 @@ class S3Storage(MediaUrls):
             raise
 
     async def delete(self, key: str) -> None:
-        if not valid_key(key):
-            return
+        if valid_key(key):
+            await self._delete(key)
+
+    async def _delete(self, key: str) -> None:
         bucket = self.config.bucket
         # S3 answers 204 for a key that is not there: deleting twice is fine.
         await self._call("delete", lambda s3: s3.delete_object(Bucket=bucket, Key=key))
 
+    # --- uploads waiting for their transcode, so any worker on any machine can run it ---
+
+    async def keep_source(self, path: Path, name: str) -> None:
+        if not valid_source(name):
+            raise ValueError(f"not a source name: {name!r}")
+        await self.put_file(SOURCES + name, path)
+        await asyncio.to_thread(path.unlink, True)
+
+    def source(self, name: str) -> AbstractAsyncContextManager[Path | None]:
+        @asynccontextmanager
+        async def downloaded() -> AsyncIterator[Path | None]:
+            path = self.scratch()
+            try:
+                found = valid_source(name) and await self._download(SOURCES + name, path)
+                yield path if found else None
+            finally:
+                await asyncio.to_thread(path.unlink, True)
+
+        return downloaded()
+
+    async def drop_source(self, name: str) -> None:
+        if valid_source(name):
+            await self._delete(SOURCES + name)
+
     # --- reads ---
 
     async def size(self, key: str) -> int | None:
-        if not valid_key(key):
+        if not _ours(key):
             return None
         from botocore.exceptions import ClientError
 
@@ -299,7 +330,7 @@ class S3Storage(MediaUrls):
         return downloaded()
 
     async def _download(self, key: str, dest: Path) -> bool:
-        if not valid_key(key):
+        if not _ours(key):
             return False
         from botocore.exceptions import ClientError
 
@@ -375,6 +406,11 @@ async def _upload_part(
     return await s3.upload_part(
         Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=body
     )
+
+
+def _ours(key: str) -> bool:
+    """A key Gapo writes: a stored file, or a source under `incoming/`."""
+    return valid_key(key) or (key.startswith(SOURCES) and valid_source(key.removeprefix(SOURCES)))
 
 
 def _code(exc: Exception) -> str:

@@ -44,6 +44,8 @@ MEDIA_TYPES = {
 }
 EXTENSIONS = tuple(MEDIA_TYPES)
 KEY_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}\.(?:" + "|".join(EXTENSIONS) + r")$")
+# An upload waiting for its transcode: `<media id>.<the extension its bytes showed>`.
+SOURCE_RE = re.compile(r"^[0-9]{1,20}\.[a-z0-9]{1,8}$")
 # How long a browser may keep a file: a key never changes content.
 IMMUTABLE = "public, max-age=31536000, immutable"
 
@@ -125,6 +127,17 @@ class MediaStorage(Protocol):
         """Remove the file; removing a missing one is not an error."""
         ...
 
+    async def keep_source(self, path: Path, name: str) -> None:
+        """Keep an upload until its transcode job runs, wherever that runs; `path` is
+        consumed. Never served: sources are not keys."""
+        ...
+
+    def source(self, name: str) -> AbstractAsyncContextManager[Path | None]:
+        """The waiting upload as a local file while the context lasts; None when gone."""
+        ...
+
+    async def drop_source(self, name: str) -> None: ...
+
     async def usage(self) -> tuple[int, int]:
         """(bytes, files) stored: the admin dashboard's figure."""
         ...
@@ -134,6 +147,10 @@ class MediaStorage(Protocol):
 
 def valid_key(key: str) -> bool:
     return bool(KEY_RE.fullmatch(key))
+
+
+def valid_source(name: str) -> bool:
+    return bool(SOURCE_RE.fullmatch(name))
 
 
 def new_key(ext: str) -> str:
@@ -166,11 +183,13 @@ class MediaUrls:
 
 
 class LocalStorage(MediaUrls):
-    """Files under `<data_dir>/media/`, served by the app at `/media/<key>`."""
+    """Files under `<data_dir>/media/`, served by the app at `/media/<key>`; uploads waiting
+    for their transcode in `<data_dir>/media-incoming/` (never served)."""
 
-    def __init__(self, root: Path, base_url: str) -> None:
+    def __init__(self, root: Path, base_url: str, incoming: Path | None = None) -> None:
         super().__init__(base_url)
         self.root = root
+        self.incoming = incoming if incoming is not None else root.parent / "media-incoming"
 
     def _write(self, key: str, data: bytes) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
@@ -243,6 +262,29 @@ class LocalStorage(MediaUrls):
 
     async def usage(self) -> tuple[int, int]:
         return await asyncio.to_thread(disk_usage, self.root)
+
+    async def keep_source(self, path: Path, name: str) -> None:
+        if not valid_source(name):
+            raise ValueError(f"not a source name: {name!r}")
+
+        def move() -> None:
+            self.incoming.mkdir(parents=True, exist_ok=True)
+            shutil.move(path, self.incoming / name)
+
+        await asyncio.to_thread(move)
+
+    def source(self, name: str) -> AbstractAsyncContextManager[Path | None]:
+        @asynccontextmanager
+        async def the_file() -> AsyncIterator[Path | None]:
+            path = self.incoming / name
+            found = valid_source(name) and await asyncio.to_thread(path.is_file)
+            yield path if found else None
+
+        return the_file()
+
+    async def drop_source(self, name: str) -> None:
+        if valid_source(name):
+            await asyncio.to_thread((self.incoming / name).unlink, True)
 
     async def close(self) -> None:
         return None

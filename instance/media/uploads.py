@@ -6,8 +6,9 @@ animated GIF (which becomes a silent looping MP4 as on Mastodon), is probed at o
 file that only claims to be a video is refused in the answer, and then transcoded by a
 `media_transcode` job: those run one at a time (`transcode_workers`) under the job runner's
 cap for the pseudo-host `media:transcode`, so a burst of uploads queues instead of taking
-every core from web requests. The upload is kept under `<data_dir>/media-incoming/` until
-then: never served, never a client's file name.
+every core from web requests. The upload is kept by the storage until then (`keep_source`:
+`<data_dir>/media-incoming/`, or the bucket's `incoming/` so a worker on another machine can
+transcode it): never served, never a client's file name.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from instance.jobs.queue import JobQueue
 from instance.media import blurhash
 from instance.media.photos import process_photo
 from instance.media.sniff import Sniffed
-from instance.media.storage import MediaStorage
+from instance.media.storage import MediaStorage, valid_source
 from instance.media.video import probe, transcode
 from instance.media.views import MediaView, media_view
 from instance.pools import BoundedPool
@@ -147,7 +148,8 @@ class MediaUploads:
         self, values: dict[str, Any], path: Path, sniffed: Sniffed
     ) -> MediaView:
         source = f"{values['id']}.{sniffed.ext}"
-        await asyncio.to_thread(self._keep_incoming, path, source)
+        # Kept by the storage (the bucket, with S3), so a worker on another machine has it.
+        await self.storage.keep_source(path, source)
         values |= {"state": "processing", "media_type": "video/mp4", "source_key": source}
         async with self.db.transaction() as tx:
             await media_q.insert(tx, values)
@@ -155,10 +157,6 @@ class MediaUploads:
                 tx, MEDIA_TRANSCODE, {"media_id": values["id"]}, host=TRANSCODE_HOST
             )
         return await self._view(int(values["id"]))
-
-    def _keep_incoming(self, path: Path, name: str) -> None:
-        self.incoming.mkdir(parents=True, exist_ok=True)
-        shutil.move(path, self.incoming / name)
 
     async def _view(self, media_id: int) -> MediaView:
         row = await media_q.get(self.db, media_id)
@@ -190,17 +188,18 @@ class MediaUploads:
         row = await media_q.get(self.db, int(payload["media_id"]))
         if row is None or row["state"] != "processing" or not row["source_key"]:
             return  # removed meanwhile, or done by an earlier attempt
-        source = self.incoming / row["source_key"]
-        if not await asyncio.to_thread(source.is_file):
-            await media_q.update(
-                self.db, row["id"], {"state": "failed", "error": ProcessingFailed.message}
-            )
-            return
-        workdir = Path(await asyncio.to_thread(tempfile.mkdtemp, None, None, self.incoming))
-        try:
-            await self._transcode(row, source, workdir)
-        finally:
-            await asyncio.to_thread(shutil.rmtree, workdir, True)
+        async with self.storage.source(row["source_key"]) as source:
+            if source is None:
+                await media_q.update(
+                    self.db, row["id"], {"state": "failed", "error": ProcessingFailed.message}
+                )
+                return
+            await asyncio.to_thread(self.incoming.mkdir, parents=True, exist_ok=True)
+            workdir = Path(await asyncio.to_thread(tempfile.mkdtemp, None, None, self.incoming))
+            try:
+                await self._transcode(row, source, workdir)
+            finally:
+                await asyncio.to_thread(shutil.rmtree, workdir, True)
 
     async def _transcode(self, row: MediaRow, source: Path, workdir: Path) -> None:
         try:
@@ -216,7 +215,7 @@ class MediaUploads:
             await media_q.update(
                 self.db, row["id"], {"state": "failed", "error": exc.message, "source_key": None}
             )
-            await asyncio.to_thread(source.unlink, True)
+            await self.storage.drop_source(str(row["source_key"]))
             return
         size = await asyncio.to_thread(os.path.getsize, video.video)
         file_key = await self.storage.save_file(video.video, "mp4")
@@ -242,7 +241,7 @@ class MediaUploads:
                 "size": size,
             },
         )
-        await asyncio.to_thread(source.unlink, True)
+        await self.storage.drop_source(str(row["source_key"]))
 
     async def purge_job(self, payload: dict[str, Any], job: Row) -> None:
         """Delete the files of a deleted post, or of attachments an edit removed."""
@@ -251,10 +250,10 @@ class MediaUploads:
 
     async def delete_key(self, key: str) -> None:
         # A stored file, or a source still waiting for its transcode (its own name form).
-        await self.storage.delete(key)
-        name = Path(key).name
-        if name == key:
-            await asyncio.to_thread((self.incoming / name).unlink, True)
+        if valid_source(key):
+            await self.storage.drop_source(key)
+        else:
+            await self.storage.delete(key)
 
     async def unattached_job(self, payload: dict[str, Any], job: Row) -> None:
         """Remove uploads that no post took within a day (a recurring job)."""
