@@ -162,7 +162,7 @@ def cmd_media_migrate(settings: Settings, args: argparse.Namespace) -> int:
     from instance.media.migrate import migrate_to_s3
 
     if not settings.s3_bucket:
-        raise SystemExit("Set GAPO_S3_BUCKET (and the other GAPO_S3_* settings) first.")
+        raise ConfigError("set GAPO_S3_BUCKET (and the other GAPO_S3_* settings) first")
     local = local_storage(settings)
     root = local.root
 

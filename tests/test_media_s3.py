@@ -114,6 +114,9 @@ async def test_photo_lands_in_the_bucket_bare_and_is_streamed_then_deleted(
     assert await part.get_data() == stored[10:110]
     again = await client.get(body["url"].removeprefix(BASE), headers={"If-None-Match": f'"{key}"'})
     assert again.status_code == 304
+    # Pages still let a browser load media from Gapo's origin only.
+    policy = (await client.get("/")).headers["Content-Security-Policy"]
+    assert "img-src 'self' data: blob:;" in policy and s3_server.endpoint not in policy
 
     await services_of(app).uploads.delete_key(key)
     assert set(await bucket.keys()) == {thumb}
@@ -195,6 +198,10 @@ async def test_public_mode_redirects_to_the_public_url(
     answer = await client.get(body["url"].removeprefix(BASE))
     assert answer.status_code == 302
     assert answer.headers["Location"] == f"{public}/{key}"
+    # The admin chose the store: pages allow images and videos from it, and from no other.
+    policy = (await client.get("/")).headers["Content-Security-Policy"]
+    assert f"img-src 'self' {s3_server.endpoint} data:" in policy
+    assert f"media-src 'self' {s3_server.endpoint} blob:" in policy
     async with aiohttp.ClientSession() as http, http.get(answer.headers["Location"]) as got:
         assert got.status == 200
         assert got.headers["Content-Type"] == "image/jpeg"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from instance.config import Settings
 from instance.media.s3_storage import S3Settings, S3Storage
 from instance.media.storage import LocalStorage, MediaStorage
@@ -33,6 +35,22 @@ def local_storage(settings: Settings) -> LocalStorage:
     return LocalStorage(
         settings.data_dir / "media", settings.base_url, settings.data_dir / "media-incoming"
     )
+
+
+def reader_origins(settings: Settings) -> tuple[str, ...]:
+    """Origins a reader's browser is sent to for media besides Gapo's own: none unless the
+    admin chose to serve the bucket by redirect (the pages' CSP must then allow them)."""
+    if settings.media_storage != "s3" or settings.s3_serving == "proxy":
+        return ()
+    url = settings.s3_public_url if settings.s3_serving == "public" else settings.s3_endpoint_url
+    if not url:
+        # AWS's endpoints for the region: s3.<region>.amazonaws.com, <bucket>.s3.… .
+        return ("https://*.amazonaws.com",)
+    parts = urlsplit(url)
+    host = parts.netloc
+    if settings.s3_serving == "signed" and settings.s3_addressing == "virtual":
+        host = f"{settings.s3_bucket}.{host}"
+    return (f"{parts.scheme}://{host}",)
 
 
 def open_storage(settings: Settings) -> MediaStorage:
