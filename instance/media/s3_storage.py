@@ -385,11 +385,18 @@ class S3Storage(MediaUrls):
                 return await self._stream(key, None)
             return None
         content_range = answer.get("ContentRange")
+        body = answer["Body"]
+
+        async def release() -> None:
+            async with body:
+                pass
+
         return Streamed(
             status=206 if content_range else 200,
             length=int(answer["ContentLength"]),
             content_range=content_range,
-            chunks=self._chunks(answer["Body"]),
+            chunks=self._chunks(body),
+            release=release,
         )
 
     async def _chunks(self, body: Any) -> AsyncIterator[bytes]:

@@ -19,7 +19,7 @@ import os
 import re
 import secrets
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,6 +87,8 @@ class Streamed:
     length: int
     content_range: str | None
     chunks: AsyncIterator[bytes]
+    # Gives the store's connection back without reading the body (a HEAD request).
+    release: Callable[[], Awaitable[None]]
 
 
 Delivery = LocalFile | Redirect | Streamed

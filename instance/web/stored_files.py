@@ -31,7 +31,11 @@ async def stored_file(storage: MediaStorage, key: str, media_type: str) -> Respo
         response.headers["Cache-Control"] = f"private, max-age={delivery.max_age}"
         return response
     elif isinstance(delivery, Streamed):
-        response = Response(delivery.chunks, status=delivery.status, mimetype=media_type)
+        if request.method == "HEAD":
+            await delivery.release()
+            response = Response(b"", status=delivery.status, mimetype=media_type)
+        else:
+            response = Response(delivery.chunks, status=delivery.status, mimetype=media_type)
         response.headers["Content-Length"] = str(delivery.length)
         if delivery.content_range:
             response.headers["Content-Range"] = delivery.content_range
