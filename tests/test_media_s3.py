@@ -27,6 +27,7 @@ from quart.datastructures import FileStorage
 from quart.typing import TestClientProtocol as Client
 
 from instance.config import ConfigError
+from instance.jobs.runner import RetryLater
 from instance.media.s3_storage import S3Settings, S3Storage
 from instance.media.storage import StorageUnavailable
 from instance.media.uploads import MEDIA_TRANSCODE
@@ -158,6 +159,33 @@ async def test_a_video_waits_in_the_bucket_and_its_transcode_lands_there(
     served = await client.get(state["url"].removeprefix(BASE))
     assert served.headers["Content-Type"] == "video/mp4"
     assert await served.get_data() == video
+
+
+async def test_a_transcode_waits_for_a_store_that_is_down(
+    make_app: AppFactory, s3_server: S3Server, bucket: Bucket, tmp_path: Path
+) -> None:
+    data_dir = tmp_path / "shared"
+    app = await make_app(data_dir=data_dir, **s3_server.settings(bucket.name))
+    client = app.test_client()
+    await signup(client, "alice")
+    token = await csrf_of(client, "/")
+    response = await client.post(
+        "/media",
+        files={"file": FileStorage(io.BytesIO(small_mp4()), filename="clip.mov", name="file")},
+        headers={"X-CSRF-Token": token, "Accept": "application/json"},
+    )
+    assert response.status_code == 202
+    # A worker on the same database whose store does not answer.
+    down = await make_app(
+        data_dir=data_dir,
+        **s3_server.settings(bucket.name, s3_endpoint_url=f"http://127.0.0.1:{free_port()}"),
+    )
+    (job,) = await jobs(down, MEDIA_TRANSCODE)
+    with pytest.raises(RetryLater, match="media storage unavailable"):
+        await services_of(down).uploads.transcode_job(json.loads(job["payload"]), job)
+    state = await (await client.get(f"/media/{(await response.get_json())['id']}/state")).get_json()
+    assert state["state"] == "processing"  # not failed: the job runs again later
+    assert any(k.startswith("incoming/") for k in await bucket.keys())
 
 
 async def test_an_export_zips_the_files_of_the_bucket(

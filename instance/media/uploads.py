@@ -31,10 +31,11 @@ from instance.db.rows import MediaRow
 from instance.errors import N_, GapoError, NotFound
 from instance.ids import IdGenerator, now
 from instance.jobs.queue import JobQueue
+from instance.jobs.runner import RetryLater
 from instance.media import blurhash
 from instance.media.photos import process_photo
 from instance.media.sniff import Sniffed
-from instance.media.storage import MediaStorage, valid_source
+from instance.media.storage import MediaStorage, StorageUnavailable, valid_source
 from instance.media.video import probe, transcode
 from instance.media.views import MediaView, media_view
 from instance.pools import BoundedPool
@@ -185,6 +186,14 @@ class MediaUploads:
     # --- jobs ---
 
     async def transcode_job(self, payload: dict[str, Any], job: Row) -> None:
+        try:
+            await self._transcode_job(payload)
+        except StorageUnavailable as exc:
+            # The store is down: the job waits its turn on the retry schedule, the source
+            # stays where it is, and the log says why without a traceback.
+            raise RetryLater(str(exc)) from exc
+
+    async def _transcode_job(self, payload: dict[str, Any]) -> None:
         row = await media_q.get(self.db, int(payload["media_id"]))
         if row is None or row["state"] != "processing" or not row["source_key"]:
             return  # removed meanwhile, or done by an earlier attempt
@@ -245,8 +254,11 @@ class MediaUploads:
 
     async def purge_job(self, payload: dict[str, Any], job: Row) -> None:
         """Delete the files of a deleted post, or of attachments an edit removed."""
-        for key in payload.get("keys", []):
-            await self.delete_key(str(key))
+        try:
+            for key in payload.get("keys", []):
+                await self.delete_key(str(key))  # deleting twice is fine: a retry redoes all
+        except StorageUnavailable as exc:
+            raise RetryLater(str(exc)) from exc
 
     async def delete_key(self, key: str) -> None:
         # A stored file, or a source still waiting for its transcode (its own name form).
