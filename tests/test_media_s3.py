@@ -92,6 +92,11 @@ async def test_photo_lands_in_the_bucket_bare_and_is_streamed_then_deleted(
     key, thumb = key_of(body["url"]), key_of(body["preview_url"])
     assert set(await bucket.keys()) == {key, thumb}
     assert local_media(app) == []  # nothing of it on this machine's disk
+    # The admin dashboard's figure counts the bucket.
+    assert await services_of(app).media.storage.usage() == (
+        sum((await bucket.keys()).values()),
+        2,
+    )
 
     stored = await bucket.get(key)
     image = Image.open(io.BytesIO(stored))

@@ -16,6 +16,7 @@ from instance.db import jobs as jobs_q
 from instance.db import stats as stats_q
 from instance.db.rows import DayCountRow
 from instance.ids import first_id_at, now
+from instance.media.storage import StorageUnavailable
 
 DAYS = 30
 # Walking the media folder (or listing the bucket) reads every file's size: once every few minutes at most.
@@ -60,7 +61,11 @@ class DashboardService:
     async def _media(self) -> tuple[int, int]:
         if self._disk is not None and time.monotonic() - self._disk[0] < DISK_CACHE_SECONDS:
             return self._disk[1]
-        usage = await self.media_usage()
+        try:
+            usage = await self.media_usage()
+        except StorageUnavailable:
+            # A bucket that does not answer leaves the figure as it last was, not the page.
+            return self._disk[1] if self._disk is not None else (0, 0)
         self._disk = (time.monotonic(), usage)
         return usage
 
