@@ -334,9 +334,15 @@ async def test_migrate_copies_local_files_into_the_bucket_and_resumes(
     assert await served.get_data() == await bucket.get(key_of(body["url"]))
 
 
-async def test_migrate_says_what_is_missing(tmp_path: Path) -> None:
+async def test_migrate_says_what_is_missing_or_unreachable(
+    s3_server: S3Server, tmp_path: Path
+) -> None:
     done = gapo(tmp_path / "data", "media", "migrate", "--to", "s3")
-    assert done.returncode != 0 and "GAPO_S3_BUCKET" in done.stderr
+    assert done.returncode == 2 and "GAPO_S3_BUCKET" in done.stderr
+    env = s3_server.env("any") | {"GAPO_S3_ENDPOINT_URL": f"http://127.0.0.1:{free_port()}"}
+    down = gapo(tmp_path / "data", "media", "migrate", "--to", "s3", **env)
+    assert down.returncode == 2
+    assert "media storage unavailable" in down.stderr and "Traceback" not in down.stderr
 
 
 async def test_a_store_that_is_down_answers_503_not_500(make_app: AppFactory) -> None:
@@ -371,6 +377,10 @@ def test_s3_settings_are_checked(tmp_path: Path) -> None:
         make_settings(tmp_path, s3_serving="cdn")
     with pytest.raises(ConfigError, match="both"):
         make_settings(tmp_path, media_storage="s3", s3_bucket="b", s3_access_key="k")
+    with pytest.raises(ConfigError, match="GAPO_S3_SIGNED_SECONDS"):
+        make_settings(tmp_path, s3_signed_seconds=8 * 86400)
+    with pytest.raises(ConfigError, match="GAPO_S3_ADDRESSING"):
+        make_settings(tmp_path, s3_addressing="dns")
     with pytest.raises(ConfigError, match="GAPO_MEDIA_STORAGE"):
         make_settings(tmp_path, media_storage="nfs")
     assert make_settings(tmp_path).media_storage == "local"
