@@ -192,6 +192,43 @@ def cmd_media_prune(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(_with_services(settings, action))
 
 
+def cmd_media_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    from instance.media.backends import local_storage, s3_storage
+    from instance.media.migrate import migrate_to_s3
+
+    if not settings.s3_bucket:
+        raise ConfigError("set GAPO_S3_BUCKET (and the other GAPO_S3_* settings) first")
+    local = local_storage(settings)
+    root = local.root
+
+    async def run() -> int:
+        target = s3_storage(settings)
+        try:
+            report = await migrate_to_s3(root, target, progress=print, incoming=local.incoming)
+        finally:
+            await target.close()
+        print(
+            f"{report.found} local file(s): {report.copied} copied "
+            f"({report.bytes_copied} bytes), {report.already} already in the bucket, "
+            f"{len(report.failed)} failed."
+        )
+        if not report.complete:
+            print("Run the command again to retry the failed files.")
+            return 1
+        if settings.media_storage != "s3":
+            print(
+                "All files are in the bucket. Now set GAPO_MEDIA_STORAGE=s3 (keeping the "
+                "GAPO_S3_* settings) on every web process and worker, restart them, then run "
+                "this command once more to copy what was stored meanwhile. Keep "
+                f"{root} until the instance has served from the bucket for a while."
+            )
+        else:
+            print("All files are in the bucket; GAPO_MEDIA_STORAGE is already s3.")
+        return 0
+
+    return asyncio.run(run())
+
+
 def _domain_action(blocked: bool) -> Callable[[Settings, argparse.Namespace], int]:
     def run(settings: Settings, args: argparse.Namespace) -> int:
         async def action(services: Any) -> int:
@@ -298,6 +335,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="not viewed for this many days (GAPO_REMOTE_MEDIA_DAYS)",
     )
     prune.set_defaults(func=cmd_media_prune)
+    move = media.add_parser("migrate", help="copy the local media files into the S3 bucket")
+    move.add_argument("--to", choices=["s3"], required=True, help="where to copy them")
+    move.set_defaults(func=cmd_media_migrate)
 
     domain = commands.add_parser("domain", help="block or unblock a remote domain").add_subparsers(
         dest="domain_command", required=True

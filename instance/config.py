@@ -67,6 +67,36 @@ def _check_time_zone(name: str) -> None:
         raise ConfigError(f"GAPO_DEFAULT_TIME_ZONE is not an IANA time zone: {name!r}") from exc
 
 
+MEDIA_STORAGES = ("local", "s3")
+S3_SERVING = ("proxy", "public", "signed")
+S3_ADDRESSING = ("path", "virtual")
+# AWS caps a presigned URL at 7 days.
+MAX_SIGNED_SECONDS = 7 * 86400
+
+
+def _check_media_storage(settings: Settings) -> None:
+    if settings.media_storage not in MEDIA_STORAGES:
+        raise ConfigError(f"GAPO_MEDIA_STORAGE must be local or s3, not {settings.media_storage!r}")
+    if settings.s3_serving not in S3_SERVING:
+        raise ConfigError(f"GAPO_S3_SERVING must be one of {', '.join(S3_SERVING)}")
+    if settings.s3_addressing not in S3_ADDRESSING:
+        raise ConfigError("GAPO_S3_ADDRESSING must be path or virtual")
+    if not 1 <= settings.s3_signed_seconds <= MAX_SIGNED_SECONDS:
+        raise ConfigError(f"GAPO_S3_SIGNED_SECONDS must be between 1 and {MAX_SIGNED_SECONDS}")
+    public = settings.s3_public_url.rstrip("/")
+    if public and urlsplit(public).scheme not in ("http", "https"):
+        raise ConfigError(f"GAPO_S3_PUBLIC_URL must be an http(s) URL, not {public!r}")
+    object.__setattr__(settings, "s3_public_url", public)
+    if settings.media_storage != "s3":
+        return
+    if not settings.s3_bucket:
+        raise ConfigError("GAPO_MEDIA_STORAGE=s3 needs GAPO_S3_BUCKET")
+    if settings.s3_serving == "public" and not public:
+        raise ConfigError("GAPO_S3_SERVING=public needs GAPO_S3_PUBLIC_URL")
+    if bool(settings.s3_access_key) != bool(settings.s3_secret_key):
+        raise ConfigError("set both GAPO_S3_ACCESS_KEY and GAPO_S3_SECRET_KEY, or neither")
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything an admin can set. Field name `x` is env var `GAPO_X` and TOML key `x`."""
@@ -153,6 +183,23 @@ class Settings:
     # Cached copies of remote files not viewed for this many days are dropped (the row
     # stays; the file is fetched again when someone looks).
     remote_media_days: int = 30
+    # Where media files live (docs/scale-out.md, "Object storage"): "local" (data_dir/media)
+    # or "s3", an S3-compatible bucket (AWS S3, MinIO, Garage…) shared by every machine.
+    media_storage: str = "local"
+    s3_endpoint_url: str = ""  # empty: AWS S3 in s3_region
+    s3_bucket: str = ""
+    s3_region: str = "us-east-1"
+    # Empty keys: botocore's own chain (AWS_* variables, an instance role).
+    s3_access_key: str = ""
+    s3_secret_key: str = ""
+    # "path" (https://endpoint/bucket/key: MinIO, Garage) or "virtual" (bucket.endpoint).
+    s3_addressing: str = "path"
+    # How a reader gets a file: "proxy" (Gapo streams it: the reader's browser talks only to
+    # Gapo, the private default), "public" (a redirect to s3_public_url/key) or "signed"
+    # (a redirect to a presigned URL valid s3_signed_seconds).
+    s3_serving: str = "proxy"
+    s3_public_url: str = ""
+    s3_signed_seconds: int = 3600
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -192,6 +239,7 @@ class Settings:
         _check_time_zone(self.default_time_zone)
         if self.redis_url and urlsplit(self.redis_url).scheme not in ("redis", "rediss", "unix"):
             raise ConfigError("GAPO_REDIS_URL must be a redis://, rediss:// or unix:// URL")
+        _check_media_storage(self)
         parts = urlsplit(self.base_url)
         if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/"):
             raise ConfigError(

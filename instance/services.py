@@ -55,9 +55,9 @@ from instance.jobs.housekeeping import HOUSEKEEPING, HOUSEKEEPING_INTERVAL, Hous
 from instance.jobs.queue import JobQueue
 from instance.jobs.runner import JobHandler, JobRunner
 from instance.jobs.unix_wakeup import UnixSocketWakeup, wake_dir
+from instance.media.backends import open_storage
 from instance.media.remote import RemoteMedia
 from instance.media.service import MediaService
-from instance.media.storage import LocalStorage
 from instance.media.uploads import (
     MEDIA_PURGE,
     MEDIA_TRANSCODE,
@@ -194,6 +194,7 @@ class Services:
     async def close(self) -> None:
         await self.runner.stop()
         await self.fetcher.close()
+        await self.media.storage.close()
         await self.db.close()
         await self.shared.close()
         self.password_pool.shutdown()
@@ -293,7 +294,8 @@ async def open_services(settings: Settings) -> Services:
     # Transcodes come from jobs, which the runner starts at most `transcode_workers` at a
     # time; the queue bound is never the limit there.
     video_pool = BoundedPool("video", settings.transcode_workers, 64)
-    storage = LocalStorage(settings.data_dir / "media", settings.base_url)
+    # The local media folder, or an S3-compatible bucket (docs/scale-out.md).
+    storage = open_storage(settings)
     media = MediaService(storage, image_pool)
     remote_media = RemoteMedia(db, storage, fetcher, image_pool, refused=blocked_hosts.is_blocked)
     housekeeping = Housekeeping(
@@ -466,7 +468,7 @@ async def open_services(settings: Settings) -> Services:
         moderation=moderation,
         site=site,
         site_admin=SiteAdmin(db, site, accounts, moderation),
-        dashboard=DashboardService(db, federation_admin, settings.data_dir / "media"),
+        dashboard=DashboardService(db, federation_admin, storage.usage),
         reports=reports,
         report_queue=ReportQueue(db, moderation, reports),
         moves=AccountMoves(

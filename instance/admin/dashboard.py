@@ -3,12 +3,10 @@ queue's depth by kind, failing hosts and the disk used by media files."""
 
 from __future__ import annotations
 
-import asyncio
-import os
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
 from instance.admin.charts import Chart, bar_chart
 from instance.admin.federation import FederationAdmin, HostHealthView
@@ -18,9 +16,10 @@ from instance.db import jobs as jobs_q
 from instance.db import stats as stats_q
 from instance.db.rows import DayCountRow
 from instance.ids import first_id_at, now
+from instance.media.storage import StorageUnavailable
 
 DAYS = 30
-# Walking the media folder reads every file's size: once every few minutes at most.
+# Walking the media folder (or listing the bucket) reads every file's size: once every few minutes at most.
 DISK_CACHE_SECONDS = 300
 
 
@@ -46,29 +45,27 @@ def _days(rows: list[DayCountRow], first_day: int) -> list[tuple[str, int]]:
     return points
 
 
-def _disk_usage(root: Path) -> tuple[int, int]:
-    total = files = 0
-    for folder, _dirs, names in os.walk(root):
-        for name in names:
-            try:
-                total += os.stat(os.path.join(folder, name)).st_size
-                files += 1
-            except OSError:
-                continue  # removed while we walked
-    return total, files
-
-
 class DashboardService:
-    def __init__(self, db: Database, federation: FederationAdmin, media_root: Path) -> None:
+    def __init__(
+        self,
+        db: Database,
+        federation: FederationAdmin,
+        media_usage: Callable[[], Awaitable[tuple[int, int]]],
+    ) -> None:
         self.db = db
         self.federation = federation
-        self.media_root = media_root
+        # `MediaStorage.usage`: a walk of the media folder, or a listing of the bucket.
+        self.media_usage = media_usage
         self._disk: tuple[float, tuple[int, int]] | None = None
 
     async def _media(self) -> tuple[int, int]:
         if self._disk is not None and time.monotonic() - self._disk[0] < DISK_CACHE_SECONDS:
             return self._disk[1]
-        usage = await asyncio.to_thread(_disk_usage, self.media_root)
+        try:
+            usage = await self.media_usage()
+        except StorageUnavailable:
+            # A bucket that does not answer leaves the figure as it last was, not the page.
+            return self._disk[1] if self._disk is not None else (0, 0)
         self._disk = (time.monotonic(), usage)
         return usage
 

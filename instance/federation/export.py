@@ -32,7 +32,7 @@ from instance.db import accounts as accounts_q
 from instance.db import posts as posts_q
 from instance.db.rows import AccountRow
 from instance.errors import NotFound
-from instance.media.storage import LocalStorage
+from instance.media.storage import MediaStorage
 from instance.outbound import to_ap
 from instance.outbound.actor_keys import ActorKeys
 from instance.outbound.note_documents import NoteDocuments
@@ -51,7 +51,7 @@ class AccountExport:
         db: Database,
         notes: NoteDocuments,
         keys: ActorKeys,
-        storage: LocalStorage,
+        storage: MediaStorage,
         work_dir: Path,
         host: str,
     ) -> None:
@@ -83,12 +83,15 @@ class AccountExport:
             "blocked_accounts.csv": await self._csv("blocks", account_id),
             "muted_accounts.csv": await self._csv("mutes", account_id),
         }
-        files = {
-            f"media_attachments/{k}": path
-            for k in await export_q.media_keys(self.db, account_id)
-            if (path := self.storage.path_for(k)) is not None
-        }
-        return await asyncio.to_thread(_write_zip, self.work_dir, texts, files)
+        # Local files are zipped where they are; a bucket's are downloaded for the zip's
+        # writing and removed after it.
+        async with contextlib.AsyncExitStack() as copies:
+            files: dict[str, Path] = {}
+            for k in await export_q.media_keys(self.db, account_id):
+                path = await copies.enter_async_context(self.storage.local_copy(k))
+                if path is not None:
+                    files[f"media_attachments/{k}"] = path
+            return await asyncio.to_thread(_write_zip, self.work_dir, texts, files)
 
     async def _outbox(self, account: AccountRow) -> dict[str, Any]:
         items: list[dict[str, Any]] = []

@@ -39,7 +39,7 @@ from instance.db.rows import RemoteFileRow
 from instance.ids import now
 from instance.media.remote_images import OUTPUT_EXT, OUTPUT_TYPE, NotAnImage, reencode
 from instance.media.sniff import sniff
-from instance.media.storage import LocalStorage
+from instance.media.storage import MediaStorage
 from instance.pools import BoundedPool
 
 log = logging.getLogger(__name__)
@@ -61,9 +61,9 @@ HEAD_BYTES = 4096
 
 @dataclass(frozen=True)
 class Served:
-    """A cached file to send: where it is and what it is (from its bytes)."""
+    """A cached file to send: its storage key and what it is (from its bytes)."""
 
-    path: Path
+    key: str
     media_type: str
 
 
@@ -71,7 +71,7 @@ class RemoteMedia:
     def __init__(
         self,
         db: Database,
-        storage: LocalStorage,
+        storage: MediaStorage,
         fetcher: Fetcher,
         pool: BoundedPool,
         *,
@@ -98,7 +98,7 @@ class RemoteMedia:
         if row is None:
             return None
         ts = now()
-        served = self._cached(row)
+        served = await self._cached(row)
         if served is not None:
             if (row["last_used_at"] or 0) < ts - self.touch_every:
                 await media_q.update_remote_file(self.db, url_hash, {"last_used_at": ts})
@@ -113,11 +113,13 @@ class RemoteMedia:
         # Shielded: a reader who goes away does not cancel the fetch the others wait on.
         return await asyncio.shield(task)
 
-    def _cached(self, row: RemoteFileRow) -> Served | None:
+    async def _cached(self, row: RemoteFileRow) -> Served | None:
         if not row["file_key"] or not row["media_type"]:
             return None
-        path = self.storage.path_for(row["file_key"])
-        return Served(path, row["media_type"]) if path is not None else None
+        # Checked, not trusted: a copy whose file went missing is fetched again.
+        if not await self.storage.exists(row["file_key"]):
+            return None
+        return Served(row["file_key"], row["media_type"])
 
     async def _fetch(self, row: RemoteFileRow) -> Served | None:
         url_hash = row["url_hash"]
@@ -126,7 +128,7 @@ class RemoteMedia:
         fresh = await media_q.remote_file(self.db, url_hash)
         if fresh is None:
             return None
-        if (served := self._cached(fresh)) is not None:
+        if (served := await self._cached(fresh)) is not None:
             return served
         if fresh["failed_at"] is not None and fresh["failed_at"] > now() - self.retry_after:
             return None
@@ -164,8 +166,7 @@ class RemoteMedia:
         )
         if old_key and old_key != key:
             await self.storage.delete(old_key)  # a copy whose file had gone missing
-        path = self.storage.path_for(key)
-        return Served(path, media_type) if path is not None else None
+        return Served(key, media_type)
 
     async def _download(self, url: str, scratch: Path) -> tuple[str, str, int]:
         """Fetch, check and store one file; returns (key, media type, size)."""

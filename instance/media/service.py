@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from instance.media.images import OUTPUT_EXT, ImageKind, process_image
-from instance.media.storage import LocalStorage
+from instance.media.storage import MediaStorage
 from instance.pools import BoundedPool
 
 
 class MediaService:
-    def __init__(self, storage: LocalStorage, pool: BoundedPool) -> None:
+    def __init__(self, storage: MediaStorage, pool: BoundedPool) -> None:
         self.storage = storage
         self.pool = pool
 

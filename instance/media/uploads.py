@@ -6,14 +6,17 @@ animated GIF (which becomes a silent looping MP4 as on Mastodon), is probed at o
 file that only claims to be a video is refused in the answer, and then transcoded by a
 `media_transcode` job: those run one at a time (`transcode_workers`) under the job runner's
 cap for the pseudo-host `media:transcode`, so a burst of uploads queues instead of taking
-every core from web requests. The upload is kept under `<data_dir>/media-incoming/` until
-then: never served, never a client's file name.
+every core from web requests. The upload is kept by the storage until then (`keep_source`:
+`<data_dir>/media-incoming/`, or the bucket's `incoming/` so a worker on another machine can
+transcode it): never served, never a client's file name.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -28,10 +31,11 @@ from instance.db.rows import MediaRow
 from instance.errors import N_, GapoError, NotFound
 from instance.ids import IdGenerator, now
 from instance.jobs.queue import JobQueue
+from instance.jobs.runner import RetryLater
 from instance.media import blurhash
 from instance.media.photos import process_photo
 from instance.media.sniff import Sniffed
-from instance.media.storage import LocalStorage
+from instance.media.storage import MediaStorage, StorageUnavailable, valid_source
 from instance.media.video import probe, transcode
 from instance.media.views import MediaView, media_view
 from instance.pools import BoundedPool
@@ -59,7 +63,7 @@ class MediaUploads:
         self,
         db: Database,
         ids: IdGenerator,
-        storage: LocalStorage,
+        storage: MediaStorage,
         urls: LocalUrls,
         queue: JobQueue,
         *,
@@ -107,8 +111,15 @@ class MediaUploads:
                     values |= {"kind": "gifv", "width": photo.width, "height": photo.height}
                     values["blurhash"] = photo.blurhash
                     return await self._queue_transcode(values, path, sniffed)
+                # Measured here: the store consumes the file, and asking it costs a trip.
+                size = await asyncio.to_thread(os.path.getsize, photo.original)
                 original = await self.storage.save_file(photo.original, photo.original_ext)
-                thumb = await self.storage.save_file(photo.thumbnail, photo.thumbnail_ext)
+                try:
+                    thumb = await self.storage.save_file(photo.thumbnail, photo.thumbnail_ext)
+                except BaseException:
+                    with contextlib.suppress(GapoError):
+                        await self.storage.delete(original)  # no file without its row
+                    raise
             finally:
                 await asyncio.to_thread(shutil.rmtree, workdir, True)
             values |= {
@@ -120,7 +131,7 @@ class MediaUploads:
                 "width": photo.width,
                 "height": photo.height,
                 "blurhash": photo.blurhash,
-                "size": await asyncio.to_thread(self._size, original),
+                "size": size,
             }
             await media_q.insert(self.db, values)
             return await self._view(media_id)
@@ -138,7 +149,8 @@ class MediaUploads:
         self, values: dict[str, Any], path: Path, sniffed: Sniffed
     ) -> MediaView:
         source = f"{values['id']}.{sniffed.ext}"
-        await asyncio.to_thread(self._keep_incoming, path, source)
+        # Kept by the storage (the bucket, with S3), so a worker on another machine has it.
+        await self.storage.keep_source(path, source)
         values |= {"state": "processing", "media_type": "video/mp4", "source_key": source}
         async with self.db.transaction() as tx:
             await media_q.insert(tx, values)
@@ -146,14 +158,6 @@ class MediaUploads:
                 tx, MEDIA_TRANSCODE, {"media_id": values["id"]}, host=TRANSCODE_HOST
             )
         return await self._view(int(values["id"]))
-
-    def _keep_incoming(self, path: Path, name: str) -> None:
-        self.incoming.mkdir(parents=True, exist_ok=True)
-        shutil.move(path, self.incoming / name)
-
-    def _size(self, key: str) -> int:
-        found = self.storage.path_for(key)
-        return found.stat().st_size if found else 0
 
     async def _view(self, media_id: int) -> MediaView:
         row = await media_q.get(self.db, media_id)
@@ -182,20 +186,29 @@ class MediaUploads:
     # --- jobs ---
 
     async def transcode_job(self, payload: dict[str, Any], job: Row) -> None:
+        try:
+            await self._transcode_job(payload)
+        except StorageUnavailable as exc:
+            # The store is down: the job waits its turn on the retry schedule, the source
+            # stays where it is, and the log says why without a traceback.
+            raise RetryLater(str(exc)) from exc
+
+    async def _transcode_job(self, payload: dict[str, Any]) -> None:
         row = await media_q.get(self.db, int(payload["media_id"]))
         if row is None or row["state"] != "processing" or not row["source_key"]:
             return  # removed meanwhile, or done by an earlier attempt
-        source = self.incoming / row["source_key"]
-        if not await asyncio.to_thread(source.is_file):
-            await media_q.update(
-                self.db, row["id"], {"state": "failed", "error": ProcessingFailed.message}
-            )
-            return
-        workdir = Path(await asyncio.to_thread(tempfile.mkdtemp, None, None, self.incoming))
-        try:
-            await self._transcode(row, source, workdir)
-        finally:
-            await asyncio.to_thread(shutil.rmtree, workdir, True)
+        async with self.storage.source(row["source_key"]) as source:
+            if source is None:
+                await media_q.update(
+                    self.db, row["id"], {"state": "failed", "error": ProcessingFailed.message}
+                )
+                return
+            await asyncio.to_thread(self.incoming.mkdir, parents=True, exist_ok=True)
+            workdir = Path(await asyncio.to_thread(tempfile.mkdtemp, None, None, self.incoming))
+            try:
+                await self._transcode(row, source, workdir)
+            finally:
+                await asyncio.to_thread(shutil.rmtree, workdir, True)
 
     async def _transcode(self, row: MediaRow, source: Path, workdir: Path) -> None:
         try:
@@ -211,10 +224,16 @@ class MediaUploads:
             await media_q.update(
                 self.db, row["id"], {"state": "failed", "error": exc.message, "source_key": None}
             )
-            await asyncio.to_thread(source.unlink, True)
+            await self.storage.drop_source(str(row["source_key"]))
             return
+        size = await asyncio.to_thread(os.path.getsize, video.video)
         file_key = await self.storage.save_file(video.video, "mp4")
-        poster = await self.storage.save_file(video.poster, "jpg")
+        try:
+            poster = await self.storage.save_file(video.poster, "jpg")
+        except BaseException:
+            with contextlib.suppress(GapoError):
+                await self.storage.delete(file_key)  # the job's retry transcodes again
+            raise
         await media_q.update(
             self.db,
             row["id"],
@@ -228,23 +247,25 @@ class MediaUploads:
                 "height": video.height,
                 "duration": video.duration,
                 "blurhash": video.blurhash or row["blurhash"],
-                "size": await asyncio.to_thread(self._size, file_key),
+                "size": size,
             },
         )
-        await asyncio.to_thread(source.unlink, True)
+        await self.storage.drop_source(str(row["source_key"]))
 
     async def purge_job(self, payload: dict[str, Any], job: Row) -> None:
         """Delete the files of a deleted post, or of attachments an edit removed."""
-        for key in payload.get("keys", []):
-            await self.delete_key(str(key))
+        try:
+            for key in payload.get("keys", []):
+                await self.delete_key(str(key))  # deleting twice is fine: a retry redoes all
+        except StorageUnavailable as exc:
+            raise RetryLater(str(exc)) from exc
 
     async def delete_key(self, key: str) -> None:
-        if self.storage.path_for(key) is not None:
+        # A stored file, or a source still waiting for its transcode (its own name form).
+        if valid_source(key):
+            await self.storage.drop_source(key)
+        else:
             await self.storage.delete(key)
-        else:  # a source still waiting for its transcode
-            name = Path(key).name
-            if name == key:
-                await asyncio.to_thread((self.incoming / name).unlink, True)
 
     async def unattached_job(self, payload: dict[str, Any], job: Row) -> None:
         """Remove uploads that no post took within a day (a recurring job)."""

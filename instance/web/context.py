@@ -16,6 +16,7 @@ from instance import i18n
 from instance.accounts.views import AccountView
 from instance.config import Settings
 from instance.errors import CsrfFailed, NotAuthenticated
+from instance.media.backends import reader_origins
 from instance.posts.languages import POST_LANGUAGES
 from instance.services import Services
 from instance.web import times
@@ -53,9 +54,18 @@ SECURITY_HEADERS: tuple[tuple[str, str], ...] = (
 
 def security_headers_for(settings: Settings) -> tuple[tuple[str, str], ...]:
     """The headers every answer gets unless it sets its own, in the order they are added."""
+    headers = SECURITY_HEADERS
+    if stores := reader_origins(settings):
+        # Media served by redirect to the bucket (GAPO_S3_SERVING public or signed): the
+        # admin chose to let browsers load files from there, and only from there.
+        sources = " ".join(stores)
+        policy = CONTENT_SECURITY_POLICY.replace(
+            "img-src 'self'", f"img-src 'self' {sources}"
+        ).replace("media-src 'self'", f"media-src 'self' {sources}")
+        headers = (("Content-Security-Policy", policy), *SECURITY_HEADERS[1:])
     if settings.secure_cookies:
-        return (*SECURITY_HEADERS, ("Strict-Transport-Security", STRICT_TRANSPORT_SECURITY))
-    return SECURITY_HEADERS
+        return (*headers, ("Strict-Transport-Security", STRICT_TRANSPORT_SECURITY))
+    return headers
 
 
 def add_vary(response: Response, name: str) -> None:

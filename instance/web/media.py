@@ -12,32 +12,19 @@ import asyncio
 import json
 from typing import Any
 
-from quart import Blueprint, send_file
+from quart import Blueprint
 from quart.wrappers import Response
 
 from instance.errors import N_, NotFound, ValidationFailed
 from instance.i18n import gettext
+from instance.media.storage import IMMUTABLE, media_type_of, valid_key
 from instance.media.views import MediaView
 from instance.posts.service import parse_focus
 from instance.web.context import require_user, services, settings
+from instance.web.stored_files import stored_file
 from instance.web.upload_stream import UploadLimits, read_streamed_form
 
 blueprint = Blueprint("media", __name__)
-
-MEDIA_TYPES = {
-    "webp": "image/webp",
-    "png": "image/png",
-    "jpg": "image/jpeg",
-    "gif": "image/gif",
-    "avif": "image/avif",
-    "heic": "image/heic",
-    "mp4": "video/mp4",
-    "webm": "video/webm",
-    "mp3": "audio/mpeg",
-    "ogg": "audio/ogg",
-    "m4a": "audio/mp4",
-}
-IMMUTABLE = "public, max-age=31536000, immutable"
 
 
 def upload_limits(max_files: int) -> UploadLimits:
@@ -99,14 +86,11 @@ async def state(media_id: int) -> Response:
 
 @blueprint.get("/media/<key>")
 async def serve(key: str) -> Response:
-    # path_for refuses anything outside the key alphabet (no dots, no slashes): no traversal.
-    path = services().media.storage.path_for(key)
-    if path is None:
+    # Anything outside the key alphabet (no dots, no slashes) is refused: no traversal.
+    if not valid_key(key):
         raise NotFound()
-    ext = key.rsplit(".", 1)[1]
-    response = await send_file(path, mimetype=MEDIA_TYPES[ext], conditional=True)
-    response.headers["Cache-Control"] = IMMUTABLE
-    response.headers["Content-Disposition"] = f'inline; filename="{key}"'
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Accept-Ranges"] = "bytes"
+    response = await stored_file(services().media.storage, key, media_type_of(key))
+    if response.status_code != 302:
+        response.headers["Cache-Control"] = IMMUTABLE
+        response.headers["Content-Disposition"] = f'inline; filename="{key}"'
     return response

@@ -7,11 +7,12 @@ bytes, never a peer's word, and `nosniff`, so a browser cannot be talked into ru
 
 from __future__ import annotations
 
-from quart import Blueprint, send_file
+from quart import Blueprint
 from quart.wrappers import Response
 
 from instance.errors import NotFound
 from instance.web.context import services
+from instance.web.stored_files import stored_file
 
 blueprint = Blueprint("media_proxy", __name__)
 
@@ -25,8 +26,8 @@ async def serve(url_hash: str) -> Response:
     served = await services().remote_media.open(url_hash)
     if served is None:
         raise NotFound()
-    response = await send_file(served.path, mimetype=served.media_type, conditional=True)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = f"public, max-age={MAX_AGE}"
-    response.headers["Content-Disposition"] = "inline"
+    response = await stored_file(services().remote_media.storage, served.key, served.media_type)
+    if response.status_code != 302:
+        response.headers["Cache-Control"] = f"public, max-age={MAX_AGE}"
+        response.headers["Content-Disposition"] = "inline"
     return response
