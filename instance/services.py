@@ -221,7 +221,7 @@ async def open_services(settings: Settings) -> Services:
     relationship_writer = RelationshipWriter(db, ids, outbox, urls, notifications=notifier)
     note_documents = NoteDocuments(urls)
     mutes = MuteService(db, ids)
-    moved = MovedAccounts(db, queue, relationship_writer, urls, mutes)
+    moved = MovedAccounts(db, queue, relationship_writer, urls, mutes, notifier)
     post_writer = PostWriter(
         db,
         ids,
