@@ -148,6 +148,7 @@ class Services:
     media: MediaService
     uploads: MediaUploads
     upload_limiter: RateLimiter
+    export_limiter: RateLimiter
     remote_media: RemoteMedia
     image_pool: BoundedPool
     video_pool: BoundedPool
@@ -409,6 +410,7 @@ async def open_services(settings: Settings) -> Services:
         media=media,
         uploads=uploads,
         upload_limiter=RateLimiter(settings.uploads_per_30min, 1800),
+        export_limiter=RateLimiter(1, settings.export_interval_minutes * 60),
         remote_media=remote_media,
         image_pool=image_pool,
         video_pool=video_pool,
