@@ -214,8 +214,17 @@ async def open_services(settings: Settings) -> Services:
     queue = JobQueue(ids, UnixSocketWakeup(wake_dir(settings.data_dir)))
     outbox = Outbox(queue)
     fanout = FanOut(queue)
+    host_changes = AccountChanges(host_blocks_path(settings.data_dir))
+    # One answer to "is this host refused" (blocks and the allowlist mode) for the inbox,
+    # the deliveries, remote media and every document fetched (third hosts included).
+    blocked_hosts = BlockedHosts(db, host_changes)
     actors = RemoteActors(
-        db, ids, fetcher, urls, KeySigner(instance_key["key_id"], instance_key["private_pem"])
+        db,
+        ids,
+        fetcher,
+        urls,
+        KeySigner(instance_key["key_id"], instance_key["private_pem"]),
+        refused=blocked_hosts.is_blocked,
     )
     notifier = Notifier(ids)
     relationships = Relationships(db)
@@ -248,10 +257,6 @@ async def open_services(settings: Settings) -> Services:
         reports=reports,
         moves=moved,
     )
-    host_changes = AccountChanges(host_blocks_path(settings.data_dir))
-    # One answer to "is this host refused" (blocks and the allowlist mode) for the inbox,
-    # the deliveries and remote media.
-    blocked_hosts = BlockedHosts(db, host_changes)
     inbox = InboxService(
         federation,
         queue,
