@@ -16,6 +16,7 @@ from instance.accounts.service import AccountService
 from instance.accounts.sessions import SessionService
 from instance.accounts.signup_limits import SignupLimits
 from instance.accounts.site import SiteSettings, site_changes_path
+from instance.admin.allowlist import Allowlist
 from instance.admin.dashboard import DashboardService
 from instance.admin.federation import FederationAdmin
 from instance.admin.moderation import Moderation
@@ -144,6 +145,7 @@ class Services:
     tags: TagFeed
     notifications: NotificationService
     federation_admin: FederationAdmin
+    allowlist: Allowlist
     mutes: MuteService
     media: MediaService
     uploads: MediaUploads
@@ -410,6 +412,7 @@ async def open_services(settings: Settings) -> Services:
         tags=TagFeed(db, urls),
         notifications=NotificationService(db),
         federation_admin=federation_admin,
+        allowlist=Allowlist(federation_admin),
         mutes=mutes,
         profiles=profiles,
         media=media,
