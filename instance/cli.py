@@ -241,6 +241,40 @@ def _domain_action(blocked: bool) -> Callable[[Settings, argparse.Namespace], in
     return run
 
 
+def _allow_action(allowed: bool) -> Callable[[Settings, argparse.Namespace], int]:
+    def run(settings: Settings, args: argparse.Namespace) -> int:
+        async def action(services: Any) -> int:
+            name = await services.allowlist.allow_domain(args.domain, allowed)
+            print(f"{name} is {'on' if allowed else 'off'} the allowlist.")
+            return 0
+
+        return asyncio.run(_with_services(settings, action))
+
+    return run
+
+
+def cmd_domain_allowlist(settings: Settings, args: argparse.Namespace) -> int:
+    async def action(services: Any) -> int:
+        for name in await services.allowlist.domains():
+            print(name)
+        return 0
+
+    return asyncio.run(_with_services(settings, action))
+
+
+def cmd_domain_mode(settings: Settings, args: argparse.Namespace) -> int:
+    async def action(services: Any) -> int:
+        if args.mode:
+            await services.allowlist.set_mode(args.mode)
+        mode = await services.allowlist.mode()
+        print(f"Federation mode: {mode}.")
+        if mode == "allowlist" and not await services.allowlist.domains():
+            print("The allowlist is empty: no other server federates.", file=sys.stderr)
+        return 0
+
+    return asyncio.run(_with_services(settings, action))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gapo", description="Run and administer a Gapo instance.")
     parser.add_argument("--config", help="a TOML settings file (also GAPO_CONFIG)")
@@ -346,6 +380,17 @@ def build_parser() -> argparse.ArgumentParser:
         sub = domain.add_parser(name, help=f"{name} a domain")
         sub.add_argument("domain")
         sub.set_defaults(func=_domain_action(blocked))
+    for name, allowed in (("allow", True), ("disallow", False)):
+        verb = "add a domain to" if allowed else "remove a domain from"
+        sub = domain.add_parser(name, help=f"{verb} the allowlist")
+        sub.add_argument("domain")
+        sub.set_defaults(func=_allow_action(allowed))
+    domain.add_parser("allowlist", help="list the allowlist").set_defaults(
+        func=cmd_domain_allowlist
+    )
+    mode = domain.add_parser("mode", help="show or set the federation mode")
+    mode.add_argument("mode", nargs="?", choices=("open", "allowlist"))
+    mode.set_defaults(func=cmd_domain_mode)
     return parser
 
 

@@ -174,6 +174,9 @@ class Settings:
     max_video_bytes: int = 99 * 1024 * 1024
     max_video_seconds: int = 600
     uploads_per_30min: int = 30
+    # One archive per account per this many minutes: an archive walks every post and copies
+    # every file, the heaviest thing a person can ask for.
+    export_interval_minutes: int = 10
     # Video transcodes run as jobs, this many at once per process (one keeps a core free
     # for web requests on a 2-core machine: 10 s of 720p took ~4 s of both cores).
     transcode_workers: int = 1

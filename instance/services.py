@@ -16,6 +16,7 @@ from instance.accounts.service import AccountService
 from instance.accounts.sessions import SessionService
 from instance.accounts.signup_limits import SignupLimits
 from instance.accounts.site import SiteSettings, site_changes_path
+from instance.admin.allowlist import Allowlist
 from instance.admin.dashboard import DashboardService
 from instance.admin.federation import FederationAdmin
 from instance.admin.moderation import Moderation
@@ -160,10 +161,12 @@ class Services:
     tags: TagFeed
     notifications: NotificationService
     federation_admin: FederationAdmin
+    allowlist: Allowlist
     mutes: MuteService
     media: MediaService
     uploads: MediaUploads
     upload_limiter: RateLimiter
+    export_limiter: RateLimiter
     remote_media: RemoteMedia
     image_pool: BoundedPool
     video_pool: BoundedPool
@@ -239,6 +242,10 @@ async def open_services(settings: Settings) -> Services:
     queue = JobQueue(ids, UnixSocketWakeup(wake_dir(settings.data_dir)))
     outbox = Outbox(queue)
     fanout = FanOut(queue)
+    host_changes = AccountChanges(host_blocks_path(settings.data_dir))
+    # One answer to "is this host refused" (blocks and the allowlist mode) for the inbox,
+    # the deliveries, remote media and every document fetched (third hosts included).
+    blocked_hosts = BlockedHosts(db, host_changes)
     actors = RemoteActors(
         db,
         ids,
@@ -246,13 +253,14 @@ async def open_services(settings: Settings) -> Services:
         urls,
         KeySigner(instance_key["key_id"], instance_key["private_pem"]),
         shared=limits,
+        refused=blocked_hosts.is_blocked,
     )
     notifier = Notifier(ids)
     relationships = Relationships(db)
     relationship_writer = RelationshipWriter(db, ids, outbox, urls, notifications=notifier)
     note_documents = NoteDocuments(urls)
     mutes = MuteService(db, ids)
-    moved = MovedAccounts(db, queue, relationship_writer, urls, mutes)
+    moved = MovedAccounts(db, queue, relationship_writer, urls, mutes, notifier)
     post_writer = PostWriter(
         db,
         ids,
@@ -278,10 +286,6 @@ async def open_services(settings: Settings) -> Services:
         reports=reports,
         moves=moved,
     )
-    host_changes = AccountChanges(host_blocks_path(settings.data_dir))
-    # One answer to "is this host refused" (blocks and the allowlist mode) for the inbox,
-    # the deliveries and remote media.
-    blocked_hosts = BlockedHosts(db, host_changes)
     inbox = InboxService(
         federation,
         queue,
@@ -444,12 +448,20 @@ async def open_services(settings: Settings) -> Services:
         tags=TagFeed(db, urls),
         notifications=NotificationService(db),
         federation_admin=federation_admin,
+        allowlist=Allowlist(federation_admin),
         mutes=mutes,
         profiles=profiles,
         media=media,
         uploads=uploads,
         upload_limiter=RateLimiter(
             settings.uploads_per_30min, 1800, name="uploads", state=limits, secret=shared_secret
+        ),
+        export_limiter=RateLimiter(
+            1,
+            settings.export_interval_minutes * 60,
+            name="exports",
+            state=limits,
+            secret=shared_secret,
         ),
         remote_media=remote_media,
         image_pool=image_pool,

@@ -195,3 +195,47 @@ async def test_only_an_admin_switches_the_mode_and_edits_the_allowlist(app: Quar
 
 async def _admin_row(app: Quart) -> Any:
     return await users_q.get_by_username(gapo(app).db, "rooty")
+
+
+async def test_allowlist_csv_import_and_export(app: Quart) -> None:
+    """Mastodon's domain_allows.csv (or a plain list) adds domains, exported back the same;
+    a bad line imports nothing; a moderator may not import."""
+    admin = await staff(app, "rooty", "admin")
+    token = await csrf_of(admin, "/admin/federation")
+    bad = "#domain\nfriends.example\nnot a domain\n"
+    response = await admin.post(
+        "/admin/federation/allowlist/import",
+        form={"csrf_token": token},
+        files={"file": _upload(bad)},
+    )
+    assert response.status_code == 422
+    assert await hosts_q.list_allowed(gapo(app).db) == []
+    response = await admin.post(
+        "/admin/federation/allowlist/import",
+        form={"csrf_token": token},
+        files={"file": _upload("#domain\nFriends.Example\npals.example\n\nfriends.example\n")},
+    )
+    assert response.status_code == 302, await response.get_data(as_text=True)
+    exported = await (await admin.get("/admin/federation/domain_allows.csv")).get_data(as_text=True)
+    assert exported == "#domain\nfriends.example\npals.example\n"
+    response = await admin.post(
+        "/admin/federation/allowlist/import",
+        form={"csrf_token": token},
+        files={"file": _upload("more.example\n")},
+    )
+    assert response.status_code == 302
+    assert await hosts_q.list_allowed(gapo(app).db) == [
+        "friends.example",
+        "more.example",
+        "pals.example",
+    ]
+    assert "imported allowlist" in await page(admin, "/admin/log")
+    moderator = await staff(app, "minh", "moderator")
+    token = await csrf_of(moderator, "/admin/federation")
+    response = await moderator.post(
+        "/admin/federation/allowlist/import",
+        form={"csrf_token": token},
+        files={"file": _upload("sneaky.example\n")},
+    )
+    assert response.status_code == 404
+    assert "sneaky.example" not in await hosts_q.list_allowed(gapo(app).db)

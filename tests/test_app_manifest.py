@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from quart import Quart
+
+from tests.helpers.social import gapo
+
 
 async def test_the_manifest_names_the_instance_and_starts_on_the_feed(make_app) -> None:
     app = await make_app(instance_name="Chợ Quê")
@@ -18,3 +22,23 @@ async def test_the_manifest_names_the_instance_and_starts_on_the_feed(make_app) 
     assert favicon.status_code == 200 and favicon.mimetype == "image/x-icon"
     page = await (await client.get("/")).get_data(as_text=True)
     assert 'rel="manifest" href="/manifest.webmanifest"' in page
+
+
+async def test_the_manifest_follows_the_name_an_admin_saved(app: Quart) -> None:
+    """Instance settings win over GAPO_INSTANCE_NAME, at once (the site settings' cache)."""
+    client = app.test_client()
+    before = await (await client.get("/manifest.webmanifest")).get_json(force=True)
+    assert before["name"] != "Vườn Rau Sạch Của Xóm"
+    await gapo(app).site.save_instance(
+        name="Vườn Rau Sạch Của Xóm",
+        description="",
+        contact="",
+        rules="",
+        terms="",
+        default_language="vi",
+    )
+    response = await client.get("/manifest.webmanifest")
+    manifest = await response.get_json(force=True)
+    assert manifest["name"] == "Vườn Rau Sạch Của Xóm"
+    assert manifest["short_name"] == "Vườn Rau Sạc"
+    assert response.headers["ETag"]

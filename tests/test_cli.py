@@ -274,3 +274,21 @@ async def test_user_delete_from_the_cli(data_dir: Path, make_app: AppFactory) ->
     await app.extensions["gapo"].runner.run_until_idle(limit_seconds=10)
     assert "xuan" not in users_table(data_dir)
     assert gapo(data_dir, "user", "delete", "xuan").returncode != 0
+
+
+def test_domain_allowlist_and_mode(data_dir: Path) -> None:
+    """`gapo domain allow / disallow / allowlist / mode`: the allowlist and the mode from a
+    shell; a bad domain or mode is refused with a reason and changes nothing."""
+    assert ok(gapo(data_dir, "domain", "mode")).strip() == "Federation mode: open."
+    assert "is on the allowlist" in ok(gapo(data_dir, "domain", "allow", "Friends.Example"))
+    ok(gapo(data_dir, "domain", "allow", "https://pals.example/"))
+    assert ok(gapo(data_dir, "domain", "allowlist")).split() == ["friends.example", "pals.example"]
+    assert "off the allowlist" in ok(gapo(data_dir, "domain", "disallow", "pals.example"))
+    assert ok(gapo(data_dir, "domain", "allowlist")).split() == ["friends.example"]
+    bad = gapo(data_dir, "domain", "allow", "not a domain")
+    assert bad.returncode == 2 and "not a domain name" in bad.stderr
+    assert gapo(data_dir, "domain", "mode", "closed").returncode == 2
+    result = gapo(data_dir, "domain", "mode", "allowlist")
+    assert ok(result).strip() == "Federation mode: allowlist."
+    ok(gapo(data_dir, "domain", "disallow", "friends.example"))
+    assert "allowlist is empty" in gapo(data_dir, "domain", "mode").stderr

@@ -74,10 +74,12 @@ VARIANTS = [
 ]
 
 
-async def _both(app: Quart, views: list[PostView], *, signed_in: bool, locale: str) -> tuple:
+async def _both(
+    app: Quart, views: list[PostView], *, signed_in: bool, locale: str, reader: int = 1
+) -> tuple:
     async with app.test_request_context("/home?max_id=5&x=<1>"):
         if signed_in:
-            g.user = {"account_id": 1, "username": "lan", "locale": locale}
+            g.user = {"account_id": reader, "username": "lan", "locale": locale}
         g.locale = locale
         from instance import i18n
 
@@ -134,6 +136,22 @@ async def test_per_reader_values_are_not_cached(app: Quart) -> None:
     assert first == fresh
     assert ": 1</a>" in first and ": 42</a>" in first
     assert len(card_cache(app)) == 1
+
+
+async def test_the_report_link_is_on_others_posts_only(app: Quart) -> None:
+    """One cached card serves the author (no Report link on their own post) and everyone
+    else (a Report link naming the author and the post)."""
+    lans, minhs = view(1), view(2, author=SHARER)
+    report = "/report?account_id={}&amp;post_id={}"
+    fresh, first, second = await _both(app, [lans, minhs], signed_in=True, locale="en")
+    assert first == fresh and second == fresh
+    assert report.format(1, 1) not in first and report.format(2, 2) in first
+    fresh, first, _ = await _both(app, [lans, minhs], signed_in=True, locale="en", reader=2)
+    assert first == fresh
+    assert report.format(1, 1) in first and report.format(2, 2) not in first
+    assert len(card_cache(app)) == 2
+    fresh, first, _ = await _both(app, [lans], signed_in=False, locale="en")
+    assert "/report?" not in first and first == fresh
 
 
 def test_the_cache_is_bounded() -> None:

@@ -22,7 +22,7 @@ from quart.typing import TestClientProtocol as Client
 from instance.media.uploads import MEDIA_TRANSCODE
 from tests.helpers.fake_peer import jobs
 from tests.helpers.media_files import jpeg_with_gps as camera_jpeg
-from tests.helpers.web import count_rows, csrf_of, signup
+from tests.helpers.web import AppFactory, count_rows, csrf_of, signup
 
 
 def jpeg_with_gps(size: tuple[int, int] = (1600, 1200)) -> bytes:
@@ -455,3 +455,28 @@ async def test_a_decompression_bomb_is_refused_and_leaves_nothing(app: Quart) ->
     assert "megapixels" in (await response.get_json())["error"]
     assert await count_rows(app, "media") == 0
     assert stored_files(app) == [] and leftovers(app) == []
+
+
+ONION = "gapoexampleonionaddressforteststhatisfiftysixcharslongxyz.onion"
+
+
+async def test_upload_and_state_urls_are_absolute_on_the_origin_asked(make_app: AppFactory) -> None:
+    """The upload's answer and its state give absolute URLs on the base URL; asked on the
+    onion origin, on that one; a Host that is not ours changes nothing."""
+    app = await make_app(onion_address=ONION, base_url="https://gapo.example")
+    client = app.test_client()
+    await signup(client, "alice")
+    response = await upload(client, jpeg_with_gps((64, 48)))
+    assert response.status_code == 200, await response.get_data(as_text=True)
+    body = await response.get_json()
+    assert body["url"].startswith("https://gapo.example/media/")
+    assert body["preview_url"].startswith("https://gapo.example/media/")
+    path = body["url"].removeprefix("https://gapo.example")
+    state = await (await client.get(f"/media/{body['id']}/state")).get_json()
+    assert state["url"] == body["url"]
+    for host, origin in ((ONION, f"http://{ONION}"), ("evil.example", "https://gapo.example")):
+        answer = await client.get(
+            f"/media/{body['id']}/state", headers={"Host": host}, scheme="http"
+        )
+        assert answer.status_code == 200, host
+        assert (await answer.get_json())["url"] == origin + path, host

@@ -147,7 +147,7 @@ class FederationAdmin:
                 await hosts_q.set_block(tx, name, _values("suspend"), now())
             else:
                 await hosts_q.clear_block(tx, name, now())
-        self._blocks_changed()
+        self.blocks_changed()
 
     # --- the federation page ---
 
@@ -195,8 +195,8 @@ class FederationAdmin:
             if current is not None and _loosens(current, values):
                 require(staff, "unblock_domain")
             await hosts_q.set_block(tx, name, values, now())
-            await self._log(tx, staff, f"domain_{severity}", name, reason)
-        self._blocks_changed()
+            await self.log(tx, staff, f"domain_{severity}", name, reason)
+        self.blocks_changed()
 
     async def unblock(self, staff: Staff | None, domain: str, reason: str) -> None:
         staff = require(staff, "unblock_domain")
@@ -204,8 +204,8 @@ class FederationAdmin:
         why = clean_reason(reason)
         async with self.db.transaction() as tx:
             await hosts_q.clear_block(tx, name, now())
-            await self._log(tx, staff, "domain_unblock", name, why)
-        self._blocks_changed()
+            await self.log(tx, staff, "domain_unblock", name, why)
+        self.blocks_changed()
 
     async def mode(self, staff: Staff | None) -> str:
         require(staff, "view")
@@ -220,8 +220,8 @@ class FederationAdmin:
         why = clean_reason(reason)
         async with self.db.transaction() as tx:
             await site_q.put(tx, MODE_KEY, mode, now())
-            await self._log(tx, staff, f"federation_{mode}", mode, why)
-        self._blocks_changed()
+            await self.log(tx, staff, f"federation_{mode}", mode, why)
+        self.blocks_changed()
 
     async def allowlist(self, staff: Staff | None) -> list[str]:
         require(staff, "view")
@@ -236,16 +236,16 @@ class FederationAdmin:
         why = clean_reason(reason)
         async with self.db.transaction() as tx:
             await hosts_q.set_allowed(tx, name, allowed, now())
-            await self._log(tx, staff, "domain_allow" if allowed else "domain_disallow", name, why)
-        self._blocks_changed()
+            await self.log(tx, staff, "domain_allow" if allowed else "domain_disallow", name, why)
+        self.blocks_changed()
 
-    def _blocks_changed(self) -> None:
+    def blocks_changed(self) -> None:
         """After the commit: every process's blocked-host cache (`federation/host_blocks.py`)
         reads the table again at its next check."""
         if self.host_changes is not None:
             self.host_changes.bump()
 
-    async def _log(self, tx: Executor, staff: Staff, action: str, domain: str, reason: str) -> None:
+    async def log(self, tx: Executor, staff: Staff, action: str, domain: str, reason: str) -> None:
         if self.moderation is not None:
             await self.moderation.write_log(tx, staff, action, None, reason, target_label=domain)
 
@@ -309,10 +309,10 @@ class FederationAdmin:
             for domain, values in parsed:
                 await hosts_q.set_block(tx, domain, values, ts)
             if parsed:
-                await self._log(
+                await self.log(
                     tx, staff, "domain_import", f"{len(parsed)} domains", "imported block list"
                 )
-        self._blocks_changed()
+        self.blocks_changed()
         return len(parsed)
 
     async def health(self, staff: Staff | None) -> list[HostHealthView]:

@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
+
+from instance.accounts.views import AccountView
 
 
 @dataclass(frozen=True)
-class AdminAccountView:
-    """An account as moderators see it: who, where, its login's state and its sanctions."""
+class AdminAccountView(AccountView):
+    """An account as moderators see it: the `AccountView` every page shows (one place reads
+    who and where), with its bio, its login's state and its sanctions."""
 
-    id: int
-    username: str
-    domain: str | None
-    local: bool
-    display_name: str
     bio_html: str
-    url: str | None
     created_at: int
     role: str | None  # None for a remote account
     pending: bool  # a local sign-up waiting for approval
@@ -32,14 +29,10 @@ class AdminAccountView:
 
     @classmethod
     def of(cls, row: Mapping[str, Any]) -> AdminAccountView:
+        base = AccountView.of_account(row)
         return cls(
-            id=int(row["id"]),
-            username=str(row["username"]),
-            domain=row.get("domain") or None,
-            local=bool(row["local"]),
-            display_name=str(row.get("display_name") or ""),
+            **{f.name: getattr(base, f.name) for f in fields(AccountView)},
             bio_html=str(row.get("note_html") or ""),
-            url=row.get("ap_url") or None,
             created_at=int(row["created_at"]),
             role=row.get("role"),
             pending=row.get("approved") == 0,

@@ -32,6 +32,14 @@ async def set_moved(ex: Executor, account_id: int, moved_to_ap_id: str, now: int
     )
 
 
+async def clear_moved(ex: Executor, account_id: int, now: int) -> None:
+    """A cancelled move: `movedTo` goes, `moved_at` stays (the cool-down still counts)."""
+    await ex.execute(
+        "UPDATE account_moves SET moved_to_ap_id = NULL, updated_at = :now WHERE account_id = :a",
+        {"a": account_id, "now": now},
+    )
+
+
 async def local_followers(
     ex: Executor, account_id: int, after_follow_id: int, limit: int
 ) -> list[tuple[int, int]]:

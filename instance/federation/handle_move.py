@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from activitypub.vocab import Activity
 from instance.federation.context import FederationContext
-from instance.federation.remote_actors import ActorFetchFailed
+from instance.federation.remote_actors import ActorFetchFailed, HostRefused
 from instance.ids import now
 from instance.jobs.runner import RetryLater
 from instance.relationships import AccountRow
@@ -47,6 +47,8 @@ async def handle_move(ctx: FederationContext, activity: Activity, actor: Account
         try:
             target, document = await ctx.actors.fetch_fresh(target_id)
         except ActorFetchFailed as exc:
+            if isinstance(exc.__cause__, HostRefused):
+                return "rejected: the target's server is blocked here"
             # The new server may be briefly down: the move is worth a retry.
             raise RetryLater(f"move target unavailable: {exc}") from exc
         aliases = document.also_known_as

@@ -7,7 +7,10 @@ is fetched fresh and must list this actor in its `alsoKnownAs`; one move per 30 
 in one transaction: `movedTo` is set, a signed Move (object: this actor, target: the new
 one) fans out to the followers' (shared) inboxes, an Update of the actor follows it, and
 local followers are queued to follow the new account (`moves_in.py`). The account stays
-usable: the person can still log in, and its profile says where it went.
+usable: the person can still log in, and its profile says where it went. As on Mastodon, the
+move can be cancelled: `movedTo` goes (an Update of the actor tells the followers' servers)
+and the account is an ordinary one again; followers already moved stay with the new account
+and the cool-down still runs from the move.
 """
 
 from __future__ import annotations
@@ -218,3 +221,17 @@ class AccountMoves:
             if self.changes is not None:
                 tx.after_commit(self.changes.bump)
         return self._acct(target)
+
+    async def cancel(self, account_id: int) -> bool:
+        """Undo the redirect of a move (Mastodon's "cancel the redirect"); False when the
+        account had not moved."""
+        await self._local(account_id)
+        row = await moves_q.get(self.db, account_id)
+        if row is None or row["moved_to_ap_id"] is None:
+            return False
+        async with self.db.transaction() as tx:
+            await moves_q.clear_moved(tx, account_id, now())
+            await self.profile_updates.enqueue_update(tx, account_id)
+            if self.changes is not None:
+                tx.after_commit(self.changes.bump)
+        return True

@@ -8,7 +8,9 @@ the old one (an Undo is delivered), as Mastodon's move does. A follower who cann
 the new account (a block either way) keeps following the old one. Retried after a crash,
 the job repeats nothing: a follower who moved no longer follows the old account. Each run
 takes one batch of followers and queues the next run with its cursor. Blocks and mutes of
-the old account by people here carry over to the new one at the end.
+the old account by people here carry over to the new one at the end. Each local follower
+gets a `move` notification, as on Mastodon, whether or not they could follow along. A move
+cancelled by its (local) account stops the walk where it is: those moved stay moved.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from instance.db.executor import Executor
 from instance.errors import GapoError
 from instance.ids import now
 from instance.jobs.queue import JobQueue
+from instance.notifications.writer import Notifier
 from instance.relationships.mutes import MuteService
 from instance.relationships.writes import RelationshipWriter
 from instance.urls import LocalUrls
@@ -45,8 +48,10 @@ class MovedAccounts:
         writer: RelationshipWriter,
         urls: LocalUrls,
         mutes: MuteService | None = None,
+        notifier: Notifier | None = None,
     ) -> None:
         self.mutes = mutes
+        self.notifier = notifier
         self.db = db
         self.urls = urls
         self.queue = queue
@@ -97,9 +102,12 @@ class MovedAccounts:
         target = await accounts_q.get_by_id(self.db, int(payload["target"]))
         if origin is None or target is None:
             return
+        if await self.moved_to(origin["id"]) is None:
+            return  # the move was cancelled
         after = int(payload.get("after", 0))
         batch = await moves_q.local_followers(self.db, origin["id"], after, BATCH)
         if batch:
+            told: list[Row] = []
             for follow_id, follower_id in batch:
                 after = follow_id
                 follower = await accounts_q.get_by_id(self.db, follower_id)
@@ -107,6 +115,7 @@ class MovedAccounts:
                     continue
                 if follower["deleted_at"] is not None or follower["suspended_at"] is not None:
                     continue
+                told.append(follower)
                 try:
                     await self.writer.follow(follower, target)
                 except GapoError as exc:
@@ -116,6 +125,11 @@ class MovedAccounts:
                 await self.writer.unfollow(follower, origin)
             # One batch per job run, so no run outlives its lease; the next resumes after it.
             async with self.db.transaction() as tx:
+                if self.notifier is not None:
+                    for person in told:
+                        await self.notifier.notify(
+                            tx, recipient=person, kind="move", from_account_id=origin["id"]
+                        )
                 await self.queue.enqueue(tx, MOVE_FOLLOWERS, {**payload, "after": after})
             return
         await self._carry_over(origin, target)

@@ -3,13 +3,21 @@
 A key only ever changes through a fetch of the key owner's own document from its
 origin, so a forged activity cannot plant a key ("key poisoning"); a failed
 verification triggers at most one bounded re-fetch (key rotation).
+
+Every remote document Gapo fetches (actors, keys, notes named by id or as a parent, the
+collections a lookup counts) goes through `fetch_document`, which asks nothing of a refused
+host (`BlockedHosts.is_blocked`: suspended, or off the allowlist in allowlist mode): an
+activity from an allowed sender that names an object or an actor on a blocked third host
+does not make this server fetch it.
 """
 
 from __future__ import annotations
 
 import time
 from collections import defaultdict, deque
+from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from activitypub.fetch import Fetcher, FetchError
 from activitypub.inbox import KeyNotListed
@@ -35,11 +43,15 @@ from instance.urls import LocalUrls, remote_file_hash
 REFRESH_AFTER = 24 * 3600
 KEY_REFETCH_PER_HOST_PER_MINUTE = 10
 
-__all__ = ["ActorFetchFailed", "RemoteActors", "web_url_or_none"]
+__all__ = ["ActorFetchFailed", "HostRefused", "RemoteActors", "web_url_or_none"]
 
 
 class ActorFetchFailed(Exception):
     """The actor could not be fetched or is not a valid actor."""
+
+
+class HostRefused(FetchError):
+    """The document is on a host this server does not federate with: nothing was asked."""
 
 
 class RemoteActors:
@@ -52,10 +64,12 @@ class RemoteActors:
         instance_signer: KeySigner | None = None,
         *,
         shared: SharedState | None = None,
+        refused: Callable[[str], Awaitable[bool]] | None = None,
     ) -> None:
         """`shared` (Redis): the key cache and the fetch locks are shared by every process
         (instance/federation/key_cache.py, single_flight.py); None: all in this process."""
         self.db = db
+        self.refused = refused
         self.ids = ids
         self.fetcher = fetcher
         self.urls = urls
@@ -66,7 +80,11 @@ class RemoteActors:
         self._keys = KeyCache(shared)
 
     async def fetch_document(self, url: str) -> dict[str, Any]:
-        """A signed GET of an ActivityPub document (servers in authorized-fetch mode need it)."""
+        """A signed GET of an ActivityPub document (servers in authorized-fetch mode need it),
+        never of one on a refused host."""
+        host = urlsplit(url).hostname or ""
+        if self.refused is not None and host and await self.refused(host):
+            raise HostRefused(f"{host} is blocked here")
         _, doc = await self.fetcher.get_json(url, sign=self.instance_signer)
         return doc
 

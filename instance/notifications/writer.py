@@ -1,6 +1,7 @@
 """Writing notifications for local accounts, inside the caller's transaction.
 
-Kinds: `follow`, `follow_request`, `mention`, `reply`, `like`, `share`. Writing skips
+Kinds: `follow`, `follow_request`, `mention`, `reply`, `like`, `share`, `report_resolved`,
+`move` (an account the recipient follows moved, as Mastodon's). Writing skips
 remote recipients, oneself, and anyone silenced by a block (either way) or a mute;
 the unique index makes the same event notify once. Every writer (posts, reactions,
 relationships, the inbox) calls this one class; reading is `feeds/notifications.py`.
@@ -17,7 +18,16 @@ from instance.db.connection import Row
 from instance.db.executor import Executor
 from instance.ids import IdGenerator, now
 
-KINDS = ("follow", "follow_request", "mention", "reply", "like", "share", "report_resolved")
+KINDS = (
+    "follow",
+    "follow_request",
+    "mention",
+    "reply",
+    "like",
+    "share",
+    "report_resolved",
+    "move",
+)
 
 
 class Notifier:

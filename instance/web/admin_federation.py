@@ -1,6 +1,6 @@
-"""The federation admin page: the mode (open or allowlist) and the allowlist, domain blocks
-(add, change, remove, CSV import and export) and the health of every host this server
-talks to."""
+"""The federation admin page: the mode (open or allowlist) and the allowlist (CSV import
+and export too), domain blocks (add, change, remove, CSV import and export) and the health
+of every host this server talks to."""
 
 from __future__ import annotations
 
@@ -125,20 +125,25 @@ async def export_csv() -> Response:
     return response
 
 
+async def _csv_upload() -> str:
+    """The uploaded CSV's text: present, at most MAX_CSV_BYTES, UTF-8."""
+    files = await request.files
+    upload = files.get("file")
+    if upload is None or not upload.filename:
+        raise ValidationFailed(N_("Choose a CSV file to import."), field="file")
+    data = upload.read(MAX_CSV_BYTES + 1)
+    if len(data) > MAX_CSV_BYTES:
+        raise ValidationFailed(N_("The file is too large."), field="file")
+    try:
+        return str(data.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise ValidationFailed(N_("The file is not UTF-8 text."), field="file") from None
+
+
 @blueprint.post("/federation/import")
 async def import_csv() -> Response:
     try:
-        files = await request.files
-        upload = files.get("file")
-        if upload is None or not upload.filename:
-            raise ValidationFailed(N_("Choose a CSV file to import."), field="file")
-        data = upload.read(MAX_CSV_BYTES + 1)
-        if len(data) > MAX_CSV_BYTES:
-            raise ValidationFailed(N_("The file is too large."), field="file")
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise ValidationFailed(N_("The file is not UTF-8 text."), field="file") from None
+        text = await _csv_upload()
         count = await services().federation_admin.import_csv(current_user(), text)
     except GapoError as exc:
         if exc.status == 404:
@@ -146,4 +151,26 @@ async def import_csv() -> Response:
         return await form_with_error("admin_federation.html", exc, values={}, **await _context())
     return redirect(  # type: ignore[return-value]
         url_for("admin_federation.federation", done="import", count=count)
+    )
+
+
+@blueprint.get("/federation/domain_allows.csv")
+async def export_allowlist() -> Response:
+    body = await services().allowlist.export_csv(current_user())
+    response = Response(body, content_type="text/csv; charset=utf-8")
+    response.headers["Content-Disposition"] = 'attachment; filename="domain_allows.csv"'
+    return response
+
+
+@blueprint.post("/federation/allowlist/import")
+async def import_allowlist() -> Response:
+    try:
+        text = await _csv_upload()
+        count = await services().allowlist.import_csv(current_user(), text)
+    except GapoError as exc:
+        if exc.status == 404:
+            raise
+        return await form_with_error("admin_federation.html", exc, values={}, **await _context())
+    return redirect(  # type: ignore[return-value]
+        url_for("admin_federation.federation", done="allow_import", count=count)
     )

@@ -1,6 +1,7 @@
 """The web app manifest and the favicon: what a phone needs to install the site as an app.
 
-`/manifest.webmanifest` names the app after the instance and starts it on the home feed;
+`/manifest.webmanifest` names the app after the instance (the name an admin saved under
+Administration → Instance settings, else `GAPO_INSTANCE_NAME`) and starts it on the home feed;
 the icons are files in static/icons/ (drawn by scripts/make_icons.py), served from our
 origin like everything else. Browsers ask for `/favicon.ico` at the root whatever the page
 links, so it is answered here rather than with a 404.
@@ -8,12 +9,13 @@ links, so it is answered here rather than with a 404.
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 from quart import Blueprint, current_app, send_from_directory, url_for
 from quart.wrappers import Response
 
-from instance.web.context import settings
+from instance.web.context import services
 
 blueprint = Blueprint("app_manifest", __name__)
 
@@ -25,9 +27,7 @@ BACKGROUND_COLOUR = "#fafafa"
 SHORT_NAME_CHARS = 12
 
 
-def manifest_document() -> dict[str, object]:
-    name = settings().instance_name
-
+def manifest_document(name: str) -> dict[str, object]:
     def icon(filename: str, size: int, purpose: str) -> dict[str, str]:
         return {
             "src": url_for("static", filename=f"icons/{filename}"),
@@ -54,10 +54,14 @@ def manifest_document() -> dict[str, object]:
 
 @blueprint.get("/manifest.webmanifest")
 async def manifest() -> Response:
-    body = json.dumps(manifest_document(), ensure_ascii=False)
+    # The request context already read the site settings (a per-process cache).
+    name = (await services().site.get()).name
+    body = json.dumps(manifest_document(name), ensure_ascii=False)
     response = Response(body, content_type=f"{MANIFEST_TYPE}; charset=utf-8")
     response.cache_control.public = True
+    # An hour, and revalidated by its ETag: a renamed instance shows within the hour.
     response.cache_control.max_age = 3600
+    response.set_etag(hashlib.sha256(body.encode()).hexdigest()[:32])
     return response
 
 

@@ -18,8 +18,10 @@ queries and visibility rule as without the cache: the cache only turns a view in
 The reader's own values are applied to the pieces on every request, never cached: the
 CSRF token, the page to come back to (`next`), the reply count the reader may see
 (tests/test_visibility_matrix.py: it differs between readers), and the relative time
-("5 minutes ago"), which changes with the clock. The markers carry a random per-process
-nonce, so no text in a post can forge one.
+("5 minutes ago"), which changes with the clock. What only another's post offers (the
+Report link) is cut out between two markers and left out, per request, of the reader's own
+posts, so one card serves its author and everyone else. The markers carry a random
+per-process nonce, so no text in a post can forge one.
 
 Size: at most `MAX_ENTRIES` cards and `MAX_CHARS` characters of kept text (pieces plus the
 content held by the key), whichever comes first: 4,096 cards of ~2.5 kB on the bench's
@@ -50,7 +52,7 @@ MAX_CHARS = 12 * 1024 * 1024
 _EXTENSION = "gapo_card_cache"
 
 _NONCE = secrets.token_hex(8)
-SLOTS = ("csrf", "here", "replies", "ago")
+SLOTS = ("csrf", "here", "replies", "ago", "others", "/others")
 _MARK = {slot: f"\ue000{_NONCE}:{slot}\ue001" for slot in SLOTS}
 _SPLIT = re.compile(f"\ue000{_NONCE}:({'|'.join(SLOTS)})\ue001")
 
@@ -153,6 +155,8 @@ def _render_pieces(view: PostView, context: dict[str, Any]) -> Pieces:
             "csrf_token": _marker("csrf"),
             "here": _marker("here"),
             "ago": _marker("ago"),
+            "others_only": _marker("others"),
+            "end_others_only": _marker("/others"),
         }
     )
     return cut(html)
@@ -165,6 +169,8 @@ def render_cards(posts: Sequence[PostView], context: dict[str, Any]) -> str:
     signed_in = bool(context.get("current_user"))
     locale = str(g.get("locale", DEFAULT_LOCALE))
     zone = reader_zone().key
+    reader = context.get("current_user")
+    reader_account = reader["account_id"] if reader else None
     shared: dict[str, str] = {}
     out: list[str] = []
     for view in posts:
@@ -173,8 +179,16 @@ def render_cards(posts: Sequence[PostView], context: dict[str, Any]) -> str:
         if pieces is None:
             pieces = _render_pieces(view, context)
             cache.put(key, pieces, view)
+        own = view.author.id == reader_account
+        skipping = False
         for index, piece in enumerate(pieces):
-            if not index % 2:
+            if piece == "others" and index % 2:
+                skipping = own
+            elif piece == "/others" and index % 2:
+                skipping = False
+            elif skipping:
+                continue
+            elif not index % 2:
                 out.append(piece)
             elif piece == "replies":
                 out.append(str(view.replies_count))

@@ -12,7 +12,7 @@ import asyncio
 import json
 from typing import Any
 
-from quart import Blueprint
+from quart import Blueprint, request
 from quart.wrappers import Response
 
 from instance.errors import N_, NotFound, ValidationFailed
@@ -32,14 +32,33 @@ def upload_limits(max_files: int) -> UploadLimits:
     return UploadLimits(config.max_image_bytes, config.max_video_bytes, max_files)
 
 
+def _here_origin() -> str:
+    """The origin this request came to when it is one of ours (the base URL, an alternate
+    host, the onion service), else the base URL: never an origin a Host header made up."""
+    config = settings()
+    asked = f"{request.scheme}://{request.host}".lower()
+    ours = {config.base_url, *(o for o in config.alternate_hosts.split(",") if o)}
+    return asked if asked in ours else config.base_url
+
+
+def absolute_here(url: str | None) -> str | None:
+    """One of our files as an absolute URL on the origin of this request, so the composer
+    on the onion service loads its previews from the onion origin (its CSP allows only
+    its own), and any client gets a URL it can use as it is, as Mastodon's API gives."""
+    urls = services().urls
+    if not url or not urls.is_local(url):
+        return url
+    return _here_origin() + url[len(urls.base_url) :]
+
+
 def media_json(view: MediaView, error: str | None = None) -> dict[str, Any]:
     """What the composer's script reads of an upload (a small subset of Mastodon's)."""
     return {
         "id": str(view.id),
         "kind": view.kind,
         "state": view.state,
-        "url": view.url,
-        "preview_url": view.preview_url,
+        "url": absolute_here(view.url),
+        "preview_url": absolute_here(view.preview_url),
         "width": view.width,
         "height": view.height,
         "blurhash": view.blurhash,

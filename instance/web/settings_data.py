@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import AsyncIterator
 
 from quart import Blueprint, redirect, render_template, request, url_for
 from quart.wrappers import Response
 
-from instance.errors import N_, GapoError, ValidationFailed
+from instance.errors import N_, GapoError, RateLimited, ValidationFailed
 from instance.federation.imports import MAX_BYTES
 from instance.web.context import (
     clear_device_cookie,
     clear_session_cookie,
     require_user,
     services,
+    settings,
 )
 from instance.web.forms import form_fields, form_with_error
 
@@ -51,9 +53,27 @@ async def deleted() -> str:
 
 @blueprint.get("/export")
 async def export_archive() -> Response:
-    """The person's archive, written to a temporary file off the loop, streamed, removed."""
+    """The person's archive, written to a temporary file off the loop, streamed, removed.
+    One per account per `GAPO_EXPORT_INTERVAL_MINUTES` (per process, like every limit)."""
     user = require_user()
+    limiter, key = services().export_limiter, str(user["account_id"])
+    try:
+        await limiter.check(key)
+    except RateLimited as exc:
+        wait = exc.retry_after or 60
+        refused = RateLimited(
+            N_(
+                "You can download an archive once every %(interval)d minutes."
+                " Try again in %(minutes)d minutes."
+            ),
+            retry_after=wait,
+            interval=settings().export_interval_minutes,
+            minutes=math.ceil(wait / 60),
+        )
+        return await form_with_error("settings_data.html", refused, imported="")
     path = await services().exports.archive(user["account_id"])
+    # Counted once the archive is made: a failure to make it costs the person no wait.
+    await limiter.record(key)
 
     async def chunks() -> AsyncIterator[bytes]:
         try:

@@ -65,3 +65,12 @@ async def move_away() -> Response:
     except GapoError as exc:
         return await _again(exc, user["account_id"])
     return redirect(url_for("moving_settings.moving_page", done="moved"))  # type: ignore[return-value]
+
+
+@blueprint.post("/move/cancel")
+async def cancel_move() -> Response:
+    """Cancel the redirect: this account is an ordinary one again (followers who moved stay)."""
+    user = require_user()
+    await form_fields()
+    await services().moves.cancel(user["account_id"])
+    return redirect(url_for("moving_settings.moving_page", done="cancelled"))  # type: ignore[return-value]

@@ -9,6 +9,7 @@ The peer is `tests/federation_bovine/bovine_peer/peer.py`, run as a separate pro
         follow_id = await peer.follow("http://127.0.0.1:8000/users/bob")  # or "bob@host:port"
         note_id = await peer.post("hello")     # Create(Note) to Public + followers, signed
         entries = await peer.inbox()           # [{"activity", "verified", "key_id", ...}]
+        await peer.set_aliases([gapo_actor]); await peer.move(gapo_actor)  # account migration
     finally:
         peer.stop()
 
@@ -227,6 +228,20 @@ class BovinePeer:
     async def fetches(self) -> list[dict[str, Any]]:
         """Signed GETs this peer received: {path, verified, key_id, signer, error?}."""
         return list(await self._call("GET", "fetches"))
+
+    async def set_aliases(self, aliases: list[str]) -> dict[str, Any]:
+        """List these actor ids in the peer actor's `alsoKnownAs`; returns its document."""
+        return dict(await self._call("POST", "aliases", {"aliases": aliases}))
+
+    async def move(self, target: str) -> dict[str, Any]:
+        """Send a signed Move of the peer's actor to `target` to every follower's inbox.
+
+        Raises PeerError if an inbox refused it."""
+        return dict(await self._call("POST", "move", {"target": target}))
+
+    async def moves(self) -> list[dict[str, Any]]:
+        """Moves received: {id, origin, target, checked, reason} (Mastodon's checks)."""
+        return list(await self._call("GET", "moves"))
 
 
 if (

@@ -154,3 +154,17 @@ async def test_bad_import_files_get_a_clear_422(app: Quart) -> None:
         )
         == 0
     )
+
+
+async def test_one_export_per_account_per_interval(app: Quart) -> None:
+    """A second archive within GAPO_EXPORT_INTERVAL_MINUTES is a 429 with Retry-After and a
+    reason; another account is not held up."""
+    alice = await user(app, "alice")
+    bob = await user(app, "bob")
+    assert (await alice.get("/settings/export")).status_code == 200
+    again = await alice.get("/settings/export")
+    assert again.status_code == 429
+    assert 0 < int(again.headers["Retry-After"]) <= 600
+    body = await again.get_data(as_text=True)
+    assert "You can download an archive once every 10 minutes. Try again in 10 minutes." in body
+    assert (await bob.get("/settings/export")).status_code == 200

@@ -316,3 +316,62 @@ async def test_followers_move_in_batches(
     assert sorted(follows) == [f"{LOCAL_BASE}/users/{n}" for n in names]
     runs = await gapo(app).db.fetch_all("SELECT state FROM jobs WHERE kind = 'move_followers'")
     assert [r["state"] for r in runs] == ["done"] * 4
+
+
+async def test_followers_here_are_notified_of_the_move(
+    app: Quart, client: Client, mover: MovingPeer
+) -> None:
+    """As Mastodon's `move` notification: bob, who followed the origin, is told it moved."""
+    bob_client, _bob, origin = await bob_following_remote(app, mover)
+    assert "moved to a new account" not in await page(bob_client, "/notifications")
+    mover.aliases["new"] = [mover.actor_id("remote")]
+    await send(client, mover, move_of(mover, mover.actor_id("new")))
+    await apply(app)
+    body = await page(bob_client, "/notifications")
+    assert "moved to a new account" in body
+    assert f"/accounts/{origin['id']}" in body
+
+
+async def test_a_move_can_be_cancelled(app: Quart, mover: MovingPeer) -> None:
+    """Mastodon's "cancel the redirect": movedTo leaves the actor (an Update tells the
+    followers' servers), the page says so, and the 30-day cool-down still holds."""
+    alice = await user(app, "alice")
+    await remote_follower(app, mover, "fan", await local(app, "alice"))
+    mover.aliases["new"] = [ALICE]
+    mover.aliases["newer"] = [ALICE]
+    assert (await move_form(alice, f"@new@{mover.host}")).status_code == 302
+    await apply(app)
+    assert (await actor_json(alice))["movedTo"] == mover.actor_id("new")
+    updates_before = len([r for r in mover.received if r.activity["type"] == "Update"])
+
+    response = await post_form(alice, "/settings/move/cancel", {}, csrf_from="/settings/moving")
+    assert response.status_code == 302
+    assert "movedTo" not in await actor_json(alice)
+    body = await page(alice, "/settings/moving")
+    assert "The move was cancelled" in await page(alice, "/settings/moving?done=cancelled")
+    assert "This account has moved to" not in body
+    assert "You can move again on" in body
+    await apply(app)
+    updates = [r for r in mover.received if r.activity["type"] == "Update"]
+    assert len(updates) > updates_before
+    assert "movedTo" not in updates[-1].activity["object"]
+    assert (await move_form(alice, f"@newer@{mover.host}")).status_code == 409
+    # Cancelling again (nothing to cancel) is harmless.
+    response = await post_form(alice, "/settings/move/cancel", {}, csrf_from="/settings/moving")
+    assert response.status_code == 302
+
+
+async def test_a_cancelled_move_takes_no_more_followers(app: Quart, mover: MovingPeer) -> None:
+    """A follower still waiting in the migration when the move is cancelled stays."""
+    alice = await user(app, "alice")
+    await user(app, "bob")
+    await accepted_follow(app, await local(app, "bob"), await local(app, "alice"))
+    mover.aliases["new"] = [ALICE]
+    assert (await move_form(alice, f"@new@{mover.host}")).status_code == 302
+    response = await post_form(alice, "/settings/move/cancel", {}, csrf_from="/settings/moving")
+    assert response.status_code == 302
+    await apply(app)
+    rels = gapo(app).relationships
+    bob, alice_row = await local(app, "bob"), await local(app, "alice")
+    assert await rels.state(bob["id"], alice_row["id"]) == "accepted"
+    assert [r for r in mover.received if r.activity["type"] == "Follow"] == []

@@ -20,6 +20,13 @@ D/key.json and D/state.json. Test control API on the same port, under /_control/
     GET  /_control/followers  -> [actor id]
     GET  /_control/following  -> [{"id", "actor", "inbox", "state"}]
     GET  /_control/fetches    -> [{"path", "verified", "key_id", "signer"}] (signed GETs seen)
+    POST /_control/aliases {"aliases": [actor id]}  -> the actor with them as `alsoKnownAs`
+    POST /_control/move {"target": actor id}  -> {"id", "deliveries"}: a signed Move of this
+                              actor to the followers (and `movedTo` on the actor from then on)
+    GET  /_control/moves      -> [{"id", "origin", "target", "checked", "reason"}] Moves received
+
+A Move received is checked as Mastodon does (object is the sender itself; the target, fetched
+with a signed GET, names the sender in `alsoKnownAs`); the result is kept, nothing follows.
 """
 
 from __future__ import annotations
@@ -37,6 +44,7 @@ from urllib.parse import urlsplit
 import aiohttp
 from bovine import BovineActor
 from bovine.activitystreams import Actor, OrderedCollection, factories_for_actor_object
+from bovine.activitystreams.activity_factory import Activity
 from bovine.activitystreams.utils import id_for_object
 from bovine.clients import lookup_uri_with_webfinger
 from bovine.crypto import build_validate_http_signature, generate_rsa_public_private_key
@@ -90,6 +98,9 @@ class Peer:
         self.following: dict[str, dict[str, Any]] = state.get("following", {})  # by follow id
         self.store: dict[str, Any] = state.get("store", {})  # served objects, by id
         self.outbox: list[str] = state.get("outbox", [])
+        self.also_known_as: list[str] = state.get("also_known_as", [])
+        self.moved_to: str | None = state.get("moved_to")
+        self.moves: list[dict[str, Any]] = state.get("moves", [])
         # Keys seen before, by key id: as Mastodon keeps a remote actor's key, so that the
         # signed Delete of an actor whose document now answers 410 still verifies.
         self.known_keys: dict[str, dict[str, Any]] = state.get("known_keys", {})
@@ -102,6 +113,7 @@ class Peer:
 
     def save(self) -> None:
         keys = ("inbox", "fetches", "followers", "following", "store", "outbox", "known_keys")
+        keys += ("also_known_as", "moved_to", "moves")
         self.state_file.write_text(json.dumps({k: getattr(self, k) for k in keys}, indent=1))
 
     async def start(self) -> None:
@@ -173,6 +185,33 @@ class Peer:
             raise ValueError(f"{url} is not an actor")
         return doc
 
+    def actor_document(self) -> dict[str, Any]:
+        """bovine's actor, with the migration fields bovine's builder does not know."""
+        doc = dict(self.profile)
+        if self.also_known_as:
+            doc["alsoKnownAs"] = list(self.also_known_as)
+        if self.moved_to:
+            doc["movedTo"] = self.moved_to
+        return doc
+
+    async def check_move(self, activity: dict[str, Any], actor: str) -> dict[str, Any]:
+        """Mastodon's checks of an incoming Move, with bovine's signed GET for the target."""
+        target = id_for_object(activity.get("target"))
+        entry: dict[str, Any] = {"id": activity.get("id"), "origin": actor, "target": target}
+        if id_for_object(activity.get("object")) != actor:
+            return {**entry, "checked": False, "reason": "object is not the sender"}
+        if not target or target == actor:
+            return {**entry, "checked": False, "reason": "no other target"}
+        try:
+            document = await self.fetch_actor(target)
+        except Exception as error:  # unreachable or not an actor
+            return {**entry, "checked": False, "reason": f"target: {error}"}
+        aliases = document.get("alsoKnownAs") or []
+        aliases = aliases if isinstance(aliases, list) else [aliases]
+        if actor not in aliases:
+            return {**entry, "checked": False, "reason": "target does not name the origin"}
+        return {**entry, "checked": True, "reason": None}
+
     def remember(self, doc: dict[str, Any]) -> dict[str, Any]:
         self.store[doc["id"]] = doc
         return doc
@@ -190,6 +229,8 @@ class Peer:
         elif kind == "Undo" and isinstance(obj, dict) and obj.get("type") == "Follow":
             if id_for_object(obj.get("actor")) == actor:
                 self.followers.pop(actor or "", None)
+        elif kind == "Move" and actor:
+            self.moves.append(await self.check_move(activity, actor))
         elif kind in ("Accept", "Reject"):
             follow = self.following.get(id_for_object(obj) or "")
             if follow and follow["actor"] == actor:
@@ -213,7 +254,7 @@ def make_app(peer: Peer) -> Quart:
 
     @app.get("/actor")
     async def actor() -> Response:
-        return ap_response(peer.profile)
+        return ap_response(peer.actor_document())
 
     @app.get("/.well-known/webfinger")
     async def webfinger() -> Any:
@@ -312,6 +353,35 @@ def make_app(peer: Peer) -> Quart:
         assert peer.client is not None
         url = (await request.get_json())["url"]
         return jsonify(await peer.client.get(url, create_tombstone=False))
+
+    @app.post("/_control/aliases")
+    async def control_aliases() -> Any:
+        peer.also_known_as = [str(a) for a in (await request.get_json())["aliases"]]
+        peer.save()
+        return jsonify(peer.actor_document())
+
+    @app.post("/_control/move")
+    async def control_move() -> Any:
+        target = str((await request.get_json())["target"])
+        move = Activity(
+            type="Move",
+            actor=peer.actor_id,
+            id=peer.new_id(),
+            to={f"{peer.base}/followers"},
+            object=peer.actor_id,
+            target=target,
+        ).build()
+        peer.moved_to = target
+        peer.remember(move)
+        peer.save()
+        inboxes = sorted(set(peer.followers.values()))
+        deliveries = {inbox: await peer.signed_post(inbox, move) for inbox in inboxes}
+        failed = any(status >= 300 for status in deliveries.values())
+        return jsonify({"id": move["id"], "deliveries": deliveries}), 502 if failed else 200
+
+    @app.get("/_control/moves")
+    async def control_moves() -> Any:
+        return jsonify(peer.moves)
 
     @app.get("/_control/inbox")
     async def control_inbox() -> Any:
