@@ -40,7 +40,7 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
     from instance.db.backend import sqlite_file
     from instance.db.migrate import migrate
 
-    path = sqlite_file(settings.database_url)  # refuses, clearly, a backend this version lacks
+    path = sqlite_file(settings.database_url)  # None for PostgreSQL; refuses unknown schemes
     applied = asyncio.run(migrate(settings.database_url, path))
     print(f"Applied {len(applied)} migration(s)." if applied else "The schema is up to date.")
     return 0

@@ -6,7 +6,7 @@ there; this file holds only fixtures and the folder markers.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,7 @@ from quart.typing import TestClientProtocol
 
 from instance.app import create_app
 from instance.config import Settings
+from tests.helpers import postgres
 from tests.helpers.schema import migrated
 from tests.helpers.web import AppFactory, make_settings
 
@@ -41,6 +42,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             marker = FOLDER_MARKERS.get(folder)
             if marker is not None:
                 item.add_marker(marker)
+
+
+@pytest.fixture(autouse=True)
+def _release_postgres_databases() -> Iterator[None]:
+    """Under GAPO_TEST_DATABASE=postgresql, a test's databases are emptied for the next."""
+    yield
+    if postgres.wanted():
+        postgres.release_all()
 
 
 @pytest.fixture
