@@ -11,7 +11,8 @@ A serialization failure or deadlock (SQLSTATE 40001 / 40P01, PostgreSQL having r
 transaction back) is retried transparently where the whole transaction is known here: a
 single `execute` and `write_statements`. A `transaction()` block is the caller's code,
 which cannot be re-run from here; it is rolled back and answered as `WriteConflict`, a 503
-with Retry-After, never a 500 and never half written. A database that cannot be reached is
+with Retry-After, never a 500 and never half written. So is a unique violation in such a
+block: a check-then-insert that lost a race to another process. A database that cannot be reached is
 `DatabaseUnavailable`, the same 503 path as every other overload (`instance/errors.py`).
 """
 
@@ -254,7 +255,10 @@ class PostgresDatabase:
             try:
                 async with conn.transaction():
                     yield tx
-            except _CONFLICTS as exc:
+            except (*_CONFLICTS, asyncpg.UniqueViolationError) as exc:
+                # A unique violation here is a race a check-then-insert lost to another
+                # process (SQLite's single writer never lets it happen): the block's own
+                # check, run again by the client's retry, finds the winner's row.
                 raise WriteConflict(retry_after=1) from exc
             except _LOST as exc:  # the COMMIT (or BEGIN) found the connection gone
                 raise DatabaseUnavailable(retry_after=UNAVAILABLE_RETRY_AFTER) from exc
