@@ -157,6 +157,30 @@ def cmd_media_prune(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(_with_services(settings, action))
 
 
+def cmd_db_copy(settings: Settings, args: argparse.Namespace) -> int:
+    from instance.db.backend import is_postgresql, sqlite_file
+    from instance.db.copy_to_postgres import CopyRefused, copy_to_postgresql
+    from instance.db.migrate import migrate
+
+    source = sqlite_file(settings.database_url)
+    if source is None or not source.exists():
+        raise SystemExit("gapo db copy: GAPO_DATABASE_URL must name the existing SQLite file.")
+    if not is_postgresql(args.to):
+        raise SystemExit("gapo db copy: --to must be a postgresql:// URL.")
+    asyncio.run(migrate(settings.database_url, source))  # both sides at the same schema
+    try:
+        counts = asyncio.run(copy_to_postgresql(source, args.to))
+    except CopyRefused as exc:
+        print(f"gapo db copy: {exc}", file=sys.stderr)
+        return 1
+    for table, count in counts.items():
+        print(f"{table}: {count} row(s)")
+    print(f"Copied {sum(counts.values())} rows in {len(counts)} tables; the counts match.")
+    print("Now set GAPO_DATABASE_URL to the PostgreSQL URL for every gapo process (environment")
+    print("or TOML file), start them again, and keep the SQLite file as a backup.")
+    return 0
+
+
 def _domain_action(blocked: bool) -> Callable[[Settings, argparse.Namespace], int]:
     def run(settings: Settings, args: argparse.Namespace) -> int:
         async def action(services: Any) -> int:
@@ -254,6 +278,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="not viewed for this many days (GAPO_REMOTE_MEDIA_DAYS)",
     )
     prune.set_defaults(func=cmd_media_prune)
+
+    db = commands.add_parser("db", help="the database").add_subparsers(
+        dest="db_command", required=True
+    )
+    copy = db.add_parser("copy", help="copy the SQLite database into an empty PostgreSQL one")
+    copy.add_argument("--to", required=True, help="postgresql://USER:PASSWORD@HOST/DATABASE")
+    copy.set_defaults(func=cmd_db_copy)
 
     domain = commands.add_parser("domain", help="block or unblock a remote domain").add_subparsers(
         dest="domain_command", required=True
