@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from instance.config import Settings
 from instance.db import Database, Transaction, UnsupportedDatabase, open_database
 from instance.db.migrate import migrate
 from instance.db.postgres import DatabaseUnavailable, PostgresDatabase
@@ -17,9 +18,16 @@ from tests.helpers.processes import gapo
 from tests.helpers.web import make_settings
 
 
+def _sqlite_settings(tmp_path: Path) -> Settings:
+    """SQLite whatever GAPO_TEST_DATABASE says: these tests are about that backend."""
+    return make_settings(
+        tmp_path / "data", database_url=f"sqlite:///{tmp_path / 'data' / 'gapo.sqlite3'}"
+    )
+
+
 async def test_sqlite_url_opens_a_working_database(tmp_path: Path) -> None:
     """The default URL opens the SQLite file; a write in a transaction is read back after."""
-    settings = make_settings(tmp_path / "data")
+    settings = _sqlite_settings(tmp_path)
     await migrate(settings.database_url, settings.sqlite_path)
     db: Database = await open_database(settings)
     try:
@@ -35,7 +43,7 @@ async def test_sqlite_url_opens_a_working_database(tmp_path: Path) -> None:
 
 async def test_after_commit_runs_once_and_only_after_commit(tmp_path: Path) -> None:
     """A callback registered twice runs once, after the commit; a rollback runs none."""
-    settings = make_settings(tmp_path / "data")
+    settings = _sqlite_settings(tmp_path)
     await migrate(settings.database_url, settings.sqlite_path)
     db = await open_database(settings)
     calls: list[str] = []

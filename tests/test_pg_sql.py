@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from instance.db.pg_sql import MissingParameter, arguments, rewrite, typed
+from instance.db.pg_sql import MissingParameter, NulInText, arguments, rewrite, typed
 
 
 def _final(sql: str, params: dict[str, object]) -> tuple[str, list[object]]:
@@ -42,3 +42,10 @@ def test_bools_are_passed_as_the_integers_sqlite_stores() -> None:
 def test_a_missing_parameter_is_named() -> None:
     with pytest.raises(MissingParameter, match="b"):
         _final("SELECT :a, :b", {"a": 1})
+
+
+def test_text_with_a_nul_is_bad_input_not_a_server_error() -> None:
+    """PostgreSQL cannot store U+0000: a 400 before the statement is sent."""
+    with pytest.raises(NulInText) as caught:
+        _final("SELECT 1 FROM tags WHERE name = :n", {"n": "a\x00b"})
+    assert caught.value.status == 400

@@ -14,6 +14,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from instance.errors import BadRequest
+
 # What the scanner steps over whole (strings, quoted names, comments, casts), or a name.
 _TOKEN = re.compile(
     r"""
@@ -31,6 +33,10 @@ _TOKEN = re.compile(
 
 class MissingParameter(KeyError):
     """A statement names a parameter its caller did not give."""
+
+
+class NulInText(BadRequest):
+    """PostgreSQL text cannot hold U+0000 (SQLite's can): refused as bad input, a 400."""
 
 
 # SQLite types a parameter by its value; PostgreSQL by where it stands, and fails where
@@ -85,6 +91,8 @@ def _value(value: Any) -> Any:
     # a bool, so flags are passed as the integers SQLite would have stored.
     if isinstance(value, bool):
         return int(value)
+    if isinstance(value, str) and "\x00" in value:
+        raise NulInText()
     return value
 
 

@@ -218,15 +218,16 @@ def database_for(data_dir: Path) -> str:
             _made += 1
             name = f"t_{os.getpid()}_{_made}"
         pg.psql(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}")
+    url = pg.url(name)
     with _lock:
-        _databases[key] = name
-    return pg.url(name)
+        _databases[key] = url
+    return url
 
 
 def release_all() -> None:
     """The databases handed out so far may be emptied and reused (the test is over)."""
     with _lock:
-        _free.extend(_databases.values())
+        _free.extend(url.partition("@/")[2].partition("?")[0] for url in _databases.values())
         _databases.clear()
 
 
