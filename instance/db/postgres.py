@@ -62,6 +62,8 @@ _LOST: tuple[type[BaseException], ...] = (
     asyncpg.TooManyConnectionsError,  # 53300
     asyncpg.ConnectionDoesNotExistError,
     asyncpg.InterfaceError,  # the pool is closing, or the connection was closed under us
+    # A connection the server ended while idle: asyncpg's protocol state is left broken.
+    asyncpg.InternalClientError,
 )
 # ... and, reaching it at all: refused, unreachable, no answer in time.
 _UNREACHABLE: tuple[type[BaseException], ...] = (OSError, TimeoutError, *_LOST)
@@ -179,6 +181,10 @@ class PostgresDatabase:
             conn = await pool.acquire(timeout=ACQUIRE_TIMEOUT)
         try:
             yield conn
+        except DatabaseUnavailable:
+            # Never hand this connection to anyone again: the pool opens a fresh one.
+            conn.terminate()
+            raise
         finally:
             await pool.release(conn)
 
