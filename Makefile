@@ -58,10 +58,9 @@ PYTEST_PROCESSES ?= auto
 # cluster per test process, tests/helpers/postgres.py): the queries of every room, the
 # writers, feeds, search and visibility. The whole suite runs there too with
 # `make test-postgresql` (about three times as long; docs/scale-out.md lists what differs).
-PG_TESTS ?= tests/test_database_backend.py tests/test_pg_sql.py tests/test_search.py \
+PG_TESTS ?= tests/test_pg_sql.py tests/test_database_backend.py tests/test_search.py \
 	tests/test_notifications.py tests/test_post_writers.py tests/test_relationship_writers.py \
-	tests/test_feed_pages.py tests/test_visibility_sql.py tests/test_block_mute.py \
-	tests/test_signup_login.py tests/test_hostile_urls.py tests/test_reports.py
+	tests/test_visibility_sql.py tests/test_block_mute.py tests/test_hostile_urls.py
 
 test: lint system-packages
 	$(BIN)/python -m pytest -q -n $(PYTEST_PROCESSES) --dist loadfile; rc=$$?; if [ $$rc -ne 5 ] && [ $$rc -ne 0 ]; then exit $$rc; fi
