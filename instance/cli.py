@@ -40,45 +40,10 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
     from instance.db.backend import sqlite_file
     from instance.db.migrate import migrate
 
-    path = sqlite_file(settings.database_url)  # refuses, clearly, a backend this version lacks
+    path = sqlite_file(settings.database_url)  # None for PostgreSQL; refuses unknown schemes
     applied = asyncio.run(migrate(settings.database_url, path))
     print(f"Applied {len(applied)} migration(s)." if applied else "The schema is up to date.")
     return 0
-
-
-def cmd_db_copy(settings: Settings, args: argparse.Namespace) -> int:
-    from instance.db.backend import open_database, sqlite_file
-    from instance.db.copy import CopyError, copy_sqlite
-    from instance.db.migrate import migrate
-
-    source = sqlite_file(settings.database_url)
-    if args.to == settings.database_url:
-        print("The target is the database this instance uses now.", file=sys.stderr)
-        return 2
-    target_settings = settings.with_(database_url=args.to)
-
-    async def run() -> int:
-        target_file = sqlite_file(args.to) if args.to.startswith("sqlite:///") else None
-        await migrate(args.to, target_file)
-        target = await open_database(target_settings)
-        try:
-            report = await copy_sqlite(source, target, progress=print)
-        finally:
-            await target.close()
-        print(
-            f"Copied {report.rows} rows in {len(report.counts)} tables; every count matches."
-            f" Search index rebuilt for {report.indexed_accounts} accounts."
-        )
-        print("Now set, for every gapo process (the settings file or the environment):")
-        print(f"    GAPO_DATABASE_URL={args.to}")
-        print(f"then start them again. Keep {source} as the backup of the old database.")
-        return 0
-
-    try:
-        return asyncio.run(run())
-    except CopyError as exc:
-        print(f"Copy failed: {exc}", file=sys.stderr)
-        return 1
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
@@ -229,6 +194,30 @@ def cmd_media_migrate(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(run())
 
 
+def cmd_db_copy(settings: Settings, args: argparse.Namespace) -> int:
+    from instance.db.backend import is_postgresql, sqlite_file
+    from instance.db.copy_to_postgres import CopyRefused, copy_to_postgresql
+    from instance.db.migrate import migrate
+
+    source = sqlite_file(settings.database_url)
+    if source is None or not source.exists():
+        raise SystemExit("gapo db copy: GAPO_DATABASE_URL must name the existing SQLite file.")
+    if not is_postgresql(args.to):
+        raise SystemExit("gapo db copy: --to must be a postgresql:// URL.")
+    asyncio.run(migrate(settings.database_url, source))  # both sides at the same schema
+    try:
+        counts = asyncio.run(copy_to_postgresql(source, args.to))
+    except CopyRefused as exc:
+        print(f"gapo db copy: {exc}", file=sys.stderr)
+        return 1
+    for table, count in counts.items():
+        print(f"{table}: {count} row(s)")
+    print(f"Copied {sum(counts.values())} rows in {len(counts)} tables; the counts match.")
+    print("Now set GAPO_DATABASE_URL to the PostgreSQL URL for every gapo process (environment")
+    print("or TOML file), start them again, and keep the SQLite file as a backup.")
+    return 0
+
+
 def _domain_action(blocked: bool) -> Callable[[Settings, argparse.Namespace], int]:
     def run(settings: Settings, args: argparse.Namespace) -> int:
         async def action(services: Any) -> int:
@@ -297,15 +286,6 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("migrate", help="bring the database schema up to date").set_defaults(
         func=cmd_migrate
     )
-    database = commands.add_parser("db", help="move the database").add_subparsers(
-        dest="db_command", required=True
-    )
-    db_copy = database.add_parser(
-        "copy",
-        help="copy every row into another, empty database (stop every gapo process first)",
-    )
-    db_copy.add_argument("--to", required=True, help="the target's URL (postgresql://… )")
-    db_copy.set_defaults(func=cmd_db_copy)
 
     user = commands.add_parser("user", help="manage local users").add_subparsers(
         dest="user_command", required=True
@@ -372,6 +352,13 @@ def build_parser() -> argparse.ArgumentParser:
     move = media.add_parser("migrate", help="copy the local media files into the S3 bucket")
     move.add_argument("--to", choices=["s3"], required=True, help="where to copy them")
     move.set_defaults(func=cmd_media_migrate)
+
+    db = commands.add_parser("db", help="the database").add_subparsers(
+        dest="db_command", required=True
+    )
+    copy = db.add_parser("copy", help="copy the SQLite database into an empty PostgreSQL one")
+    copy.add_argument("--to", required=True, help="postgresql://USER:PASSWORD@HOST/DATABASE")
+    copy.set_defaults(func=cmd_db_copy)
 
     domain = commands.add_parser("domain", help="block or unblock a remote domain").add_subparsers(
         dest="domain_command", required=True

@@ -116,6 +116,9 @@ class Settings:
     redis_url: str = ""
     # `/metrics` answers only a request carrying `Authorization: Bearer <this>`; empty: 404.
     metrics_token: str = ""
+    # Connections each process keeps open to PostgreSQL (GAPO_DATABASE_URL=postgresql://…);
+    # N processes hold up to N times this, under the server's max_connections.
+    database_pool_size: int = 10
     allow_private_addresses: bool = False
     registrations: str = "open"
     sqlite_synchronous: str = "FULL"
@@ -236,6 +239,7 @@ class Settings:
             "remote_media_days",
             "delivery_concurrency",
             "delivery_per_host",
+            "database_pool_size",
         ):
             if getattr(self, name) < 1:
                 raise ConfigError(f"GAPO_{name.upper()} must be at least 1")

@@ -43,6 +43,7 @@ from quart.typing import TestClientProtocol as Client
 
 from instance.app import create_app
 from instance.db import posts as posts_q
+from instance.db.backend import sqlite_file
 from instance.db.migrate import migrate
 from instance.errors import NotFound
 from instance.posts.visibility import can_see
@@ -297,7 +298,7 @@ def _same_page(fresh: tuple[int, str], cached: tuple[int, str]) -> str:
 
 async def _collect(data_dir: Path) -> Observed:
     settings = make_settings(data_dir)
-    await migrate(settings.database_url, settings.sqlite_path)
+    await migrate(settings.database_url, sqlite_file(settings.database_url))
     async with create_app(settings).test_app() as test_app:
         app: Quart = test_app.app  # type: ignore[attr-defined]
         clients: dict[str, Client] = {"anonymous": app.test_client()}

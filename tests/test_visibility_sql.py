@@ -45,6 +45,7 @@ from instance.db import mutes as mutes_q
 from instance.db import notifications as notifications_q
 from instance.db import posts as posts_q
 from instance.db import search as search_q
+from instance.db.backend import sqlite_file
 from instance.db.migrate import migrate
 from instance.posts.visibility import can_see, visibilities_for
 from tests.helpers.web import make_settings, signup
@@ -186,7 +187,7 @@ async def _hidden_by_block_or_mute(db: Any, viewer: int | None, other: int) -> b
 
 async def _observe(data_dir: Path) -> Observed:
     settings = make_settings(data_dir)
-    await migrate(settings.database_url, settings.sqlite_path)
+    await migrate(settings.database_url, sqlite_file(settings.database_url))
     observed = Observed()
     async with create_app(settings).test_app() as test_app:
         app: Quart = test_app.app  # type: ignore[attr-defined]

@@ -32,9 +32,11 @@ def test_wheel_ships_templates_static_locales_and_migrations(tmp_path: Path) -> 
     ):
         assert wanted in names, wanted
     migrations = {n for n in names if n.startswith("instance/db/migrations/")}
+    # PostgreSQL's own versions (migrations/postgresql/) ship too.
     in_tree = {
-        f"instance/db/migrations/{p.name}" for p in (ROOT / "instance/db/migrations").glob("*.sql")
+        p.relative_to(ROOT).as_posix() for p in (ROOT / "instance/db/migrations").rglob("*.sql")
     }
+    assert "instance/db/migrations/postgresql/0011_search.sql" in in_tree
     assert in_tree <= migrations
     templates = {f"instance/templates/{p.name}" for p in (ROOT / "templates").glob("*.html")}
     assert templates <= names

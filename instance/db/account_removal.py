@@ -44,9 +44,13 @@ async def hide_posts(ex: Executor, account_id: int, now: int) -> None:
     and the reply counts of the posts they answered lowered accordingly."""
     params = {"a": account_id, "now": now}
     await ex.execute(
-        "UPDATE posts SET replies_count = MAX(replies_count - (SELECT COUNT(*) FROM posts r"
-        " WHERE r.in_reply_to_id = posts.id AND r.account_id = :a AND r.deleted_at IS NULL), 0)"
-        " WHERE id IN (SELECT in_reply_to_id FROM posts WHERE account_id = :a"
+        "UPDATE posts SET replies_count = "
+        + ex.dialect.greatest(
+            "replies_count - (SELECT COUNT(*) FROM posts r WHERE r.in_reply_to_id = posts.id"
+            " AND r.account_id = :a AND r.deleted_at IS NULL)",
+            "0",
+        )
+        + " WHERE id IN (SELECT in_reply_to_id FROM posts WHERE account_id = :a"
         " AND deleted_at IS NULL)",
         params,
     )
@@ -91,7 +95,7 @@ async def delete_reactions(ex: Executor, account_id: int) -> None:
     """The account's likes and shares of other posts go, and those posts' counts drop."""
     for table, column in (("likes", "likes_count"), ("shares", "shares_count")):
         await ex.execute(
-            f"UPDATE posts SET {column} = MAX({column} - 1, 0)"
+            f"UPDATE posts SET {column} = {ex.dialect.greatest(f'{column} - 1', '0')}"
             f" WHERE id IN (SELECT post_id FROM {table} WHERE account_id = :a)",
             {"a": account_id},
         )

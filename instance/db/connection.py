@@ -11,6 +11,8 @@ from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol, runtime_checkable
 
+from instance.db.dialect import Dialect
+
 # A row as read: any mapping of column names. Query functions declare their shape from
 # `db/rows.py` instead where it is fixed; `Row` is for the truly generic ones.
 Row = Mapping[str, Any]
@@ -22,6 +24,8 @@ class Transaction(Protocol):
     """Statements inside one write transaction, committed when its `async with` ends cleanly
     and rolled back when it raises. `isinstance(x, Transaction)` tells one from a `Database`
     (only a transaction has `after_commit`)."""
+
+    dialect: Dialect
 
     async def execute(self, sql: str, params: Params = None) -> int: ...
     async def fetch_one(self, sql: str, params: Params = None) -> Row | None: ...
@@ -40,6 +44,8 @@ class Transaction(Protocol):
 class Database(Protocol):
     """One process's handle on the database: reads outside a transaction, `execute` for a
     single write, `transaction()` for several that commit together."""
+
+    dialect: Dialect
 
     async def fetch_all(self, sql: str, params: Params = None) -> list[Row]: ...
     async def fetch_one(self, sql: str, params: Params = None) -> Row | None: ...

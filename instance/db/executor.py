@@ -5,9 +5,13 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from instance.db.connection import Params
+from instance.db.dialect import Dialect
 
 
 class Executor(Protocol):
+    # The SQL that differs between the engines (`db/dialect.py`).
+    dialect: Dialect
+
     # Rows come back untyped (`Any`): each query function declares the shape its SELECT
     # makes (`db/rows.py`), which mypy then checks wherever the row is read.
     async def execute(self, sql: str, params: Params = None) -> int: ...

@@ -83,7 +83,7 @@ async def count_home_newer(ex: Executor, account_id: int, *, since: int, cap: in
     return int(
         await ex.fetch_value(
             "SELECT (SELECT COUNT(*) FROM (SELECT 1 AS one FROM posts p"
-            f" WHERE {HOME_POSTS} AND p.id > :since AND p.account_id != :me LIMIT :cap))"
+            f" WHERE {HOME_POSTS} AND p.id > :since AND p.account_id != :me LIMIT :cap) AS own)"
             " + (SELECT COUNT(*) FROM (SELECT 1 AS one FROM shares s JOIN posts p"
             " ON p.id = s.post_id WHERE s.account_id IN"
             " (SELECT followee_id FROM follows WHERE follower_id = :me AND state = 'accepted')"
@@ -91,7 +91,7 @@ async def count_home_newer(ex: Executor, account_id: int, *, since: int, cap: in
             f" AND {author_live('s.account_id')}"
             " AND p.visibility IN ('public', 'unlisted')"
             f" AND NOT {hidden_from('s.account_id')} AND NOT {hidden_from('p.account_id')}"
-            " LIMIT :cap)) AS n",
+            " LIMIT :cap) AS shared) AS n",
             {"me": account_id, "since": since, "cap": cap},
         )
     )

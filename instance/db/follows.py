@@ -21,23 +21,26 @@ async def upsert_follow(
     ap_id: str | None,
     now: int,
 ) -> FollowRow:
-    """Create the follow, or refresh the Follow id of an existing one (a re-sent Follow)."""
-    existing = await get_follow(ex, follower_id, followee_id)
-    if existing is None:
-        await ex.execute(
-            "INSERT INTO follows (id, follower_id, followee_id, state, ap_id, created_at,"
-            " accepted_at) VALUES (:id, :fr, :fe, :state, :ap_id, :now, :acc)",
-            {
-                "id": follow_id,
-                "fr": follower_id,
-                "fe": followee_id,
-                "state": state,
-                "ap_id": ap_id,
-                "now": now,
-                "acc": now if state == "accepted" else None,
-            },
-        )
-    elif ap_id and existing["ap_id"] != ap_id:
+    """Create the follow, or refresh the Follow id of an existing one (a re-sent Follow).
+
+    The unique pair decides which of two concurrent Follows (two processes) inserts; the
+    other finds the row and refreshes it."""
+    inserted = await ex.execute(
+        "INSERT INTO follows (id, follower_id, followee_id, state, ap_id, created_at,"
+        " accepted_at) VALUES (:id, :fr, :fe, :state, :ap_id, :now, :acc)"
+        " ON CONFLICT (follower_id, followee_id) DO NOTHING",
+        {
+            "id": follow_id,
+            "fr": follower_id,
+            "fe": followee_id,
+            "state": state,
+            "ap_id": ap_id,
+            "now": now,
+            "acc": now if state == "accepted" else None,
+        },
+    )
+    existing = None if inserted else await get_follow(ex, follower_id, followee_id)
+    if existing is not None and ap_id and existing["ap_id"] != ap_id:
         await ex.execute(
             "UPDATE follows SET ap_id = :ap_id WHERE id = :id",
             {"ap_id": ap_id, "id": existing["id"]},

@@ -1,4 +1,5 @@
-"""Schema migrations: versioned SQL files under `migrations/`, applied by yoyo-migrations."""
+"""Schema migrations: versioned SQL files under `migrations/`, applied by yoyo-migrations to
+SQLite, and by `migrate_postgres.py` to PostgreSQL (the same history)."""
 
 from __future__ import annotations
 
@@ -9,13 +10,13 @@ from pathlib import Path
 from yoyo import get_backend, read_migrations
 
 from instance.db.backend import sqlite_file
+from instance.db.migrate_postgres import apply_postgresql, pending_postgresql
 from instance.db.sqlite import enable_wal
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
 def _apply_sync(database_url: str) -> list[str]:
-    sqlite_file(database_url)  # a URL of a backend this version lacks is refused clearly
     backend = get_backend(database_url)
     migrations = read_migrations(str(MIGRATIONS_DIR))
     with backend.lock():
@@ -28,7 +29,8 @@ def _pending_sync(database_url: str) -> list[str]:
     migrations = read_migrations(str(MIGRATIONS_DIR))
     # A database file that does not exist yet needs everything; opening it to ask would
     # create an empty file (or fail when its folder is missing).
-    if not sqlite_file(database_url).exists():
+    path = sqlite_file(database_url)
+    if path is not None and not path.exists():
         return [m.id for m in migrations]
     backend = get_backend(database_url)
     return [m.id for m in backend.to_apply(migrations)]
@@ -47,6 +49,8 @@ def _compact_sync(sqlite_path: Path) -> None:
 
 async def migrate(database_url: str, sqlite_path: Path | None = None) -> list[str]:
     """Bring the schema up to date; returns the ids applied (empty when already current)."""
+    if sqlite_file(database_url) is None:
+        return await apply_postgresql(database_url, MIGRATIONS_DIR)
     if sqlite_path is not None:
         sqlite_path.parent.mkdir(parents=True, exist_ok=True)
         await enable_wal(sqlite_path)
@@ -57,4 +61,6 @@ async def migrate(database_url: str, sqlite_path: Path | None = None) -> list[st
 
 
 async def pending_migrations(database_url: str) -> list[str]:
+    if sqlite_file(database_url) is None:
+        return await pending_postgresql(database_url, MIGRATIONS_DIR)
     return await asyncio.to_thread(_pending_sync, database_url)

@@ -28,17 +28,18 @@ async def add(
     ap_id: str | None,
     now: int,
 ) -> bool:
-    """Record a like or share; False when it already existed (so counts move once)."""
+    """Record a like or share; False when it already existed (so counts move once).
+
+    The constraint decides, not a read before the insert: on PostgreSQL two processes may
+    add the same like at once, and the second waits for the first and then inserts nothing.
+    """
     table = _table(kind)
-    existing = await get(ex, kind, account_id, post_id)
-    if existing is not None:
-        return False
-    await ex.execute(
+    inserted = await ex.execute(
         f"INSERT INTO {table} (id, account_id, post_id, ap_id, created_at)"
-        " VALUES (:id, :a, :p, :ap, :now)",
+        " VALUES (:id, :a, :p, :ap, :now) ON CONFLICT (account_id, post_id) DO NOTHING",
         {"id": row_id, "a": account_id, "p": post_id, "ap": ap_id, "now": now},
     )
-    return True
+    return inserted == 1
 
 
 async def get(ex: Executor, kind: str, account_id: int, post_id: int) -> ReactionRow | None:

@@ -3,10 +3,10 @@
 With `db/search_index.py` (which writes the index) this is the only full-text SQL. On
 SQLite the index is two FTS5 tables of folded text (`db/folding.py`) keyed by rowid = the
 account's or post's id, `account_search` and `post_search` (migration 0011), and
-`hashtags.name_folded`. A PostgreSQL backend mirrors it with a table per index
-(`account_id` / `post_id`, `folded`, a `tsvector` of it under a GIN index, queried with
-`to_tsquery('simple', ...)` and `:*` for prefixes) behind the same functions of these two
-modules: callers only say "index this", "unindex that", "find these words".
+`hashtags.name_folded`. On PostgreSQL the same two tables are plain ones (`rowid`,
+`folded`) with a GIN index on `to_tsvector` of the text (migrations/postgresql/0011); the
+few SQL words that differ come from `ex.dialect` (`db/dialect.py`). Callers only say
+"index this", "unindex that", "find these words".
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 
 from instance.db.accounts import ACCOUNT_COLUMNS
+from instance.db.dialect import SQLITE
 from instance.db.executor import Executor
 from instance.db.feeds import hidden_from
 from instance.db.folding import fold
@@ -36,11 +37,8 @@ def terms_of(text: str) -> list[str]:
 
 
 def match_expression(terms: list[str], *, prefix: bool) -> str:
-    """An FTS5 query that ANDs the terms, each quoted (a `"` doubled), so nothing a person
-    types (`*`, `OR`, `NEAR(`, `-`, `:`) is read as FTS5 syntax; `prefix` matches each as
-    the start of a word."""
-    star = "*" if prefix else ""
-    return " ".join('"' + term.replace('"', '""') + '"' + star for term in terms)
+    """The SQLite (FTS5) query of the terms (`Dialect.search_query`, kept for its tests)."""
+    return SQLITE.search_query(terms, prefix=prefix)
 
 
 def _blocked_either_way(author: str) -> str:
@@ -61,16 +59,18 @@ async def accounts(
     if not terms:
         return []
     # FTS5 reads MATCH on the table's own name, so neither table is aliased; the account
-    # columns are unambiguous without one (the index has only `folded` and hidden ones).
+    # columns are unambiguous without one (the index has only `rowid` and `folded`).
+    dialect = ex.dialect
     return await ex.fetch_all(
         f"SELECT {ACCOUNT_COLUMNS} FROM account_search"
         " JOIN accounts ON accounts.id = account_search.rowid"
-        " WHERE account_search MATCH :q AND accounts.suspended_at IS NULL"
+        f" WHERE {dialect.search_match('account_search', 'q')} AND accounts.suspended_at IS NULL"
         " AND accounts.silenced_at IS NULL"
         " AND accounts.ap_type != 'Application'"
         f" AND (:me IS NULL OR NOT {_blocked_either_way('accounts.id')})"
-        " ORDER BY account_search.rank, accounts.local DESC, accounts.id LIMIT :limit",
-        {"q": match_expression(terms, prefix=True), "me": viewer_id, "limit": limit},
+        f" ORDER BY {dialect.search_rank('account_search', 'q')}, accounts.local DESC,"
+        " accounts.id LIMIT :limit",
+        {"q": dialect.search_query(terms, prefix=True), "me": viewer_id, "limit": limit},
     )
 
 
@@ -105,14 +105,15 @@ async def posts(
     if not terms:
         return []
     return await ex.fetch_all(
-        f"{WITH_AUTHOR} WHERE p.id IN (SELECT rowid FROM post_search WHERE post_search MATCH :q)"
+        f"{WITH_AUTHOR} WHERE p.id IN (SELECT rowid FROM post_search"
+        f" WHERE {ex.dialect.search_match('post_search', 'q')})"
         " AND p.local = 1 AND p.visibility = 'public' AND p.deleted_at IS NULL"
         f" AND a.indexable = 1 AND {author_listed('p.account_id')}"
         " AND (:max_id IS NULL OR p.id < :max_id)"
         f" AND (:me IS NULL OR NOT {hidden_from('p.account_id')})"
         " ORDER BY p.id DESC LIMIT :limit",
         {
-            "q": match_expression(terms, prefix=False),
+            "q": ex.dialect.search_query(terms, prefix=False),
             "me": viewer_id,
             "limit": limit,
             "max_id": max_id,

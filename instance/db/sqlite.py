@@ -18,6 +18,7 @@ from typing import Any
 import aiosqlite
 
 from instance.db.connection import Params, Row
+from instance.db.dialect import SQLITE, Dialect
 from instance.db.group_commit import BUSY_RETRIES, GroupWriter, WriterFileLock
 from instance.db.group_commit import is_busy as _is_busy
 
@@ -101,6 +102,8 @@ class SqliteTransaction:
     runs several statements in one trip.
     """
 
+    dialect: Dialect = SQLITE
+
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
         self.committed_callbacks: list[Callable[[], None]] = []
@@ -152,6 +155,8 @@ class SqliteDatabase:
     SQLITE_BUSY; processes queue for it on a file lock first, and within a process the
     transactions that queue share one COMMIT (`group_commit.py`).
     """
+
+    dialect: Dialect = SQLITE
 
     def __init__(self, path: Path, *, synchronous: str = "FULL", readers: int = 4) -> None:
         self.path = Path(path)

@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from tests.helpers import postgres
+
 ROOT = Path(__file__).resolve().parents[2]
 GAPO = Path(sys.executable).parent / "gapo"
 
@@ -27,6 +29,9 @@ def gapo_env(data_dir: Path, **extra: str) -> dict[str, str]:
         PYTHONPATH=str(ROOT),
         **extra,
     )
+    if postgres.wanted() and "GAPO_DATABASE_URL" not in extra:
+        # The child's database is its data dir's, as in this process (tests/helpers/postgres.py).
+        env["GAPO_DATABASE_URL"] = postgres.database_for(data_dir)
     return env
 
 

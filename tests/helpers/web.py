@@ -11,6 +11,7 @@ from quart import Quart
 from quart.typing import TestClientProtocol
 
 from instance.config import Settings, load_settings
+from tests.helpers import postgres
 
 # Cheap argon2 so hundreds of sign-ups stay fast; production parameters are benchmarked.
 FAST_ARGON2 = {"argon2_time_cost": 1, "argon2_memory_kib": 1024}
@@ -21,6 +22,8 @@ AppFactory = Callable[..., Awaitable[Quart]]
 
 def make_settings(data_dir: Path, **overrides: Any) -> Settings:
     values: dict[str, Any] = {"data_dir": data_dir, "run_jobs": False, **FAST_ARGON2}
+    if postgres.wanted() and "database_url" not in overrides:
+        values["database_url"] = postgres.database_for(data_dir)
     values.update(overrides)
     return load_settings(environ={}, **values)
 
