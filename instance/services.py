@@ -53,9 +53,11 @@ from instance.feeds.suggestions import Suggestions
 from instance.feeds.tags import TagFeed
 from instance.ids import IdGenerator, now
 from instance.jobs.housekeeping import HOUSEKEEPING, HOUSEKEEPING_INTERVAL, Housekeeping
+from instance.jobs.notify_wakeup import Notifications, NotifyWakeup
 from instance.jobs.queue import JobQueue
 from instance.jobs.runner import JobHandler, JobRunner
 from instance.jobs.unix_wakeup import UnixSocketWakeup, wake_dir
+from instance.jobs.wakeup import JobWakeup
 from instance.media.backends import open_storage
 from instance.media.remote import RemoteMedia
 from instance.media.service import MediaService
@@ -239,7 +241,14 @@ async def open_services(settings: Settings) -> Services:
         allow_private=settings.allow_private_addresses,
         user_agent=f"Gapo/{__version__} (+{settings.base_url})",
     )
-    queue = JobQueue(ids, UnixSocketWakeup(wake_dir(settings.data_dir)))
+    # Runners on other machines hear of new jobs through the database where it can tell
+    # them (PostgreSQL's LISTEN/NOTIFY); on SQLite every runner is on this machine.
+    wakeup: JobWakeup = (
+        NotifyWakeup(db)
+        if isinstance(db, Notifications)
+        else UnixSocketWakeup(wake_dir(settings.data_dir))
+    )
+    queue = JobQueue(ids, wakeup)
     outbox = Outbox(queue)
     fanout = FanOut(queue)
     host_changes = AccountChanges(host_blocks_path(settings.data_dir))

@@ -19,6 +19,7 @@ block: a check-then-insert that lost a race to another process. A database that 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
@@ -40,6 +41,8 @@ CONFLICT_PAUSE = 0.01
 # Seconds a request waits for a free pooled connection before it is answered 503.
 ACQUIRE_TIMEOUT = 10.0
 UNAVAILABLE_RETRY_AFTER = 5
+# Seconds between attempts to listen again once the listening connection is lost.
+LISTEN_RETRY = 2.0
 
 T = TypeVar("T")
 
@@ -212,6 +215,22 @@ class PostgresDatabase:
         value = await self.fetch_value("SELECT pg_current_wal_insert_lsn() - '0/0'::pg_lsn")
         return int(value)
 
+    async def notify(self, channel: str) -> None:
+        """One NOTIFY on `channel` (job wake-ups across machines, jobs/notify_wakeup.py)."""
+        async with self._connection() as conn:
+            with reachable():
+                await conn.execute("SELECT pg_notify($1, '')", channel)
+
+    async def listen(
+        self, channel: str, on_notify: Callable[[], None]
+    ) -> Callable[[], Awaitable[None]]:
+        """Calls `on_notify` for every NOTIFY on `channel`, on a connection of its own (a
+        listening connection cannot go back to the pool), opened again if it is lost;
+        returns the coroutine function that stops listening."""
+        listener = _Listener(self.dsn, channel, on_notify)
+        await listener.start()
+        return listener.stop
+
     async def _retrying(self, attempt: Callable[[], Awaitable[T]]) -> T:
         """`attempt` (one whole transaction) again after a serialization failure or a
         deadlock, with a growing random pause, up to CONFLICT_ATTEMPTS times."""
@@ -269,3 +288,57 @@ class PostgresDatabase:
             except _LOST as exc:  # the COMMIT (or BEGIN) found the connection gone
                 raise DatabaseUnavailable(retry_after=UNAVAILABLE_RETRY_AFTER) from exc
         _run_callbacks(tx.committed_callbacks)
+
+
+class _Listener:
+    """One LISTEN connection, reconnected every `LISTEN_RETRY` seconds while it is lost
+    (the server restarting): wake-ups sent meanwhile are lost, which the runners' poll
+    bounds."""
+
+    def __init__(self, dsn: str, channel: str, on_notify: Callable[[], None]) -> None:
+        self.dsn = dsn
+        self.channel = channel
+        self.on_notify = on_notify
+        self._conn: asyncpg.Connection | None = None
+        self._lost = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def _notified(self, *_: object) -> None:
+        self.on_notify()
+
+    def _terminated(self, *_: object) -> None:
+        self._lost.set()
+
+    async def _connect(self) -> None:
+        conn = await asyncpg.connect(self.dsn)
+        conn.add_termination_listener(self._terminated)
+        await conn.add_listener(self.channel, self._notified)
+        self._conn = conn
+        self._lost.clear()
+        self.on_notify()  # what was committed while nobody listened is looked at now
+
+    async def start(self) -> None:
+        with reachable():
+            await self._connect()
+        self._task = asyncio.create_task(self._keep())
+
+    async def _keep(self) -> None:
+        while True:
+            await self._lost.wait()
+            self._conn = None
+            await asyncio.sleep(LISTEN_RETRY)
+            try:
+                await self._connect()
+            except (OSError, asyncpg.PostgresError) as exc:
+                log.debug("job wake-ups: listening again failed: %s", exc)
+                self._lost.set()
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._conn is not None:
+            with contextlib.suppress(Exception):
+                await self._conn.close(timeout=5)
+            self._conn = None

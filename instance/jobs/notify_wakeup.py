@@ -19,7 +19,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from instance.jobs.wakeup import LocalWakeup
 
@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 CHANNEL = "gapo_jobs"
 
 
+@runtime_checkable
 class Notifications(Protocol):
     """What the database backend offers for this (`PostgresDatabase`)."""
 
