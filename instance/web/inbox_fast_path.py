@@ -49,6 +49,7 @@ class InboxFastPath:
         self._shared = urls.shared_inbox.removeprefix(urls.base_url)
         self._instance = urls.instance_inbox.removeprefix(urls.base_url)
         self._actor_prefix = urls.actor("").removeprefix(urls.base_url)
+        self._inbox_suffix = urls.inbox("x").removeprefix(urls.actor("x"))
         # The headers Quart's after-hooks add to these answers, in their order.
         self._tail: Headers = [
             *((k.lower().encode(), v.encode()) for k, v in security_headers_for(settings)),
@@ -106,9 +107,9 @@ class InboxFastPath:
     def _routed(self, services: Services, path: str) -> bool:
         if path in (self._shared, self._instance):
             return True
-        if not path.startswith(self._actor_prefix) or not path.endswith("/inbox"):
+        if not path.startswith(self._actor_prefix) or not path.endswith(self._inbox_suffix):
             return False
-        username = path[len(self._actor_prefix) : -len("/inbox")]
+        username = path[len(self._actor_prefix) : -len(self._inbox_suffix)]
         if not username or "/" in username:
             return False
         return services.documents.cached_actor(username) is not None
