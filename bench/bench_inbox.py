@@ -47,8 +47,15 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench_signup_surge import group_cpu_seconds
-from harness import BareQuart, GapoServer, Row, create_user, percentile, print_table
+from harness import (
+    BareQuart,
+    GapoServer,
+    Row,
+    create_user,
+    group_cpu_seconds,
+    percentile,
+    print_table,
+)
 
 from activitypub.signatures import sign_cavage
 
