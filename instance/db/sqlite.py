@@ -17,6 +17,7 @@ from typing import Any
 
 import aiosqlite
 
+from instance.db import request_version
 from instance.db.connection import Params, Row
 from instance.db.group_commit import BUSY_RETRIES, GroupWriter, WriterFileLock
 from instance.db.group_commit import is_busy as _is_busy
@@ -262,7 +263,10 @@ class SqliteDatabase:
         if self._carrier is None:
             # A task of its own: a caller cancelled meanwhile must not strand the others.
             self._carrier = asyncio.get_running_loop().create_task(self._carry())
-        return await done
+        try:
+            return await done
+        finally:
+            request_version.forget()  # the request that wrote must see its write
 
     async def _carry(self) -> None:
         taken: list[_Waiting] = []
@@ -306,5 +310,8 @@ class SqliteDatabase:
         `async with` returns only once the COMMIT is done (or raises if it failed)."""
         if self._group_writer is None:
             raise RuntimeError("database is not open")
-        async with self._group_writer.turn(SqliteTransaction) as tx:
-            yield tx
+        try:
+            async with self._group_writer.turn(SqliteTransaction) as tx:
+                yield tx
+        finally:
+            request_version.forget()  # the request that wrote must see its write
