@@ -112,6 +112,7 @@ class JobRunner:
         self._lane_kinds = frozenset(kind for lane in self.lanes for kind in lane.kinds)
         # None: every kind. Set by `route` (`gapo worker --kinds`).
         self.kinds: frozenset[str] | None = None
+        self._idle_lanes: list[Lane] = []
         for lane in self.lanes:
             lane.wake = self.queue.wakeup.wake_local
 
@@ -124,7 +125,8 @@ class JobRunner:
         kinds' jobs are left to other runners. Raises `UnknownJobKind` for a wrong name."""
         kinds = resolve(names, self.known_kinds())
         self.kinds = kinds
-        # A lane none of whose kinds is routed here is not driven at all.
+        # A lane none of whose kinds is routed here is not driven at all (only stopped).
+        self._idle_lanes += [lane for lane in self.lanes if not lane.kinds & kinds]
         self.lanes = [lane for lane in self.lanes if lane.kinds & kinds]
         self.recurring = {k: v for k, v in self.recurring.items() if k in kinds}
         return kinds
@@ -158,7 +160,7 @@ class JobRunner:
         await asyncio.gather(*self._running.values(), return_exceptions=True)
         for job_id in unfinished:
             await jobs_q.release(self.db, job_id, self.name)
-        for lane in self.lanes:
+        for lane in [*self.lanes, *self._idle_lanes]:
             await lane.stop()
         self.queue.wakeup.close()
 
