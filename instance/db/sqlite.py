@@ -192,6 +192,8 @@ class SqliteDatabase:
         for conn in self._all_readers:
             await conn.close()
         self._all_readers.clear()
+        # Reopened, readers are taken from the new connections only, never a closed one.
+        self._readers = asyncio.Queue()
         if self._group_writer is not None:
             await self._group_writer.idle()
             self._group_writer = None
