@@ -30,8 +30,17 @@ from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_signup_surge import group_cpu_seconds, run_migrate
-from harness import BareQuart, GapoServer, Row, WrkResult, create_user, print_table, wrk
+from harness import (
+    BareQuart,
+    GapoServer,
+    Row,
+    WrkResult,
+    create_user,
+    group_cpu_seconds,
+    print_table,
+    run_migrate,
+    wrk,
+)
 
 AP = "application/activity+json"
 

@@ -43,7 +43,7 @@ from pathlib import Path
 import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import GapoServer, create_user
+from harness import GapoServer, create_user, group_processes
 
 ROOT = Path(__file__).resolve().parents[1]
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -201,8 +201,6 @@ async def ceiling(scenario: Scenario, ports: list[int], body: bytes) -> float:
 def thread_cpu(pgid: int) -> dict[str, float]:
     """The server's CPU seconds: its processes' main threads (the event loops) and all the
     other threads (signing, SQLite, …), from Linux /proc."""
-    from harness import group_processes  # type: ignore[attr-defined]
-
     ticks = os.sysconf("SC_CLK_TCK")
     out = {"loop": 0.0, "threads": 0.0}
     for pid in group_processes(pgid):

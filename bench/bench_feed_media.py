@@ -5,7 +5,8 @@
 What: the time `gapo serve` takes to answer a reader's /home HTML page when about a third
 of the posts carry 1-4 attachments, next to the same page for a reader whose followed
 accounts post no media, and next to a bare Quart + Hypercorn app rendering a tiny Jinja
-template (the framework's ceiling on this machine).
+template (the framework's ceiling on this machine: `BareQuart` of bench/harness.py, on the
+Hypercorn settings of `gapo serve`).
 
 How: a temporary data dir; `gapo migrate` (the real migrations); two readers made with
 `gapo user create --password-stdin`; then accounts (half local, half remote), follows,
@@ -25,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import hashlib
 import os
 import random
@@ -33,26 +33,16 @@ import re
 import secrets
 import signal
 import sqlite3
-import subprocess
 import sys
 import tempfile
-import textwrap
 import time
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_signup_surge import (
-    Server,
-    free_port,
-    gapo_command,
-    percentile,
-    run_migrate,
-    server_env,
-)
+from harness import BareQuart, Server, create_user, percentile, run_migrate
 
 from instance.ids import IdGenerator
 
@@ -60,44 +50,6 @@ CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 PASSWORD = "bench feed media reader password"  # noqa: S105 (a throwaway instance)
 ENV = ["GAPO_RUN_JOBS=false", "GAPO_SQLITE_SYNCHRONOUS=NORMAL"]
 VISIBILITIES = ["public"] * 8 + ["unlisted", "followers"]
-
-BARE_APP = textwrap.dedent(
-    """
-    import asyncio, sys
-    from hypercorn.asyncio import serve
-    from hypercorn.config import Config
-    from quart import Quart, render_template_string
-
-    app = Quart(__name__)
-    PAGE = "<!doctype html><title>{{ t }}</title><ul>{% for i in items %}<li>{{ i }}</li>{% endfor %}</ul>"
-
-    @app.get("/")
-    async def index():
-        return await render_template_string(PAGE, t="bare", items=range(20))
-
-    config = Config()
-    config.bind = [f"127.0.0.1:{sys.argv[1]}"]
-    config.accesslog = None
-    asyncio.run(serve(app, config))
-    """
-)
-
-
-def create_user(data_dir: Path, name: str) -> None:
-    result = subprocess.run(
-        [
-            *gapo_command(),
-            *("user", "create", name, "--email", f"{name}@example.org", "--password-stdin"),
-        ],
-        input=PASSWORD + "\n",
-        env=server_env(data_dir, "http://127.0.0.1:8000", ENV),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise SystemExit(f"gapo user create {name} failed:\n{result.stdout}{result.stderr}")
 
 
 def storage_key(ext: str) -> str:
@@ -284,20 +236,6 @@ async def run(gapo: str, bare: str, args: argparse.Namespace) -> list[Result]:
     return results
 
 
-def wait_http(url: str, proc: subprocess.Popen[bytes], seconds: float) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"the bare app exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as reply:  # noqa: S310 (loopback)
-                if reply.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit("the bare app did not start")
-
-
 def table(results: list[Result]) -> str:
     lines = [
         "| page | mode | requests | median ms | p95 ms | p99 ms | req/s |",
@@ -333,11 +271,10 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="gapo-feed-media-") as tmp:
         data_dir = Path(tmp) / "data"
         server = Server(data_dir, Path(tmp) / "server.log", 1, ENV)
-        bare: subprocess.Popen[bytes] | None = None
         try:
             run_migrate(data_dir, ENV)
             for name in ("reader_media", "reader_plain"):
-                create_user(data_dir, name)
+                create_user(data_dir, name, PASSWORD, ENV)
             start = time.perf_counter()
             counts = fill(
                 data_dir / "gapo.sqlite3",
@@ -352,24 +289,11 @@ def main() -> int:
                 f" follows per reader in {time.perf_counter() - start:.1f} s"
             )
             server.start(seconds=60)
-            bare_port = free_port()
-            script = Path(tmp) / "bare_app.py"
-            script.write_text(BARE_APP)
-            bare = subprocess.Popen(
-                [sys.executable, str(script), str(bare_port)],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-            bare_url = f"http://127.0.0.1:{bare_port}"
-            wait_http(f"{bare_url}/", bare, 30)
-            results = asyncio.run(run(server.base_url, bare_url, args))
+            # The framework's ceiling on the same settings as `gapo serve` (harness.py).
+            with BareQuart(workers=1) as bare:
+                results = asyncio.run(run(server.base_url, bare.base_url, args))
         finally:
             server.stop()
-            if bare is not None:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(bare.pid, signal.SIGKILL)
-                bare.wait(timeout=10)
             log = server.log_text()
         errors = [line for line in log.splitlines() if "Traceback" in line or "ERROR" in line]
         if errors:

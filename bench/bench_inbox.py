@@ -47,8 +47,17 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench_signup_surge import gapo_command, group_cpu_seconds, server_env
-from harness import BareQuart, GapoServer, Row, create_user, percentile, print_table
+from harness import (
+    BareQuart,
+    GapoServer,
+    Row,
+    create_user,
+    gapo_command,
+    group_cpu_seconds,
+    percentile,
+    print_table,
+    server_env,
+)
 
 from activitypub.signatures import sign_cavage
 

@@ -1,5 +1,9 @@
 """What every speed benchmark shares: a real `gapo serve`, the framework's ceiling, wrk, a table.
 
+The server process (`Server`: `gapo serve` in a process group of its own, its CPU time and
+memory read from /proc; `gapo_cli`, `run_migrate`, `create_user`), `GapoServer` around it,
+`BareQuart`, `wrk`, `percentile` and the table are defined here once for every bench file.
+
 Each scenario of docs/performance.md is one `bench/bench_*.py` command that starts the real
 server on loopback, drives it, and in the same run measures a bare Quart + Hypercorn app on
 the same settings (the ceiling: what the framework alone answers on this machine while the
@@ -23,9 +27,11 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -38,39 +44,200 @@ from pathlib import Path
 from types import TracebackType
 from typing import Protocol
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_signup_surge import (
-    Server,
-    free_port,
-    gapo_command,
-    group_cpu_seconds,
-    group_processes,
-    percentile,
-    run_migrate,
-    server_env,
-)
-
-__all__ = [
-    "BareQuart",
-    "GapoServer",
-    "Row",
-    "WrkResult",
-    "create_user",
-    "free_port",
-    "percentile",
-    "print_table",
-    "process_rss_mib",
-    "wrk",
-]
+ROOT = Path(__file__).resolve().parents[1]
 
 
-def process_rss_mib(pgid: int) -> list[float]:
-    """Resident memory (VmRSS) of each process in the group, in MiB, largest first."""
+# --- the server process -------------------------------------------------------------------
+
+
+def gapo_command() -> list[str]:
+    script = Path(sys.executable).parent / "gapo"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "instance"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def server_env(data_dir: Path, base_url: str, extra: Sequence[str]) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GAPO_")}
+    env.update(
+        GAPO_DATA_DIR=str(data_dir),
+        GAPO_BASE_URL=base_url,
+        GAPO_REGISTRATIONS="open",
+        # Every request comes from 127.0.0.1: lift the per-IP sign-up limit.
+        GAPO_SIGNUP_RATE_PER_HOUR="100000000",
+        PYTHONPATH=str(ROOT),
+    )
+    for item in extra:
+        name, sep, value = item.partition("=")
+        if not sep or not name.startswith("GAPO_"):
+            raise SystemExit(f"--env wants GAPO_NAME=VALUE, not {item!r}")
+        env[name] = value
+    return env
+
+
+def group_processes(pgid: int) -> list[int]:
+    """Pids in the server's process group (it runs in a session of its own). Linux only."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[2]) == pgid:
+            pids.append(int(entry.name))
+    return pids
+
+
+def group_cpu_seconds(pgid: int) -> float:
+    """User + system CPU time of every live process in the group (best effort)."""
+    ticks = 0
+    for pid in group_processes(pgid):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+class Server:
+    """`gapo serve` in its own process group, so that stopping it reaches its workers too."""
+
+    def __init__(self, data_dir: Path, log_path: Path, workers: int, extra: Sequence[str]):
+        self.data_dir = data_dir
+        self.log_path = log_path
+        self.workers = workers
+        self.extra = extra
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.port = 0
+        self.base_url = ""
+
+    def start(self, seconds: float) -> None:
+        for _attempt in range(3):
+            self.port = free_port()
+            self.base_url = f"http://127.0.0.1:{self.port}"
+            command = [
+                *gapo_command(),
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--workers",
+                str(self.workers),
+            ]
+            with self.log_path.open("ab") as log:
+                self.proc = subprocess.Popen(
+                    command,
+                    env=server_env(self.data_dir, self.base_url, self.extra),
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+            if self._wait_ready(seconds):
+                return
+            self.stop()
+            if "address already in use" not in self.log_text().lower():
+                break
+        raise SystemExit(f"gapo serve did not start; its log:\n{self.log_text()[-3000:]}")
+
+    def _wait_ready(self, seconds: float) -> bool:
+        """Every worker answers /health (it answers only after its startup has finished)."""
+        assert self.proc is not None
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                return False
+            try:
+                url = f"{self.base_url}/health"
+                with urllib.request.urlopen(url, timeout=2) as reply:  # noqa: S310 (loopback)
+                    if reply.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            return False
+        # With several workers the first answer comes from whichever started first; give the
+        # others their startup (instance actor, key pools) before the surge begins.
+        time.sleep(1.0 if self.workers > 1 else 0)
+        return self.proc.poll() is None
+
+    @property
+    def pgid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self) -> int | None:
+        """SIGTERM to the group (Gapo finishes requests in flight for up to 10 s), then KILL."""
+        if self.proc is None:
+            return None
+        proc, self.proc = self.proc, None
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+        # Whatever is left in the group (a worker the parent lost) goes too.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        return proc.returncode
+
+    def log_text(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")
+        except OSError:
+            return ""
+
+
+def gapo_cli(
+    data_dir: Path, args: Sequence[str], extra: Sequence[str] = (), stdin: str | None = None
+) -> None:
+    """One `gapo …` command on the data dir, as an admin runs it; stops the benchmark if it
+    fails."""
+    result = subprocess.run(
+        [*gapo_command(), *args],
+        input=stdin,
+        env=server_env(data_dir, "http://127.0.0.1:8000", extra),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise SystemExit(
+            f"gapo {' '.join(args[:2])} failed ({result.returncode}):\n{result.stdout}{result.stderr}"
+        )
+
+
+def run_migrate(data_dir: Path, extra: Sequence[str]) -> None:
+    gapo_cli(data_dir, ["migrate"], extra)
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
+
+
+def process_rss_mib(pgid: int, field: str = "VmRSS") -> list[float]:
+    """Resident memory (VmRSS; or `field`, e.g. the peak VmHWM) of each process in the
+    group, in MiB, largest first."""
     sizes = []
     for pid in group_processes(pgid):
         with contextlib.suppress(OSError, ValueError):
             for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
+                if line.startswith(f"{field}:"):
                     sizes.append(int(line.split()[1]) / 1024)
     return sorted(sizes, reverse=True)
 
@@ -146,25 +313,8 @@ class GapoServer:
 
 def create_user(data_dir: Path, name: str, password: str, env: Sequence[str] = ()) -> None:
     """A confirmed local user, through the same CLI an admin uses."""
-    result = subprocess.run(
-        [
-            *gapo_command(),
-            "user",
-            "create",
-            name,
-            "--email",
-            f"{name}@example.org",
-            "--password-stdin",
-        ],
-        input=password + "\n",
-        env=server_env(data_dir, "http://127.0.0.1:8000", env),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise SystemExit(f"gapo user create {name} failed:\n{result.stdout}{result.stderr}")
+    command = ["user", "create", name, "--email", f"{name}@example.org", "--password-stdin"]
+    gapo_cli(data_dir, command, env, stdin=password + "\n")
 
 
 # --- the framework's ceiling --------------------------------------------------------------

@@ -51,6 +51,15 @@ def create_app(settings: Settings | None = None) -> Quart:
         gettext, ngettext, newstyle=True
     )
 
+    from instance.db import request_version
+
+    # Before the web's own hooks (the session's user is the first cached read): the read
+    # caches of one request share one database version (db/request_version.py). Async, so
+    # that it runs in the request's task and not on a thread.
+    @app.before_request
+    async def snapshot_version() -> None:
+        request_version.begin()
+
     from instance.web import register_web
 
     register_web(app)

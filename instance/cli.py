@@ -55,9 +55,18 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
+    from instance.jobs.routing import UnknownJobKind
     from instance.worker import run_worker
 
-    return run_worker(settings)
+    kinds = [name for name in (args.kinds or "").split(",") if name.strip()]
+    if args.kinds is not None and not kinds:
+        print("gapo: --kinds names no job kind", file=sys.stderr)
+        return 2
+    try:
+        return run_worker(settings, kinds)
+    except UnknownJobKind as exc:
+        print(f"gapo: {exc}", file=sys.stderr)
+        return 2
 
 
 def cmd_user_create(settings: Settings, args: argparse.Namespace) -> int:
@@ -279,9 +288,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-jobs", action="store_true", help="serve only; `gapo worker` runs the jobs"
     )
     serve.set_defaults(func=cmd_serve)
-    commands.add_parser(
+    worker = commands.add_parser(
         "worker", help="run background jobs (deliveries, inbox processing) without HTTP"
-    ).set_defaults(func=cmd_worker)
+    )
+    worker.add_argument(
+        "--kinds",
+        metavar="KIND[,KIND…]",
+        help="run only these job kinds or groups (e.g. deliver,fanout or media); default all",
+    )
+    worker.set_defaults(func=cmd_worker)
 
     commands.add_parser("migrate", help="bring the database schema up to date").set_defaults(
         func=cmd_migrate

@@ -121,13 +121,15 @@ async def test_queue_host_inbox_and_invite_rows_have_their_declared_shapes(app: 
     row_id = ids.next_id()
     await inbox_q.insert_once(
         db,
-        row_id=row_id,
-        ap_id="https://peer.example/activities/1",
-        ap_type="Like",
-        actor_ap_id="https://peer.example/users/u",
-        key_id=None,
-        body="{}",
-        now=now(),
+        inbox_q.Received(
+            row_id=row_id,
+            ap_id="https://peer.example/activities/1",
+            ap_type="Like",
+            actor_ap_id="https://peer.example/users/u",
+            key_id=None,
+            body="{}",
+            now=now(),
+        ),
     )
     assert_shape(await inbox_q.get(db, row_id), rows.InboxActivityRow)
 

@@ -4,11 +4,14 @@ were read at, so every write is visible on the next request."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+import pytest
 from quart import Quart
 
+from instance.db import request_version
 from instance.db.read_cache import VersionedCache
 from instance.db.sqlite import SqliteDatabase
 from instance.feeds.service import FeedPage
@@ -122,3 +125,56 @@ async def test_a_logout_and_a_new_notification_show_on_the_next_request(app: Qua
     await act_ok(reader, "/logout")
     response = await reader.get("/home")
     assert response.status_code in (302, 303)  # signed out at once, not from a kept user
+
+
+def count_version_reads(db: SqliteDatabase, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Every answer of `db.version()` from now on, in order."""
+    reads: list[int] = []
+    read_version = db.version
+
+    async def counted() -> int:
+        reads.append(await read_version())
+        return reads[-1]
+
+    monkeypatch.setattr(db, "version", counted)
+    return reads
+
+
+async def test_one_home_page_request_reads_the_version_once(app: Quart, monkeypatch) -> None:
+    """The session's user, the home page and the unread count of one request share one
+    `Database.version()` read (db/request_version.py), and the page is still answered from
+    the cache on the next request."""
+    reader = await user(app, "reader")
+    await home(reader)  # the sign-up's writes (and the last-active write) are behind us
+    reads = count_version_reads(gapo(app).db, monkeypatch)
+    hits = gapo(app).feeds.home_pages.hits
+    await home(reader)
+    assert len(reads) == 1
+    assert gapo(app).feeds.home_pages.hits == hits + 1
+
+
+async def test_a_snapshot_is_forgotten_by_its_own_write(tmp_path: Path, monkeypatch) -> None:
+    """Within one request's snapshot the version stays put until the request itself commits;
+    a task it spawned reads for itself; without a snapshot every call reads."""
+    db = SqliteDatabase(tmp_path / "v.sqlite3")
+    await db.open()
+    reads = count_version_reads(db, monkeypatch)
+    try:
+        await request_version.version(db)
+        await request_version.version(db)
+        assert len(reads) == 2  # no request: no snapshot
+
+        async def one_request() -> tuple[int, int, int]:
+            request_version.begin()
+            first = await request_version.version(db)
+            assert await request_version.version(db) == first and len(reads) == 3
+            await db.execute("CREATE TABLE t (x INTEGER)")
+            second = await request_version.version(db)
+            spawned = await asyncio.create_task(request_version.version(db))
+            return first, second, spawned
+
+        first, second, spawned = await asyncio.create_task(one_request())
+        assert second != first  # the request's own write is seen
+        assert spawned == second and len(reads) == 5  # the spawned task read again
+    finally:
+        await db.close()

@@ -11,7 +11,7 @@ import secrets
 from dataclasses import dataclass
 
 from instance.accounts.devices import device_label, label_parts
-from instance.db import Database
+from instance.db import Database, request_version
 from instance.db import sessions as sessions_q
 from instance.db import users as users_q
 from instance.db.connection import Row
@@ -100,7 +100,7 @@ class SessionService:
         # A user read while nothing has been written since (a logout, suspension or a
         # last-active write all move the version), still within its session's lifetime,
         # is what the query would answer.
-        version = await self.db.version()
+        version = await request_version.version(self.db)
         user = self.kept.get(hashed, version)
         if user is None or user["session_expires_at"] <= ts:
             user = await sessions_q.get_user_for_token(self.db, hashed, ts)

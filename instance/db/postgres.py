@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 
 import asyncpg
 
+from instance.db import request_version
 from instance.db.connection import Params, Row
 from instance.db.dialect import POSTGRESQL, Dialect
 from instance.db.pg_sql import arguments, rewrite, typed
@@ -266,7 +267,10 @@ class PostgresDatabase:
                     async with conn.transaction():
                         return [await _execute(conn, sql, params) for sql, params in fixed]
 
-        counts = await self._retrying(attempt)
+        try:
+            counts = await self._retrying(attempt)
+        finally:
+            request_version.forget()  # the request that wrote must see its write
         if after_commit is not None:
             _run_callbacks([after_commit])
         return counts
@@ -287,6 +291,8 @@ class PostgresDatabase:
                 raise WriteConflict(retry_after=1) from exc
             except _LOST as exc:  # the COMMIT (or BEGIN) found the connection gone
                 raise DatabaseUnavailable(retry_after=UNAVAILABLE_RETRY_AFTER) from exc
+            finally:
+                request_version.forget()  # the request that wrote must see its write
         _run_callbacks(tx.committed_callbacks)
 
 

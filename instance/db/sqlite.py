@@ -17,6 +17,7 @@ from typing import Any
 
 import aiosqlite
 
+from instance.db import request_version
 from instance.db.connection import Params, Row
 from instance.db.dialect import SQLITE, Dialect
 from instance.db.group_commit import BUSY_RETRIES, GroupWriter, WriterFileLock
@@ -196,6 +197,8 @@ class SqliteDatabase:
         for conn in self._all_readers:
             await conn.close()
         self._all_readers.clear()
+        # Reopened, readers are taken from the new connections only, never a closed one.
+        self._readers = asyncio.Queue()
         if self._group_writer is not None:
             await self._group_writer.idle()
             self._group_writer = None
@@ -267,7 +270,10 @@ class SqliteDatabase:
         if self._carrier is None:
             # A task of its own: a caller cancelled meanwhile must not strand the others.
             self._carrier = asyncio.get_running_loop().create_task(self._carry())
-        return await done
+        try:
+            return await done
+        finally:
+            request_version.forget()  # the request that wrote must see its write
 
     async def _carry(self) -> None:
         taken: list[_Waiting] = []
@@ -311,5 +317,8 @@ class SqliteDatabase:
         `async with` returns only once the COMMIT is done (or raises if it failed)."""
         if self._group_writer is None:
             raise RuntimeError("database is not open")
-        async with self._group_writer.turn(SqliteTransaction) as tx:
-            yield tx
+        try:
+            async with self._group_writer.turn(SqliteTransaction) as tx:
+                yield tx
+        finally:
+            request_version.forget()  # the request that wrote must see its write

@@ -114,13 +114,15 @@ class InboxService:
         row_id = self.ctx.ids.next_id()
         await inbox_q.insert_once_with_job(
             self.db,
-            row_id=row_id,
-            ap_id=str(activity["id"]),
-            ap_type=str(primary_type(activity, ACTIVITY_TYPES)),
-            actor_ap_id=verified.actor_id,
-            key_id=verified.key_id,
-            body=json.dumps(activity, separators=(",", ":")),
-            now=now(),
+            inbox_q.Received(
+                row_id=row_id,
+                ap_id=str(activity["id"]),
+                ap_type=str(primary_type(activity, ACTIVITY_TYPES)),
+                actor_ap_id=verified.actor_id,
+                key_id=verified.key_id,
+                body=json.dumps(activity, separators=(",", ":")),
+                now=now(),
+            ),
             job=self.queue.enqueue_statement(
                 INBOX_JOB, {"row": row_id}, if_row_in=("inbox_activities", row_id)
             ),

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from instance.accounts.views import AccountView
-from instance.db import Database
+from instance.db import Database, request_version
 from instance.db import notifications as notifications_q
 from instance.db.connection import Row
 from instance.db.read_cache import VersionedCache
@@ -147,7 +147,7 @@ class NotificationService:
     async def unread_count(self, account_id: int) -> int:
         """One indexed COUNT, capped at UNREAD_CAP; or the count read earlier while nothing
         has been written since (a new notification or a read mark moves the version)."""
-        version = await self.db.version()
+        version = await request_version.version(self.db)
         count = self.unread_counts.get(account_id, version)
         if count is None:
             count = await notifications_q.count_unread(self.db, account_id, cap=UNREAD_CAP)

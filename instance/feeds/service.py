@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from instance.db import Database
+from instance.db import Database, request_version
 from instance.db import feeds as feeds_q
 from instance.db.connection import Row
 from instance.db.read_cache import VersionedCache
@@ -58,7 +58,7 @@ class FeedService:
         since: one `PRAGMA data_version` instead of the page's eight reads (issue 15)."""
         # Read before the page: a commit after it makes another version, never an old
         # page under the new one.
-        version = await self.db.version()
+        version = await request_version.version(self.db)
         key = (account_id, max_id)
         kept = self.home_pages.get(key, version)
         if kept is None:

@@ -23,6 +23,7 @@ from instance.db import jobs as jobs_q
 from instance.db.connection import Row
 from instance.ids import now
 from instance.jobs.queue import JobQueue
+from instance.jobs.routing import resolve
 
 log = logging.getLogger(__name__)
 
@@ -109,8 +110,30 @@ class JobRunner:
         self._stopping = False
         self.lanes = list(lanes)
         self._lane_kinds = frozenset(kind for lane in self.lanes for kind in lane.kinds)
+        # None: every kind. Set by `route` (`gapo worker --kinds`).
+        self.kinds: frozenset[str] | None = None
+        self._idle_lanes: list[Lane] = []
         for lane in self.lanes:
             lane.wake = self.queue.wakeup.wake_local
+
+    def known_kinds(self) -> frozenset[str]:
+        """Every kind this runner can run: its handlers' and its lanes'."""
+        return frozenset(self.handlers) | self._lane_kinds
+
+    def route(self, names: Sequence[str]) -> frozenset[str]:
+        """Run only the kinds `names` select (`jobs/routing.py`), before `start`; the other
+        kinds' jobs are left to other runners. Raises `UnknownJobKind` for a wrong name."""
+        kinds = resolve(names, self.known_kinds())
+        self.kinds = kinds
+        # A lane none of whose kinds is routed here is not driven at all (only stopped).
+        self._idle_lanes += [lane for lane in self.lanes if not lane.kinds & kinds]
+        self.lanes = [lane for lane in self.lanes if lane.kinds & kinds]
+        self.recurring = {k: v for k, v in self.recurring.items() if k in kinds}
+        return kinds
+
+    def _generic_kinds(self) -> frozenset[str] | None:
+        """The kinds the generic loop runs when routed (None: all but the lanes')."""
+        return None if self.kinds is None else self.kinds - self._lane_kinds
 
     def start(self) -> None:
         self.queue.wakeup.listen()
@@ -137,7 +160,7 @@ class JobRunner:
         await asyncio.gather(*self._running.values(), return_exceptions=True)
         for job_id in unfinished:
             await jobs_q.release(self.db, job_id, self.name)
-        for lane in self.lanes:
+        for lane in [*self.lanes, *self._idle_lanes]:
             await lane.stop()
         self.queue.wakeup.close()
 
@@ -176,6 +199,9 @@ class JobRunner:
                 started += await lane.run_once()
             except Exception:  # a busy database: the lane's jobs wait, the others still run
                 log.exception("job lane round failed")
+        generic = self._generic_kinds()
+        if generic is not None and not generic:
+            return started  # routed to lane kinds only
         # A window can be filled by one host's backlog; each further look leaves out the
         # hosts that are now at their cap, so the others' jobs are reached this round.
         for _ in range(MAX_LOOKS_PER_ROUND):
@@ -188,6 +214,7 @@ class JobRunner:
                 now(),
                 limit=free * 4,
                 exclude_hosts=saturated,
+                kinds=generic or (),
                 exclude_kinds=self._lane_kinds,
             )
             if not window:
@@ -300,6 +327,8 @@ class JobRunner:
                 continue
             for lane in self.lanes:
                 await lane.flush()  # outcomes batched for writing end their jobs now
-            if started == 0 and not await jobs_q.due(self.db, now(), limit=1):
+            if started == 0 and not await jobs_q.due(
+                self.db, now(), limit=1, kinds=self.kinds or ()
+            ):
                 return
         raise TimeoutError("jobs still running after the timeout")

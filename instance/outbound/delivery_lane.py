@@ -17,15 +17,14 @@ transactions per delivery, 16 in flight, the loop 57 % idle):
 The retry schedule, the circuit breaker with its single half-open probe, the 401 switch of
 signature standard, the blocked and refused hosts all behave as in the single-job handler
 they replace (tests/federation_in_process/test_delivery_runner.py).
+Claim rounds, the held ids and stopping are shared with the inbox lane (`jobs/lane.py`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
-import random
 import time
 from collections import Counter, deque
 from collections.abc import Awaitable, Callable
@@ -42,6 +41,7 @@ from instance.db.connection import Row
 from instance.db.rows import JobRow
 from instance.errors import Overloaded
 from instance.ids import now
+from instance.jobs.lane import ClaimLane
 from instance.outbound.actor_keys import ActorKeys
 from instance.outbound.completions import FLUSH_DELAY, FLUSH_SIZE, Completions
 from instance.outbound.delivery_payload import Delivery, MalformedPayload, PayloadReader
@@ -75,7 +75,7 @@ class Batch:
     signing: asyncio.Future[list[dict[str, str] | None]] | None
 
 
-class DeliveryLane:
+class DeliveryLane(ClaimLane):
     """Runs every `deliver` job for a `JobRunner` (which leaves that kind to it)."""
 
     kinds = frozenset({DELIVER})
@@ -98,7 +98,7 @@ class DeliveryLane:
         flush_size: int = FLUSH_SIZE,
         refused: Callable[[str], Awaitable[bool]] | None = None,
     ) -> None:
-        self.db = db
+        super().__init__(db, "deliver", max_claimed, lease, max_attempts, stop_grace)
         self.fetcher = fetcher
         # `BlockedHosts.is_blocked`: suspended, or not on the allowlist in allowlist mode.
         # Without it (tests of the lane alone) the row's `blocked` decides.
@@ -107,11 +107,6 @@ class DeliveryLane:
         self.concurrency = concurrency
         self.per_host = per_host
         self.depth = max(depth, per_host)
-        self.max_claimed = max_claimed
-        self.lease = lease
-        self.max_attempts = max_attempts
-        self.stop_grace = stop_grace
-        self.name = f"{os.uname().nodename}:{os.getpid()}:{random.getrandbits(32):08x}:deliver"
         self.hosts = HostBook()
         self.payloads = PayloadReader()
         self.completions = Completions(
@@ -125,27 +120,14 @@ class DeliveryLane:
             max_workers=sign_threads or max(1, min(4, cores - 1)), thread_name_prefix="sign"
         )
         self._sending = asyncio.Semaphore(concurrency)
-        # Claimed and not yet written back: the due query must not hand these out again.
-        self._held: set[int] = set()
         # Per host: jobs waiting for a pump, jobs claimed and not yet ended, pumps running.
         self._queues: dict[str, deque[Batch]] = {}
         self._load: Counter[str] = Counter()
         self._pumps: Counter[str] = Counter()
-        self._tasks: set[asyncio.Task[None]] = set()
         # Hosts that asked for a claim round since the last one began.
         self._asked: set[str] = set()
-        self._stopping = False
-        self.wake: Callable[[], None] = lambda: None
 
-    # -- what the runner asks ---------------------------------------------------------------
-
-    def tasks(self) -> list[asyncio.Task[None]]:
-        """The pumps running now (one per host connection in use)."""
-        return list(self._tasks)
-
-    async def flush(self) -> None:
-        """Write every outcome collected so far (the runner's `run_until_idle`)."""
-        await self.completions.flush()
+    # -- claiming (the lane's tasks are its pumps, one per host connection in use) ----------
 
     def _limit(self, host: str) -> int:
         """Jobs of `host` this lane may hold: `depth` once it answers fast, else `per_host`."""
@@ -155,16 +137,13 @@ class DeliveryLane:
     def _room(self, host: str) -> int:
         return self._limit(host) - self._load.get(host, 0)
 
-    async def run_once(self) -> int:
-        """Claim what is due and fits the limits, in one transaction; returns how many."""
-        if self._stopping:
-            return 0
-        self.completions.kick()  # outcomes a failed write left behind are tried again
+    async def _pick(self) -> list[int]:
+        """What is due and fits the hosts' limits, a few windows of due jobs at most."""
         self._asked.clear()
         picked: dict[int, None] = {}  # an insertion-ordered set
         taken_hosts: Counter[str] = Counter()
         for _ in range(MAX_LOOKS):
-            free = self.max_claimed - len(self._held) - len(picked)
+            free = self._free() - len(picked)
             if free <= 0:
                 break
             full = [
@@ -190,15 +169,9 @@ class DeliveryLane:
                 progress = True
             if not progress or len(window) < free:
                 break
-        if not picked:
-            return 0
-        async with self.db.transaction() as tx:
-            taken = await jobs_q.claim_many(tx, list(picked), self.name, now(), self.lease)
-        if taken:
-            await self._prepare(taken)
-        return len(taken)
+        return list(picked)
 
-    async def _prepare(self, taken: list[JobRow]) -> None:
+    async def _hand_out(self, taken: list[JobRow]) -> None:
         """Read the claimed jobs' hosts and keys once per round, start signing them at once
         (in chunks, on the signing threads), and hand the chunks to the hosts' pumps."""
         hosts = {job["host"] for job in taken}
@@ -248,9 +221,7 @@ class DeliveryLane:
                 queue.append(self._sign_ahead(entry, sendable[start : start + SIGN_CHUNK]))
             while self._pumps[host] < self.per_host and self._queues.get(host):
                 self._pumps[host] += 1
-                task = asyncio.create_task(self._pump(host), name=f"deliver-{host}")
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
+                self._spawn(self._pump(host), f"deliver-{host}")
 
     def _sign_ahead(self, entry: HostEntry, chunk: list[Claimed]) -> Batch:
         """Start signing `chunk` now: the signatures are ready by the time a pump gets to
@@ -429,35 +400,10 @@ class DeliveryLane:
             failed_host.note_failure(now())
         self._leave(claimed)
         attempts = int(claimed.job["attempts"]) + 1
-        job_id = int(claimed.job["id"])
-        if attempts >= self.max_attempts:
-            self.completions.dead(job_id, attempts=attempts, error=error)
-        else:
-            run_at = now() + int(retry_delay(attempts - 1))
-            self.completions.retry(job_id, attempts=attempts, run_at=run_at, error=error)
-
-    def _written(self, job_ids: list[int]) -> None:
-        self._held.difference_update(job_ids)
-        self.wake()  # room to claim again
+        self._retry_or_dead(int(claimed.job["id"]), attempts, error, int(retry_delay(attempts - 1)))
 
     # -- stopping -------------------------------------------------------------------------
 
-    async def stop(self) -> None:
-        """Claim nothing more; sends in flight get `stop_grace` seconds; then what is left
-        is written, and the jobs never sent are handed back at once (attempts unchanged)."""
-        self._stopping = True
-        if self._tasks:
-            await asyncio.wait(list(self._tasks), timeout=self.stop_grace)
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        with contextlib.suppress(Exception):
-            await self.completions.close()
-        unfinished = list(self._held)
-        if unfinished:
-            async with self.db.transaction() as tx:
-                for job_id in unfinished:
-                    await jobs_q.release(tx, job_id, self.name)
-        self._held.clear()
+    def _stopped(self) -> None:
         self._queues.clear()
         self._signer.shutdown(wait=False, cancel_futures=True)

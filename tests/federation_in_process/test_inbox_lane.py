@@ -44,13 +44,7 @@ async def store(app: Quart, actor: str, n: int) -> int:
     row_id = services.ids.next_id()
     await inbox_q.insert_once_with_job(
         services.db,
-        row_id=row_id,
-        ap_id=f"{actor}/activities/{n}",
-        ap_type="Create",
-        actor_ap_id=actor,
-        key_id=None,
-        body="{}",
-        now=now(),
+        inbox_q.Received(row_id, f"{actor}/activities/{n}", "Create", actor, None, "{}", now()),
         job=services.queue.enqueue_statement(
             INBOX_JOB, {"row": row_id}, if_row_in=("inbox_activities", row_id)
         ),

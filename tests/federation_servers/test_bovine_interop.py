@@ -4,33 +4,12 @@ signatures with its own code."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
-from tests.federation_bovine.bovine_harness import BovinePeer, free_port
+from tests.federation_bovine.bovine_harness import BovinePeer
 from tests.helpers.instances import GapoInstance, WebUser, eventually
 
 pytestmark = pytest.mark.federation
-
-
-@pytest.fixture(scope="module")
-def gapo(federation_root: Path) -> Iterator[GapoInstance]:
-    instance = GapoInstance("gapo-bovine", federation_root).start()
-    try:
-        yield instance
-    finally:
-        instance.stop()
-
-
-@pytest.fixture(scope="module")
-def peer(federation_root: Path) -> Iterator[BovinePeer]:
-    bovine = BovinePeer.start(free_port(), "moo", federation_root / "bovine")
-    try:
-        yield bovine
-    finally:
-        bovine.stop()
 
 
 def activities(entries: list[dict], kind: str) -> list[dict]:

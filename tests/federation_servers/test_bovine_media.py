@@ -6,38 +6,19 @@ from __future__ import annotations
 
 import io
 import secrets
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
 from PIL import Image
 
 from instance.urls import remote_file_hash
-from tests.federation_bovine.bovine_harness import BovinePeer, free_port
+from tests.federation_bovine.bovine_harness import BovinePeer
 from tests.federation_servers.test_two_instances_media import insert_media, put_file, webp
 from tests.helpers.instances import GapoInstance, WebUser, eventually
 from tests.helpers.media_files import FileServer, jpeg_with_gps
 
 pytestmark = pytest.mark.federation
-
-
-@pytest.fixture(scope="module")
-def gapo(federation_root: Path) -> Iterator[GapoInstance]:
-    instance = GapoInstance("gapo-bovine-media", federation_root).start()
-    try:
-        yield instance
-    finally:
-        instance.stop()
-
-
-@pytest.fixture(scope="module")
-def peer(federation_root: Path) -> Iterator[BovinePeer]:
-    bovine = BovinePeer.start(free_port(), "moo", federation_root / "bovine-media")
-    try:
-        yield bovine
-    finally:
-        bovine.stop()
 
 
 @pytest.fixture

@@ -3,34 +3,14 @@ and a report forwarded as a Flag from Gapo's instance actor, both verified by bo
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.federation_bovine.bovine_harness import BovinePeer, free_port
+from tests.federation_bovine.bovine_harness import BovinePeer
 from tests.helpers.instances import GapoInstance, WebUser, eventually
 
 pytestmark = pytest.mark.federation
-
-
-@pytest.fixture(scope="module")
-def gapo(federation_root: Path) -> Iterator[GapoInstance]:
-    instance = GapoInstance("gapo-moderation", federation_root).start()
-    try:
-        yield instance
-    finally:
-        instance.stop()
-
-
-@pytest.fixture(scope="module")
-def peer(federation_root: Path) -> Iterator[BovinePeer]:
-    bovine = BovinePeer.start(free_port(), "moo", federation_root / "bovine")
-    try:
-        yield bovine
-    finally:
-        bovine.stop()
 
 
 async def received(peer: BovinePeer, kind: str) -> list[dict[str, Any]]:

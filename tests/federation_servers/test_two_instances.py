@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tests.helpers.instances import GapoInstance, WebUser, eventually
+from tests.helpers.instances import GapoInstance, eventually, signed_in
 
 pytestmark = pytest.mark.federation
 
@@ -33,11 +33,7 @@ def follow_state(instance: GapoInstance, follower: str, followee: str) -> str | 
 async def test_follow_post_reply_like_edit_delete(instances: tuple[GapoInstance, GapoInstance]):
     """alice@one and bob@two follow each other; a post, reply, like, edit and delete travel."""
     one, two = instances
-    one.create_user("alice")
-    two.create_user("bob")
-    alice = await WebUser(one, "alice").login()
-    bob = await WebUser(two, "bob").login()
-    try:
+    async with signed_in((one, "alice"), (two, "bob")) as (alice, bob):
         # Given each follows the other by handle, through WebFinger and a signed Follow
         await alice.follow(two.handle("bob"))
         assert follow_state(one, "alice", "bob") in ("pending", "accepted")
@@ -101,19 +97,12 @@ async def test_follow_post_reply_like_edit_delete(instances: tuple[GapoInstance,
         bob_account = await alice.follow(two.handle("bob"))  # the search shows the button again
         await alice.unfollow(bob_account)
         await eventually(lambda: follow_state(two, "alice", "bob") is None)
-    finally:
-        await alice.close()
-        await bob.close()
 
 
 async def test_restart_mid_delivery_loses_nothing(instances: tuple[GapoInstance, GapoInstance]):
     """A post made while the peer is down survives a kill -9 of the sender and arrives later."""
     one, two = instances
-    one.create_user("carol")
-    two.create_user("dave")
-    carol = await WebUser(one, "carol").login()
-    dave = await WebUser(two, "dave").login()
-    try:
+    async with signed_in((one, "carol"), (two, "dave")) as (carol, dave):
         await dave.follow(one.handle("carol"))
         await eventually(lambda: follow_state(two, "dave", "carol") == "accepted")
         await dave.close()
@@ -137,19 +126,12 @@ async def test_restart_mid_delivery_loses_nothing(instances: tuple[GapoInstance,
         one.cli("jobs", "retry-now")
         stored = await eventually(lambda: remote_post(two, note_id), timeout=30)
         assert "Posted while two was down" in stored["content_html"]
-    finally:
-        await carol.close()
-        await dave.close()
 
 
 async def test_locked_account_and_profile_update(instances: tuple[GapoInstance, GapoInstance]):
     """A locked account approves a remote follower by hand; a profile edit federates."""
     one, two = instances
-    one.create_user("gina")
-    two.create_user("hank")
-    gina = await WebUser(one, "gina").login()
-    hank = await WebUser(two, "hank").login()
-    try:
+    async with signed_in((one, "gina"), (two, "hank")) as (gina, hank):
         status = await gina.post_form(
             "/settings/profile",
             {"display_name": "Gina", "bio": "", "locked": "on"},
@@ -182,6 +164,3 @@ async def test_locked_account_and_profile_update(instances: tuple[GapoInstance, 
                 "SELECT 1 FROM accounts WHERE username = 'gina' AND display_name = 'Gina Nguyễn'"
             )
         )
-    finally:
-        await gina.close()
-        await hank.close()

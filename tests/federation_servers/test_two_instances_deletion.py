@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers.instances import GapoInstance, WebUser, eventually
+from tests.helpers.instances import GapoInstance, eventually, signed_in
 
 pytestmark = pytest.mark.federation
 
@@ -29,11 +29,7 @@ async def test_deleting_on_one_removes_the_actor_on_two(
     """bob@two follows alice@one and has her post; `gapo user delete alice` on one sends the
     Delete: two hides her post and drops the follow; one answers 410 for her actor."""
     one, two = instances
-    one.create_user("alice")
-    two.create_user("bob")
-    alice = await WebUser(one, "alice").login()
-    bob = await WebUser(two, "bob").login()
-    try:
+    async with signed_in((one, "alice"), (two, "bob")) as (alice, bob):
         await bob.follow(one.handle("alice"))
 
         def follows() -> list[Any]:
@@ -59,6 +55,3 @@ async def test_deleting_on_one_removes_the_actor_on_two(
         await eventually(lambda: on_two()[0]["deleted_at"] is not None)
         await eventually(lambda: follows() == [])
         assert "Tạm biệt" not in await bob.get("/home")
-    finally:
-        await alice.close()
-        await bob.close()

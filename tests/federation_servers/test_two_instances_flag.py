@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers.instances import GapoInstance, WebUser, eventually
+from tests.helpers.instances import GapoInstance, WebUser, eventually, signed_in
 
 pytestmark = pytest.mark.federation
 
@@ -19,11 +19,7 @@ async def test_a_forwarded_report_reaches_the_queue_on_two(
     """quyen@one follows sam@two, sees his post, reports it with "forward": two's queue holds
     a report by one's instance actor about sam and that post; the report on two never names quyen."""
     one, two = instances
-    one.create_user("quyen")
-    two.create_user("sam")
-    quyen = await WebUser(one, "quyen").login()
-    sam = await WebUser(two, "sam").login()
-    try:
+    async with signed_in((one, "quyen"), (two, "sam")) as (quyen, sam):
         sam_id = await quyen.follow(two.handle("sam"))
         await eventually(
             lambda: one.query(
@@ -77,6 +73,3 @@ async def test_a_forwarded_report_reaches_the_queue_on_two(
             await mod.close()
         assert "Spam from your server" in detail
         assert "quyen" not in detail
-    finally:
-        await quyen.close()
-        await sam.close()

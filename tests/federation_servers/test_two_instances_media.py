@@ -18,7 +18,7 @@ import pytest
 from PIL import Image
 
 from instance.urls import remote_file_hash
-from tests.helpers.instances import GapoInstance, WebUser, eventually
+from tests.helpers.instances import GapoInstance, eventually, signed_in
 from tests.helpers.media_files import jpeg_with_gps, tiny_mp4
 
 pytestmark = pytest.mark.federation
@@ -68,11 +68,7 @@ async def test_image_and_video_travel_and_are_proxied(
     instances: tuple[GapoInstance, GapoInstance],
 ) -> None:
     one, two = instances
-    one.create_user("alice")
-    two.create_user("bob")
-    alice = await WebUser(one, "alice").login()
-    bob = await WebUser(two, "bob").login()
-    try:
+    async with signed_in((one, "alice"), (two, "bob")) as (alice, bob):
         await bob.follow(one.handle("alice"))
         await eventually(
             lambda: two.query("SELECT 1 FROM follows WHERE state = 'accepted'"), timeout=30
@@ -140,6 +136,3 @@ async def test_image_and_video_travel_and_are_proxied(
             async with session.get(two.base_url + video_path) as got:
                 assert got.status == 200 and got.content_type == "video/mp4"
                 assert await got.read() == (one.data_dir / "media" / video_key).read_bytes()
-    finally:
-        await alice.close()
-        await bob.close()

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers.instances import PASSWORD, GapoInstance, WebUser, eventually
+from tests.helpers.instances import PASSWORD, GapoInstance, eventually, signed_in
 
 pytestmark = pytest.mark.federation
 
@@ -37,18 +37,8 @@ async def test_moving_from_one_to_two_takes_the_followers_along(
     """bob@two and carol@one follow alice@one; alice2@two names alice@one as an alias; alice
     moves. Two accepts the Move (bob now follows alice2 and not alice), one moves carol."""
     one, two = instances
-    one.create_user("alice")
-    one.create_user("carol")
-    two.create_user("alice2")
-    two.create_user("bob")
-    people = [
-        await WebUser(one, "alice").login(),
-        await WebUser(one, "carol").login(),
-        await WebUser(two, "alice2").login(),
-        await WebUser(two, "bob").login(),
-    ]
-    alice, carol, alice2, bob = people
-    try:
+    people = (one, "alice"), (one, "carol"), (two, "alice2"), (two, "bob")
+    async with signed_in(*people) as (alice, carol, alice2, bob):
         await bob.follow(one.handle("alice"))
         await carol.follow(one.handle("alice"))
         await eventually(lambda: follows_of(two, "bob") == [(one.actor("alice"), "accepted")])
@@ -67,6 +57,3 @@ async def test_moving_from_one_to_two_takes_the_followers_along(
         await eventually(lambda: follows_of(two, "bob") == [("alice2", "accepted")])
         await eventually(lambda: follows_of(one, "carol") == [(two.actor("alice2"), "accepted")])
         assert "This account has moved to" in await carol.get("/@alice")
-    finally:
-        for person in people:
-            await person.close()

@@ -13,7 +13,7 @@ import re
 
 import pytest
 
-from tests.helpers.instances import GapoInstance, WebUser, eventually
+from tests.helpers.instances import GapoInstance, WebUser, eventually, signed_in
 
 pytestmark = pytest.mark.federation
 
@@ -117,13 +117,8 @@ async def test_shares_both_ways_with_undo_and_home_feed(
     home feed, and unsharing takes all of it back. A share of a post the other instance has
     never seen (dan@one's, shared by ann) is fetched there and shown to ann's follower."""
     one, two = instances
-    for name in ("ann", "dan"):
-        one.create_user(name)
-    for name in ("ben", "cat"):
-        two.create_user(name)
-    ann, dan = await WebUser(one, "ann").login(), await WebUser(one, "dan").login()
-    ben, cat = await WebUser(two, "ben").login(), await WebUser(two, "cat").login()
-    try:
+    people = (one, "ann"), (one, "dan"), (two, "ben"), (two, "cat")
+    async with signed_in(*people) as (ann, dan, ben, cat):
         # ann and ben follow each other (so each has the other's posts); cat@two follows
         # ann only, dan@one follows ben only.
         await follow(ann, two, "ben")
@@ -180,9 +175,6 @@ async def test_shares_both_ways_with_undo_and_home_feed(
         dan_copy = local_copy(two, dan_note)
         assert dan_copy is not None
         assert await count_on_page(cat, dan_copy, SHARE_COUNT) == 1
-    finally:
-        for user in (ann, dan, ben, cat):
-            await user.close()
 
 
 async def test_comment_on_remote_post_from_the_web_ui(
@@ -191,10 +183,7 @@ async def test_comment_on_remote_post_from_the_web_ui(
     """eve@one comments on fay@two's post through the /posts form: on two the comment sits
     under fay's post, linked by inReplyTo, and fay is notified; fay's answer comes back."""
     one, two = instances
-    one.create_user("eve")
-    two.create_user("fay")
-    eve, fay = await WebUser(one, "eve").login(), await WebUser(two, "fay").login()
-    try:
+    async with signed_in((one, "eve"), (two, "fay")) as (eve, fay):
         # Only eve follows fay: a reply reaches the parent's author without a follow.
         await follow(eve, two, "fay")
         fay_post = await fay.post("Fay asks: phở or bún chả?")
@@ -236,19 +225,13 @@ async def test_comment_on_remote_post_from_the_web_ui(
         # The whole conversation hangs off fay's post on one too.
         tree = (await eve.get(f"/p/{fay_copy}")).split('class="replies"', 1)[1]
         assert tree.index("Eve says") < tree.index("Fay: then bún chả it is")
-    finally:
-        await eve.close()
-        await fay.close()
 
 
 async def test_likes_both_ways_with_undo(instances: tuple[GapoInstance, GapoInstance]) -> None:
     """gus@one likes hal@two's post and hal likes gus's: counts and like notifications on
     the author's instance, and unliking brings both back."""
     one, two = instances
-    one.create_user("gus")
-    two.create_user("hal")
-    gus, hal = await WebUser(one, "gus").login(), await WebUser(two, "hal").login()
-    try:
+    async with signed_in((one, "gus"), (two, "hal")) as (gus, hal):
         await follow(gus, two, "hal")
         await follow(hal, one, "gus")
 
@@ -277,6 +260,3 @@ async def test_likes_both_ways_with_undo(instances: tuple[GapoInstance, GapoInst
         # Liking again after the undo counts once more (the Undo really removed the like).
         await hal.act(gus_copy, "like")
         await wait_count(gus, gus_post, LIKE_COUNT, 1)
-    finally:
-        await gus.close()
-        await hal.close()

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from instance.jobs.unix_wakeup import wake_dir
-from tests.helpers.instances import GapoInstance, WebUser, eventually
+from tests.helpers.instances import GapoInstance, eventually, signed_in
 
 AN_HOUR = "3600"
 
@@ -91,47 +91,42 @@ async def test_worker_runs_the_jobs_of_a_serve_no_jobs_process(
     web_and_peer: tuple[GapoInstance, GapoInstance],
 ) -> None:
     one, two = web_and_peer
-    one.create_user("alice")
-    two.create_user("bob")
-    bob = await WebUser(two, "bob").login()
-    alice = await WebUser(one, "alice").login()
     worker: Worker | None = None
-    try:
-        # bob follows alice: `one` (web only) stores the Follow and queues it, runs nothing
-        assert sockets(one) == [], "serve --no-jobs runs no job runner"
-        await bob.follow(one.handle("alice"))
-        await eventually(
-            lambda: one.query("SELECT id FROM inbox_activities WHERE ap_type = 'Follow'")
-        )
-        [inbox_job] = one.query("SELECT state FROM jobs WHERE kind = 'inbox'")
-        assert inbox_job["state"] == "queued"
-        assert follow_state(one, "bob", "alice") is None
+    async with signed_in((one, "alice"), (two, "bob")) as (alice, bob):
+        try:
+            # bob follows alice: `one` (web only) stores the Follow and queues it, runs nothing
+            assert sockets(one) == [], "serve --no-jobs runs no job runner"
+            await bob.follow(one.handle("alice"))
+            await eventually(
+                lambda: one.query("SELECT id FROM inbox_activities WHERE ap_type = 'Follow'")
+            )
+            [inbox_job] = one.query("SELECT state FROM jobs WHERE kind = 'inbox'")
+            assert inbox_job["state"] == "queued"
+            assert follow_state(one, "bob", "alice") is None
 
-        # The worker starts, applies the Follow and delivers the Accept
-        worker = Worker(one)
-        worker.wait_until_running()
-        await eventually(lambda: follow_state(two, "bob", "alice") == "accepted", timeout=30)
-        assert len(sockets(one)) == 1, "the worker listens for wake-ups"
+            # The worker starts, applies the Follow and delivers the Accept
+            worker = Worker(one)
+            worker.wait_until_running()
+            await eventually(lambda: follow_state(two, "bob", "alice") == "accepted", timeout=30)
+            assert len(sockets(one)) == 1, "the worker listens for wake-ups"
 
-        # alice posts on the web process: the worker, polling hourly, is woken and delivers
-        post_id = await alice.post("Hello from the web process, sent by the worker")
-        note_id = f"{one.actor('alice')}/statuses/{post_id}"
+            # alice posts on the web process: the worker, polling hourly, is woken and delivers
+            post_id = await alice.post("Hello from the web process, sent by the worker")
+            note_id = f"{one.actor('alice')}/statuses/{post_id}"
 
-        def arrived() -> bool:
-            return bool(two.query("SELECT id FROM posts WHERE ap_id = ?", (note_id,)))
+            def arrived() -> bool:
+                return bool(two.query("SELECT id FROM posts WHERE ap_id = ?", (note_id,)))
 
-        await eventually(arrived, timeout=30)
+            await eventually(arrived, timeout=30)
 
-        def all_done() -> bool:
-            delivered = one.query("SELECT state FROM jobs WHERE kind = 'deliver' ORDER BY id")
-            return bool(delivered) and all(row["state"] == "done" for row in delivered)
+            def all_done() -> bool:
+                delivered = one.query("SELECT state FROM jobs WHERE kind = 'deliver' ORDER BY id")
+                return bool(delivered) and all(row["state"] == "done" for row in delivered)
 
-        # A delivery's outcome is written with its batch, up to 50 ms after the POST landed.
-        await eventually(all_done, timeout=10)
-    finally:
-        await alice.close()
-        await bob.close()
-        if worker is not None:
-            assert worker.stop() == 0, worker.output()
+            # A delivery's outcome is written with its batch, up to 50 ms after the POST landed.
+            await eventually(all_done, timeout=10)
+        finally:
+            if worker is not None:
+                assert worker.stop() == 0, worker.output()
     assert "Gapo worker" in worker.output() and "stopped." in worker.output()
     assert sockets(one) == [], "a stopped worker removes its socket"

@@ -15,7 +15,8 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -244,3 +245,19 @@ class WebUser:
             f"/p/{post_id}/{action}", data or {}, csrf_from=f"/p/{post_id}"
         )
         assert status == 302, f"{action} failed with {status}"
+
+
+@asynccontextmanager
+async def signed_in(*people: tuple[GapoInstance, str]) -> AsyncIterator[list[WebUser]]:
+    """Each (instance, username) as a new account there, signed in through the web UI, in
+    the order given; every session is closed on the way out, whatever happened."""
+    users: list[WebUser] = []
+    try:
+        for instance, username in people:
+            instance.create_user(username)
+            users.append(user := WebUser(instance, username))
+            await user.login()
+        yield users
+    finally:
+        for user in users:
+            await user.close()
