@@ -132,6 +132,21 @@ async def claim(ex: Executor, job_id: int, runner: str, now: int, lease: int) ->
     return changed > 0
 
 
+async def held_by_others(
+    ex: Executor, now: int, *, kinds: Collection[str], runner: str
+) -> dict[str, int]:
+    """Per host, the jobs of `kinds` other runners hold under a lease now (in any process on
+    any machine): what a lane counts against a host's limit besides its own."""
+    params: dict[str, Any] = {"now": now, "runner": runner}
+    kind_list = _in_list("kind", "k", list(kinds), params)
+    rows = await ex.fetch_all(
+        "SELECT host, COUNT(*) AS n FROM jobs WHERE state = 'running'"
+        f" AND locked_until >= :now AND locked_by <> :runner AND {kind_list} GROUP BY host",
+        params,
+    )
+    return {str(r["host"]): int(r["n"]) for r in rows}
+
+
 async def due_per_host(
     ex: Executor,
     now: int,

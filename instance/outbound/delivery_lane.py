@@ -126,6 +126,8 @@ class DeliveryLane(ClaimLane):
         self._pumps: Counter[str] = Counter()
         # Hosts that asked for a claim round since the last one began.
         self._asked: set[str] = set()
+        # Per host, jobs other runners held at the last claim round (read by `_pick`).
+        self._others: dict[str, int] = {}
 
     # -- claiming (the lane's tasks are its pumps, one per host connection in use) ----------
 
@@ -135,11 +137,15 @@ class DeliveryLane(ClaimLane):
         return self.depth if entry is not None and entry.warm() else self.per_host
 
     def _room(self, host: str) -> int:
-        return self._limit(host) - self._load.get(host, 0)
+        # Jobs other runners hold count too: a host's limit holds across every worker.
+        return self._limit(host) - self._load.get(host, 0) - self._others.get(host, 0)
 
     async def _pick(self) -> list[int]:
         """What is due and fits the hosts' limits, a few windows of due jobs at most."""
         self._asked.clear()
+        self._others = await jobs_q.held_by_others(
+            self.db, now(), kinds=self.kinds, runner=self.name
+        )
         picked: dict[int, None] = {}  # an insertion-ordered set
         taken_hosts: Counter[str] = Counter()
         for _ in range(MAX_LOOKS):

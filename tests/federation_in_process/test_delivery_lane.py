@@ -242,3 +242,26 @@ async def test_a_crash_mid_batch_retries_what_was_not_ended(app: Quart, peer: Fa
         got[url] = got.get(url, 0) + 1
     assert set(got) == {json.loads(r["payload"])["inbox"] for r in rows}
     assert all(got[inbox] == 1 for inbox in ended_before)
+
+
+async def test_a_hosts_limit_holds_across_runners(app: Quart, peer: FakePeer) -> None:
+    """Two runners (two workers): a host that has not answered yet gets `per_host`
+    deliveries in flight from both together, not from each."""
+    alice = await personal_followers(app, peer, 6)
+    release = asyncio.Event()
+
+    async def hanging(_: Received) -> int:
+        await release.wait()
+        return 202
+
+    peer.inbox_answer = hanging
+    await gapo(app).posts.create(alice, "six at once")
+    await jobs(app)
+    first, second = lane_for(app), lane_for(app)
+    assert await first.run_once() == first.per_host
+    assert await second.run_once() == 0  # the host's two places are taken by the first
+    release.set()
+    await drain(first)
+    await drain(second)
+    rows = await jobs(app)
+    assert {r["state"] for r in rows} == {"done"} and len(peer.received) == 6
