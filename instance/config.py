@@ -161,6 +161,9 @@ class Settings:
     # How often an idle runner looks at the queue when no wake-up came: the safety net for
     # a lost wake-up (instance/jobs/wakeup.py), not how jobs are normally found.
     job_poll_seconds: int = 1
+    # How long a claimed job belongs to its runner: a runner that dies (kill -9, a machine
+    # lost) holds its jobs this long before any other runner takes them again.
+    job_lease_seconds: int = 300
     # Housekeeping (instance/jobs/housekeeping.py) deletes finished jobs and inbox records
     # older than this many days; expired sessions go as soon as they expire.
     retain_jobs_days: int = 7
@@ -218,6 +221,8 @@ class Settings:
             raise ConfigError("GAPO_SQLITE_SYNCHRONOUS must be FULL or NORMAL")
         if self.job_poll_seconds < 1:
             raise ConfigError("GAPO_JOB_POLL_SECONDS must be at least 1")
+        if self.job_lease_seconds < 5:
+            raise ConfigError("GAPO_JOB_LEASE_SECONDS must be at least 5")
         if self.retain_jobs_days < 1:
             raise ConfigError("GAPO_RETAIN_JOBS_DAYS must be at least 1")
         if self.retain_inbox_days < MIN_RETAIN_INBOX_DAYS:

@@ -356,6 +356,7 @@ async def open_services(settings: Settings) -> Services:
         },
         concurrency=settings.job_workers * 4,
         poll_interval=settings.job_poll_seconds,
+        lease=settings.job_lease_seconds,
         recurring={
             HOUSEKEEPING: HOUSEKEEPING_INTERVAL,
             MEDIA_UNATTACHED: UNATTACHED_INTERVAL,
@@ -368,10 +369,11 @@ async def open_services(settings: Settings) -> Services:
                 actor_keys,
                 concurrency=settings.delivery_concurrency,
                 per_host=settings.delivery_per_host,
+                lease=settings.job_lease_seconds,
                 refused=blocked_hosts.is_blocked,
             ),
             # The `inbox` jobs: claimed in batches, each actor's applied in order.
-            InboxLane(db, inbox),
+            InboxLane(db, inbox, lease=settings.job_lease_seconds),
         ],
     )
     lookup = Lookup(
