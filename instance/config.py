@@ -114,6 +114,9 @@ class Settings:
     # Shared limits, sign-up limits, key caches and fetch locks for many processes on many
     # machines (`redis://host:6379/0`, docs/scale-out.md); empty: all kept in each process.
     redis_url: str = ""
+    # A Redis call slower than this is answered from this process's memory instead (and
+    # Redis is left alone for 5 s): a limit is checked inside a request.
+    redis_timeout_ms: int = 500
     # `/metrics` answers only a request carrying `Authorization: Bearer <this>`; empty: 404.
     metrics_token: str = ""
     # Connections each process keeps open to PostgreSQL (GAPO_DATABASE_URL=postgresql://…);
@@ -221,6 +224,8 @@ class Settings:
             raise ConfigError("GAPO_SQLITE_SYNCHRONOUS must be FULL or NORMAL")
         if self.job_poll_seconds < 1:
             raise ConfigError("GAPO_JOB_POLL_SECONDS must be at least 1")
+        if self.redis_timeout_ms < 10:
+            raise ConfigError("GAPO_REDIS_TIMEOUT_MS must be at least 10")
         if self.job_lease_seconds < 5:
             raise ConfigError("GAPO_JOB_LEASE_SECONDS must be at least 5")
         if self.retain_jobs_days < 1:

@@ -64,11 +64,13 @@ return 0
 class RedisState:
     """SharedState on one Redis server, falling back to this process's memory when it is down."""
 
-    def __init__(self, url: str, *, fallback: MemoryState | None = None) -> None:
+    def __init__(
+        self, url: str, *, fallback: MemoryState | None = None, timeout: float = SOCKET_TIMEOUT
+    ) -> None:
         self.client: Any = aioredis.Redis.from_url(
             url,
-            socket_timeout=SOCKET_TIMEOUT,
-            socket_connect_timeout=SOCKET_TIMEOUT,
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
             # No retries: the fallback answers at once, and Redis is tried again later.
             retry=Retry(NoBackoff(), 0),
             decode_responses=True,

@@ -103,7 +103,8 @@ def open_shared_state(settings: Settings) -> tuple[SharedState, bytes | None]:
         return MemoryState(), None
     from instance.redis_state import RedisState
 
-    return RedisState(settings.redis_url), limiter_secret(load_or_create_secret(settings.data_dir))
+    state = RedisState(settings.redis_url, timeout=settings.redis_timeout_ms / 1000)
+    return state, limiter_secret(load_or_create_secret(settings.data_dir))
 
 
 class SchemaOutOfDate(Exception):

@@ -29,7 +29,11 @@ async def _apps(
         data_dir = tmp_path / name
         data_dir.mkdir()
         (data_dir / "secret_key").write_text(secret, encoding="ascii")
-        apps.append(await make_app(data_dir=data_dir, redis_url=redis.url, **settings))
+        apps.append(
+            await make_app(
+                data_dir=data_dir, redis_url=redis.url, redis_timeout_ms=5000, **settings
+            )
+        )
     return apps
 
 

@@ -7,11 +7,14 @@ import asyncio
 from instance.redis_state import PREFIX, RedisState
 from tests.helpers.redis_server import RedisServer
 
+# Sharing is what these test: a loaded machine's slow answer must not fall back to memory.
+SHARED = 5.0
+
 
 async def test_a_window_admits_exactly_its_limit_across_clients(redis: RedisServer) -> None:
     """Two clients (two processes' worth) adding at once to one window: exactly `limit`
     hits are counted, never one more, and the window key expires after one window."""
-    first, second = RedisState(redis.url), RedisState(redis.url)
+    first, second = RedisState(redis.url, timeout=SHARED), RedisState(redis.url, timeout=SHARED)
     try:
         at = first.now()
         results = await asyncio.gather(
@@ -31,7 +34,7 @@ async def test_a_window_admits_exactly_its_limit_across_clients(redis: RedisServ
 async def test_locks_are_exclusive_and_expire(redis: RedisServer) -> None:
     """A lock held by one client is refused to another, survives a wrong token's unlock,
     is released by its own token, and carries a TTL so a dead holder frees it."""
-    first, second = RedisState(redis.url), RedisState(redis.url)
+    first, second = RedisState(redis.url, timeout=SHARED), RedisState(redis.url, timeout=SHARED)
     try:
         token = await first.lock("fetch:x", 10)
         assert token is not None
@@ -50,7 +53,7 @@ async def test_locks_are_exclusive_and_expire(redis: RedisServer) -> None:
 
 async def test_values_expire_and_are_seen_by_every_client(redis: RedisServer) -> None:
     """A value put by one client is read by another until deleted; it has a TTL."""
-    first, second = RedisState(redis.url), RedisState(redis.url)
+    first, second = RedisState(redis.url, timeout=SHARED), RedisState(redis.url, timeout=SHARED)
     try:
         await first.put("key:a", "pem", 30)
         assert await second.get("key:a") == "pem"

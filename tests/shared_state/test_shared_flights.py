@@ -10,11 +10,14 @@ from instance.federation.single_flight import SingleFlight
 from instance.redis_state import RedisState
 from tests.helpers.redis_server import RedisServer
 
+# Sharing is what these test: a loaded machine's slow answer must not fall back to memory.
+SHARED = 5.0
+
 
 async def _two_processes_fetch(url: str) -> tuple[int, list[str]]:
     """Process A starts a fetch and holds it; process B asks for the same key meanwhile.
     Returns how many fetches ran and what each got."""
-    first, second = RedisState(url), RedisState(url)
+    first, second = RedisState(url, timeout=SHARED), RedisState(url, timeout=SHARED)
     stored: dict[str, str] = {}
     calls = 0
     release = asyncio.Event()
@@ -63,7 +66,7 @@ async def test_redis_down_each_process_fetches_for_itself(redis: RedisServer) ->
 async def test_key_cache_is_shared_and_forgotten_everywhere(redis: RedisServer) -> None:
     """A key cached by one process is read by another; storing the actor again in either
     drops it for both."""
-    first, second = RedisState(redis.url), RedisState(redis.url)
+    first, second = RedisState(redis.url, timeout=SHARED), RedisState(redis.url, timeout=SHARED)
     try:
         one, two = KeyCache(first), KeyCache(second)
         await one.put("https://x/a#main-key", "https://x/a", "PEM")

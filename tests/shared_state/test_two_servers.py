@@ -45,6 +45,8 @@ def test_two_servers_share_one_limit(tmp_path: Path, redis: RedisServer) -> None
     data_dir = tmp_path / "data"
     env = {
         "GAPO_REDIS_URL": redis.url,
+        # Sharing is what this tests: a loaded machine's slow answer must not fall back.
+        "GAPO_REDIS_TIMEOUT_MS": "5000",
         "GAPO_LOGIN_RATE_PER_5MIN": "4",
         "GAPO_TRUSTED_PROXIES": "1",
         "GAPO_METRICS_TOKEN": "scrape",
