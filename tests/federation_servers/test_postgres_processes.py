@@ -4,8 +4,8 @@ Alice posts through one web process; Bob follows her through the other; twelve r
 followers' inboxes on a peer are delivered to by two `gapo worker` processes, and one of
 them is killed (SIGKILL) while its deliveries are in flight. What a single process would
 deliver must arrive: each inbox gets the Create, the jobs all end done (the killed worker's
-once its lease runs out), and only a delivery that was in flight at the kill may arrive
-twice, at most as many as the host's limit lets be in flight across both workers.
+once its lease runs out), and only a delivery whose end was not yet recorded at the kill
+may arrive twice (delivery is at least once, as everywhere in the fediverse).
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ from tests.helpers.fake_peer import FakePeer, Received
 from tests.helpers.instances import GapoInstance, WebUser, eventually, free_port
 
 FOLLOWERS = 12
-PER_HOST = 2  # GAPO_DELIVERY_PER_HOST's default: in flight to the peer from all workers
 
 
 @pytest.fixture
@@ -126,7 +125,14 @@ async def test_two_web_processes_and_two_workers_share_one_postgresql(
         await eventually(lambda: len(creates(slow_peer)) >= 2, timeout=30)
         running[0].process.kill()  # mid-delivery: its leased jobs wait out the lease
         running[0].process.wait(timeout=10)
-        assert len(creates(slow_peer)) < FOLLOWERS  # it died with deliveries still to make
+        # What was recorded done by then is never sent again; the rest is sent by the
+        # other worker, once each, whether or not the dead one had sent it.
+        recorded = int(
+            await db.fetch_value(
+                "SELECT COUNT(*) FROM jobs WHERE kind = 'deliver' AND state = 'done'"
+            )
+        )
+        assert recorded < FOLLOWERS  # it died with deliveries still to make
 
         async def all_done() -> bool:
             states = await db.fetch_all(
@@ -137,7 +143,7 @@ async def test_two_web_processes_and_two_workers_share_one_postgresql(
         await eventually(all_done, timeout=60)
         delivered = creates(slow_peer)
         assert set(delivered) == {f"/users/f{n}/inbox" for n in range(FOLLOWERS)}
-        assert FOLLOWERS <= len(delivered) <= FOLLOWERS + PER_HOST
+        assert FOLLOWERS <= len(delivered) <= FOLLOWERS + (FOLLOWERS - recorded)
         # Bob, who followed through the other process, reads the post at home on this one.
         bob_here = await WebUser(web_one, "bob").login()
         people.append(bob_here)
