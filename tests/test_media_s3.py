@@ -13,7 +13,6 @@ import io
 import json
 import os
 import zipfile
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -34,28 +33,16 @@ from instance.media.uploads import MEDIA_TRANSCODE
 from tests.helpers.fake_peer import jobs
 from tests.helpers.media_files import jpeg_with_gps
 from tests.helpers.processes import free_port, gapo
-from tests.helpers.s3_server import ACCESS_KEY, REGION, SECRET_KEY, Bucket, S3Server, new_bucket
+from tests.helpers.s3_fixtures import bucket, s3_server
+from tests.helpers.s3_server import ACCESS_KEY, REGION, SECRET_KEY, Bucket, S3Server
 from tests.helpers.social import account_id
 from tests.helpers.social import gapo as services_of
 from tests.helpers.web import AppFactory, csrf_of, make_settings, signup
 from tests.test_media_uploads import small_mp4
 
+__all__ = ["bucket", "s3_server"]  # the shared S3 fixtures
+
 BASE = "http://localhost:8000"
-
-
-@pytest.fixture(scope="module")
-def s3_server() -> Iterator[S3Server]:
-    server = S3Server().start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-async def bucket(s3_server: S3Server) -> AsyncIterator[Bucket]:
-    async with new_bucket(s3_server) as made:
-        yield made
 
 
 async def upload_photo(client: Client) -> Any:

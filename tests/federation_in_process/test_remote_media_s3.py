@@ -4,7 +4,6 @@ bucket, served from it through `/media/proxy/`, refetched when pruned (moto's re
 from __future__ import annotations
 
 import io
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -20,26 +19,13 @@ from tests.federation_in_process.test_inbox_apply import wrap
 from tests.federation_in_process.test_remote_attachments import files, receive, with_media
 from tests.helpers.fake_peer import LOCAL_BASE, FakePeer
 from tests.helpers.media_files import FileServer
-from tests.helpers.s3_server import Bucket, S3Server, new_bucket
+from tests.helpers.s3_fixtures import bucket, s3_server
+from tests.helpers.s3_server import Bucket, S3Server
 from tests.helpers.social import gapo
 from tests.helpers.web import make_settings
 
-__all__ = ["files"]  # the remote file server fixture, shared with the local-disk tests
-
-
-@pytest.fixture(scope="module")
-def s3_server() -> Iterator[S3Server]:
-    server = S3Server().start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-async def bucket(s3_server: S3Server) -> AsyncIterator[Bucket]:
-    async with new_bucket(s3_server) as made:
-        yield made
+# Fixtures: the remote file server (shared with the local-disk tests) and the bucket.
+__all__ = ["bucket", "files", "s3_server"]
 
 
 @pytest.fixture
