@@ -38,6 +38,7 @@ from instance.web.activitypub_routes import PUBLIC_CACHE
 from instance.web.body_guard import ASGIApp, Receive, Scope, Send
 from instance.web.cached_response import etag_matches
 from instance.web.context import security_headers_for
+from instance.web.fast_path import FastPath
 from instance.web.negotiation import host_meta_as_json, prefers_activitypub
 from instance.web.wellknown import (
     HOST_META_JSON,
@@ -59,17 +60,13 @@ class Kind(Enum):
     STATIC = "static"  # wellknown.py's `_json`: CORS, no ETag (no 304 either)
 
 
-class DocumentFastPath:
+class DocumentFastPath(FastPath):
     """Wraps an ASGI app; `services` gives the process's services once they are open."""
 
     def __init__(
         self, app: ASGIApp, services: Callable[[], Services | None], settings: Settings
     ) -> None:
-        self.app = app
-        self.services = services
-        # Off: every request goes to Quart (tests compare the two paths with it).
-        self.enabled = True
-        self.answered = 0  # requests answered here (for tests and benchmarks)
+        super().__init__(app, services)
         # The routes' paths, as LocalUrls spells the ids they serve.
         urls = LocalUrls(settings.base_url)
         self._actor_prefix = urls.actor("").removeprefix(urls.base_url)

@@ -29,21 +29,18 @@ from instance.services import Services
 from instance.urls import LocalUrls
 from instance.web.body_guard import ASGIApp, Message, Receive, Scope, Send
 from instance.web.context import security_headers_for
+from instance.web.fast_path import FastPath
 
 Headers = list[tuple[bytes, bytes]]
 
 
-class InboxFastPath:
+class InboxFastPath(FastPath):
     """Wraps an ASGI app; `services` gives the process's services once they are open."""
 
     def __init__(
         self, app: ASGIApp, services: Callable[[], Services | None], settings: Settings
     ) -> None:
-        self.app = app
-        self.services = services
-        # Off: every request goes to Quart (tests compare the two paths with it).
-        self.enabled = True
-        self.answered = 0  # requests answered here (for tests and benchmarks)
+        super().__init__(app, services)
         self.max_body = settings.max_body_bytes
         urls = LocalUrls(settings.base_url)
         self._shared = urls.shared_inbox.removeprefix(urls.base_url)
