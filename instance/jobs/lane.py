@@ -11,6 +11,7 @@ picks (`_pick`) and what happens to them once claimed (`_hand_out`).
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import contextlib
 import os
@@ -25,7 +26,7 @@ from instance.ids import now
 from instance.jobs.completions import JobCompletions
 
 
-class ClaimLane:
+class ClaimLane(abc.ABC):
     """The claim, hold, end and stop logic of a lane; subclasses do the work itself."""
 
     kinds: frozenset[str]
@@ -77,13 +78,13 @@ class ClaimLane:
             await self._hand_out(taken)
         return len(taken)
 
+    @abc.abstractmethod
     async def _pick(self) -> list[int]:
         """The due jobs this round claims (none already held)."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     async def _hand_out(self, taken: list[JobRow]) -> None:
         """Start the work on the jobs just claimed (each is in `_held` from here on)."""
-        raise NotImplementedError
 
     def _free(self) -> int:
         """How many more jobs the lane may hold."""
@@ -131,4 +132,6 @@ class ClaimLane:
         self._stopped()
 
     def _stopped(self) -> None:
-        """What a lane lets go of after stopping (its queues, its threads)."""
+        """What a lane lets go of after stopping (its queues, its threads): by default
+        nothing."""
+        return None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from quart import Blueprint, Quart, redirect, request, url_for
@@ -74,13 +74,19 @@ def full_url() -> str:
     return services().urls.absolute(path)
 
 
-def header_map() -> dict[str, str]:
-    """Request headers as one mapping; repeated fields are joined as HTTP allows."""
+def joined_headers(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Header fields as one mapping of lowercased names; repeated fields are joined with
+    ", " as HTTP allows (the routes' and the inbox fast path's one rule)."""
     joined: dict[str, str] = {}
-    for name, value in request.headers.items():
+    for name, value in pairs:
         key = name.lower()
         joined[key] = f"{joined[key]}, {value}" if key in joined else value
     return joined
+
+
+def header_map() -> dict[str, str]:
+    """The request's headers, joined by `joined_headers`."""
+    return joined_headers(request.headers.items())
 
 
 async def _signer() -> Any:

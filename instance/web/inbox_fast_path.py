@@ -27,6 +27,7 @@ from instance import i18n
 from instance.config import Settings
 from instance.services import Services
 from instance.urls import LocalUrls
+from instance.web.activitypub_routes import joined_headers
 from instance.web.body_guard import ASGIApp, Message, Receive, Scope, Send
 from instance.web.context import security_headers_for
 from instance.web.fast_path import FastPath
@@ -62,7 +63,9 @@ class InboxFastPath(FastPath):
         body = await _read(receive)
         if body is None:
             return  # the client left (or the guard cut it and answered)
-        headers = _header_map(scope)
+        headers = joined_headers(
+            (k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]
+        )
         token = i18n.current_locale.set(i18n.best_match(headers.get("accept-language")))
         try:
             await services.inbox.receive(
@@ -145,16 +148,6 @@ def _replay(body: bytes, receive: Receive) -> Receive:
         return await receive()
 
     return replay
-
-
-def _header_map(scope: Scope) -> dict[str, str]:
-    """As the route's `header_map`: lowercased names, repeated fields joined with ", "."""
-    joined: dict[str, str] = {}
-    for raw_name, raw_value in scope["headers"]:
-        key = raw_name.decode("latin-1").lower()
-        value = raw_value.decode("latin-1")
-        joined[key] = f"{joined[key]}, {value}" if key in joined else value
-    return joined
 
 
 def _json_reason(reason: str) -> bytes:
